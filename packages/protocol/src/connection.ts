@@ -1,0 +1,623 @@
+/**
+ * Theory of operation: one {@link Connection} per socket and role, in the style of h11. Feed it
+ * what the socket reads (`receiveData`, `receiveEof`) and take events out (`nextEvent`); give it
+ * the events you want to send (`send`) and write the bytes it returns. It never touches I/O.
+ *
+ * It tracks both directions (state.ts): the request stream (the client's side) and the response
+ * stream (the server's side). Pipelining is first-class: requests are pushed onto `#exchanges`
+ * as their heads go by, and responses pair with them strictly in order, oldest first:
+ *
+ *   #exchanges:  [ ex0 (response in progress) | ex1 | ex2 (request body in progress) ]
+ *                  ^ responses complete here      requests start here ^
+ *
+ * Invariants:
+ * - all framing goes through framing.ts, all persistence through persistence.ts;
+ * - after a RemoteProtocolError the receiving side is ERROR and `nextEvent` rethrows it;
+ * - once a close is decided, no further request is parsed (server) or may be sent (client);
+ * - bytes after a protocol switch are never parsed: they are handed back in `trailingData`.
+ */
+
+import { parseConnection } from './connection-header.js';
+import { LocalProtocolError, RemoteProtocolError } from './errors.js';
+import { isIdempotentMethod } from './methods.js';
+import { ChunkedReader, LengthReader, UntilCloseReader } from './body-readers.js';
+import type { BodyReader } from './body-readers.js';
+import { NEED_DATA, PAUSED } from './events.js';
+import type { Event, HttpVersion, NextEvent, RequestEvent, ResponseEvent, SendEvent } from './events.js';
+import { Fields } from './fields.js';
+import { decideFraming, isRefusal } from './framing.js';
+import type { Framing } from './framing.js';
+import { HeadParser } from './head-parser.js';
+import type { ParsedHead } from './head-parser.js';
+import { concatBytes } from './latin1.js';
+import { resolveLimits } from './limits.js';
+import type { ParserOptions, ResolvedLimits } from './limits.js';
+import { requestAllowsPersistence, responseAllowsPersistence } from './persistence.js';
+import { canPipeline } from './pipeline.js';
+import type { PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { nextState } from './state.js';
+import type { Role, SideState, TransitionEvent } from './state.js';
+import { STATUS_REASONS } from './status-codes.js';
+import { bodyWriter, writeRequestHead, writeResponseHead } from './writers.js';
+import type { BodyWriter } from './writers.js';
+
+/** Options of a {@link Connection}. */
+export interface ConnectionOptions extends ParserOptions {
+  /** We are a proxy: an HTTP/1.0 client's `keep-alive` is not honoured (RFC 9112 §9.3). */
+  readonly proxy?: boolean;
+}
+
+/** Hints for {@link Connection.send} about the body that follows a head. */
+export interface SendOptions {
+  /**
+   * The body's length when known: `Content-Length` is added unless present. Leave it out when
+   * the body is streamed: a response then goes chunked (HTTP/1.1 peer) or close-delimited
+   * (HTTP/1.0 peer); a request without Content-Length or Transfer-Encoding has no body unless
+   * `streaming` is set (then it goes chunked).
+   */
+  readonly bodyLength?: number;
+  /** Request only: the body is streamed with unknown length (sent chunked). */
+  readonly streaming?: boolean;
+}
+
+/** One request/response exchange, from its request head to the end of its response. */
+interface Exchange {
+  readonly method: string;
+  readonly version: HttpVersion;
+  /** The request forbids persistence. */
+  readonly requestClose: boolean;
+  /** The client waits for 100 Continue before sending the body. */
+  expectContinue: boolean;
+  /** The request asks for a protocol switch (Upgrade, or CONNECT). */
+  readonly upgrade: boolean;
+  /** A final response head has been sent or received. */
+  responded: boolean;
+  /** The connection closes after this exchange's response. */
+  closeAfter: boolean;
+}
+
+const CLOSED_EVENT: Event = { type: 'connection-closed' };
+
+function otherRole(role: Role): Role {
+  return role === 'client' ? 'server' : 'client';
+}
+
+function hasToken(values: readonly string[] | undefined, token: string): boolean {
+  return values?.some((v) => v.split(',').some((t) => t.trim().toLowerCase() === token)) === true;
+}
+
+// RFC 9112 §3.2 / RFC 3986 §3.2.2–3.2.3: Host = uri-host [ ":" port ].
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/** A sans-I/O HTTP/1.1 connection: bytes in, events out; events in, bytes out. */
+export class Connection {
+  /** Which end we are. */
+  readonly role: Role;
+  readonly #peer: Role;
+  readonly #limits: ResolvedLimits;
+  readonly #proxy: boolean;
+  readonly #rb = new ReceiveBuffer();
+  readonly #head: HeadParser;
+  #body: BodyReader | null = null;
+  readonly #states: Record<Role, SideState> = { client: 'IDLE', server: 'IDLE' };
+  readonly #exchanges: Exchange[] = [];
+  /** The exchange whose request is being sent or received (the newest). */
+  #requestExchange: Exchange | null = null;
+  #writer: BodyWriter | null = null;
+  #eof = false;
+  #error: RemoteProtocolError | null = null;
+  #closing = false;
+  #persistenceConfirmed = false;
+  #requestsSeen = 0;
+  /** The exchange whose response was sent or received last. */
+  #lastResponded: Exchange | null = null;
+
+  constructor(role: Role, options: ConnectionOptions = {}) {
+    this.role = role;
+    this.#peer = otherRole(role);
+    this.#limits = resolveLimits(options);
+    this.#proxy = options.proxy === true;
+    this.#head = new HeadParser(role === 'server' ? 'request' : 'response', this.#limits);
+  }
+
+  /** Our side's state. */
+  get ourState(): SideState {
+    return this.#states[this.role];
+  }
+
+  /** The peer's side's state. */
+  get theirState(): SideState {
+    return this.#states[this.#peer];
+  }
+
+  /** The states of both sides (`client` is the request stream, `server` the response stream). */
+  get states(): Readonly<Record<Role, SideState>> {
+    return { ...this.#states };
+  }
+
+  /** Whether the connection will persist after the exchanges seen so far (no close decided). */
+  get keepAlive(): boolean {
+    return !this.#closing;
+  }
+
+  /** Requests whose responses are not complete, oldest first (methods). */
+  get pendingRequests(): readonly string[] {
+    return this.#exchanges.map((e) => e.method);
+  }
+
+  /** Requests received (server) or sent (client) so far on this connection. */
+  get requestCount(): number {
+    return this.#requestsSeen;
+  }
+
+  /** Server: the oldest unanswered request expects `100 Continue` before its body. */
+  get theyAreWaitingFor100Continue(): boolean {
+    return this.role === 'server' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+  }
+
+  /** Client: our newest request expects `100 Continue` and no response has come yet. */
+  get weAreWaitingFor100Continue(): boolean {
+    return this.role === 'client' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+  }
+
+  /** Bytes received but not parsed (after a protocol switch, or ignored after a close), and whether the peer closed. */
+  get trailingData(): { readonly data: Uint8Array; readonly closed: boolean } {
+    return { data: this.#rb.copyRemaining(), closed: this.#eof };
+  }
+
+  /** What a client needs to decide whether it may pipeline (see pipeline.ts). */
+  pipelineSnapshot(): PipelineSnapshot {
+    const s = this.#states.client;
+    return {
+      inFlight: this.#exchanges.length,
+      persistenceConfirmed: this.#persistenceConfirmed,
+      closing: this.#closing || (s !== 'IDLE' && s !== 'SEND_BODY' && s !== 'DONE'),
+      barrierInFlight: this.#exchanges.some((e) => !e.responded && (e.upgrade || !isIdempotentMethod(e.method))),
+    };
+  }
+
+  /** Client: may this request be sent now, pipelined behind whatever is in flight? */
+  canSend(request: PipelineRequest): PipelineVerdict {
+    if (this.#states.client !== 'IDLE') return { ok: false, reason: 'closing' };
+    return canPipeline(request, this.pipelineSnapshot());
+  }
+
+  /** Why `nextEvent()` returns PAUSED, or `null` when it does not. */
+  get pausedReason(): string | null {
+    const s = this.theirState;
+    if (s === 'MUST_CLOSE') return 'a close is decided; further input is ignored';
+    if (s === 'MIGHT_SWITCH_PROTOCOL') return 'waiting for the response to a protocol switch request';
+    if (s === 'SWITCHED_PROTOCOL') return 'the connection has switched protocols; see trailingData';
+    if (this.role === 'client' && s === 'IDLE' && this.#exchanges.length === 0) return 'no request in flight';
+    return null;
+  }
+
+  /** Feed received bytes. They are not copied: do not reuse the array afterwards. */
+  receiveData(data: Uint8Array): void {
+    if (this.#eof) throw new LocalProtocolError('H1_INVALID_STATE', 'data received after end of input');
+    this.#rb.append(data);
+  }
+
+  /** The peer closed its sending side (the socket read returned end of stream). */
+  receiveEof(): void {
+    this.#eof = true;
+  }
+
+  /** The next event from the received bytes, or NEED_DATA / PAUSED. Throws {@link RemoteProtocolError}. */
+  nextEvent(): NextEvent {
+    if (this.#error !== null) throw this.#error;
+    try {
+      return this.role === 'server' ? this.#nextRequestEvent() : this.#nextResponseEvent();
+    } catch (err) {
+      if (err instanceof RemoteProtocolError) {
+        this.#error = err;
+        this.#states[this.#peer] = 'ERROR';
+        this.#closing = true;
+      }
+      throw err;
+    }
+  }
+
+  #nextRequestEvent(): NextEvent {
+    switch (this.#states.client) {
+      case 'IDLE': {
+        const head = this.#head.read(this.#rb);
+        if (head === null) return this.#eofOrNeedData();
+        return this.#receiveRequestHead(head);
+      }
+      case 'SEND_BODY':
+        return this.#nextBodyEvent();
+      case 'CLOSED':
+        return CLOSED_EVENT;
+      default:
+        return this.#eofWhilePaused();
+    }
+  }
+
+  #nextResponseEvent(): NextEvent {
+    switch (this.#states.server) {
+      case 'IDLE':
+        if (this.#rb.length > 0) {
+          throw new RemoteProtocolError('H1_UNSOLICITED_RESPONSE', 'the server sent bytes while no request was in flight');
+        }
+        return this.#eof ? this.#theyClosed() : PAUSED;
+      case 'SEND_RESPONSE': {
+        const head = this.#head.read(this.#rb);
+        if (head === null) return this.#eofOrNeedData();
+        return this.#receiveResponseHead(head);
+      }
+      case 'SEND_BODY':
+        return this.#nextBodyEvent();
+      case 'CLOSED':
+        return CLOSED_EVENT;
+      default:
+        return this.#eofWhilePaused();
+    }
+  }
+
+  #eofOrNeedData(): NextEvent {
+    if (!this.#eof) return NEED_DATA;
+    if (this.#rb.length > 0 || this.#head.inProgress) {
+      throw new RemoteProtocolError('H1_INCOMPLETE_MESSAGE', 'connection closed in the middle of a message head');
+    }
+    return this.#theyClosed();
+  }
+
+  #eofWhilePaused(): NextEvent {
+    const s = this.theirState;
+    if (this.#eof && (s === 'MUST_CLOSE' || s === 'DONE' || s === 'MIGHT_SWITCH_PROTOCOL')) return this.#theyClosed();
+    return PAUSED;
+  }
+
+  #theyClosed(): Event {
+    this.#states[this.#peer] = 'CLOSED';
+    this.#closing = true;
+    this.#settle();
+    return CLOSED_EVENT;
+  }
+
+  #nextBodyEvent(): NextEvent {
+    const body = this.#body!;
+    const item = body.read(this.#rb) ?? (this.#eof ? body.eof() : null);
+    if (item === null) return NEED_DATA;
+    if (item.type === 'end-of-message') {
+      this.#body = null;
+      this.#transition(this.#peer, 'end-of-message');
+      if (this.role === 'client') this.#lastResponded = this.#exchanges.shift() ?? null;
+      this.#settle();
+    }
+    return item;
+  }
+
+  #receiveRequestHead(head: ParsedHead): RequestEvent {
+    const facts = head.facts;
+    const framing = this.#receivedFraming(decideFraming({
+      kind: 'request',
+      version: head.version,
+      contentLength: facts.contentLength,
+      transferEncoding: facts.transferEncoding,
+    }));
+    // RFC 9112 §3.2: exactly one valid Host in an HTTP/1.1 request.
+    const host = facts.host;
+    if (host === undefined) {
+      if (head.version === '1.1') throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
+    } else if (host.length > 1) {
+      throw new RemoteProtocolError('H1_DUPLICATE_HOST', 'more than one Host field');
+    } else if (!HOST_VALUE.test(host[0]!)) {
+      throw new RemoteProtocolError('H1_INVALID_HOST', `invalid Host ${JSON.stringify(host[0])}`);
+    }
+    const connection = parseConnection(facts.connection);
+    const requestClose = !requestAllowsPersistence({ version: head.version, connection }, { proxy: this.#proxy }) || framing.mustClose;
+    const exchange: Exchange = {
+      method: head.method,
+      version: head.version,
+      requestClose,
+      expectContinue: hasToken(facts.expect, '100-continue'),
+      upgrade: head.method === 'CONNECT' || (facts.upgrade !== undefined && connection.upgrade),
+      responded: false,
+      closeAfter: requestClose,
+    };
+    if (requestClose) this.#closing = true;
+    this.#exchanges.push(exchange);
+    this.#requestExchange = exchange;
+    this.#requestsSeen++;
+    this.#body = this.#reader(framing);
+    this.#transition('client', 'request');
+    this.#settle();
+    return { type: 'request', method: head.method, target: head.target, version: head.version, headers: new Fields(head.raw) };
+  }
+
+  #receiveResponseHead(head: ParsedHead): Event {
+    const exchange = this.#exchanges[0]!;
+    const facts = head.facts;
+    const status = head.status;
+    const headers = new Fields(head.raw);
+    if (status === 101) {
+      if (!exchange.upgrade || exchange.method === 'CONNECT') {
+        throw new RemoteProtocolError('H1_UNEXPECTED_SWITCH', '101 Switching Protocols to a request that did not ask for an upgrade');
+      }
+      this.#switch();
+      return { type: 'response', status, reason: head.reason, version: head.version, headers };
+    }
+    if (status < 200) {
+      if (status === 100) exchange.expectContinue = false;
+      return { type: 'informational-response', status, reason: head.reason, version: head.version, headers };
+    }
+    const framing = this.#receivedFraming(decideFraming({
+      kind: 'response',
+      version: head.version,
+      requestMethod: exchange.method,
+      status,
+      contentLength: facts.contentLength,
+      transferEncoding: facts.transferEncoding,
+    }));
+    exchange.expectContinue = false;
+    exchange.responded = true;
+    if (framing.kind === 'tunnel') {
+      this.#switch();
+      return { type: 'response', status, reason: head.reason, version: head.version, headers };
+    }
+    const keeps = responseAllowsPersistence({ version: head.version, connection: parseConnection(facts.connection), framing: framing.kind }) && !framing.mustClose;
+    if (keeps) this.#persistenceConfirmed = true;
+    else {
+      exchange.closeAfter = true;
+      this.#closing = true;
+    }
+    if (exchange.closeAfter) this.#closing = true;
+    this.#body = this.#reader(framing);
+    this.#transition('server', 'response');
+    this.#settle();
+    const event: ResponseEvent = { type: 'response', status, reason: head.reason, version: head.version, headers };
+    return event;
+  }
+
+  #receivedFraming(f: ReturnType<typeof decideFraming>): Framing {
+    if (isRefusal(f)) throw new RemoteProtocolError(f.refused, f.message);
+    if (f.kind === 'length' && f.length > this.#limits.maxBodySize) {
+      throw new RemoteProtocolError('H1_BODY_TOO_LARGE', `Content-Length ${f.length} exceeds the limit of ${this.#limits.maxBodySize}`);
+    }
+    return f;
+  }
+
+  #reader(framing: Framing): BodyReader {
+    switch (framing.kind) {
+      case 'length':
+        return new LengthReader(framing.length);
+      case 'chunked':
+        return new ChunkedReader(this.#limits);
+      case 'until-close':
+        return new UntilCloseReader();
+      default:
+        return new LengthReader(0);
+    }
+  }
+
+  #switch(): void {
+    this.#states.client = 'SWITCHED_PROTOCOL';
+    this.#states.server = 'SWITCHED_PROTOCOL';
+    this.#body = null;
+  }
+
+  #transition(role: Role, event: TransitionEvent): void {
+    const from = this.#states[role];
+    const to = nextState(role, from, event);
+    if (to === undefined) {
+      const message = `${role} cannot ${event} in state ${from}`;
+      if (role === this.role) throw new LocalProtocolError('H1_INVALID_STATE', message);
+      throw new RemoteProtocolError(this.role === 'server' ? 'H1_INVALID_REQUEST_LINE' : 'H1_UNSOLICITED_RESPONSE', message);
+    }
+    this.#states[role] = to;
+  }
+
+  /** Apply the state-triggered transitions (see state.ts TRIGGERED). */
+  #settle(): void {
+    const s = this.#states;
+    if (s.client === 'DONE') {
+      const ex = this.#requestExchange;
+      if (ex !== null && ex.upgrade && !ex.responded && this.#exchanges.includes(ex)) s.client = 'MIGHT_SWITCH_PROTOCOL';
+      else s.client = this.#closing ? 'MUST_CLOSE' : 'IDLE';
+    }
+    if (s.client === 'MIGHT_SWITCH_PROTOCOL') {
+      const ex = this.#requestExchange;
+      if (ex === null || ex.responded || !this.#exchanges.includes(ex)) s.client = this.#closing ? 'MUST_CLOSE' : 'IDLE';
+    }
+    if (s.client === 'IDLE' && (this.#closing || s.server === 'CLOSED')) s.client = 'MUST_CLOSE';
+    if (s.server === 'DONE') {
+      const last = this.#lastResponded;
+      if (last?.closeAfter === true || s.client === 'CLOSED' && this.#exchanges.length === 0) s.server = 'MUST_CLOSE';
+      else s.server = this.#exchanges.length > 0 ? 'SEND_RESPONSE' : 'IDLE';
+    }
+    if (s.server === 'IDLE' && this.#exchanges.length > 0) s.server = 'SEND_RESPONSE';
+    if (s.server === 'IDLE' && (s.client === 'MUST_CLOSE' || s.client === 'CLOSED') && this.#error === null) s.server = 'MUST_CLOSE';
+  }
+
+  /**
+   * Serialize an event. Returns the bytes to write, in order (body data are not copied).
+   * Throws {@link LocalProtocolError} when HTTP/1.1 does not allow it now; nothing is emitted then.
+   */
+  send(event: SendEvent, options: SendOptions = {}): Uint8Array[] {
+    switch (event.type) {
+      case 'request':
+        return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options)];
+      case 'response':
+      case 'informational-response':
+        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response')];
+      case 'data': {
+        this.#requireBody();
+        return (this.#writer!).write(event.data);
+      }
+      case 'end-of-message': {
+        this.#requireBody();
+        const bytes = (this.#writer!).end(event.trailers === undefined ? undefined : Fields.from(event.trailers));
+        this.#writer = null;
+        this.#transition(this.role, 'end-of-message');
+        if (this.role === 'server' && this.#exchanges[0] === this.#lastResponded) this.#exchanges.shift();
+        this.#settle();
+        return bytes;
+      }
+      case 'connection-closed':
+        this.#transition(this.role, 'connection-closed');
+        this.#closing = true;
+        this.#settle();
+        return [];
+    }
+  }
+
+  /** Serialize a whole message with a body known in advance, as one byte array (one write). */
+  sendMessage(head: SendEvent & { type: 'request' | 'response' }, body?: Uint8Array, trailers?: Fields): Uint8Array {
+    const length = body?.length ?? 0;
+    // A request without content gets no Content-Length (RFC 9110 §8.6); a response gets 0.
+    const parts = this.send(head, head.type === 'request' && body === undefined ? {} : { bodyLength: length });
+    if (body !== undefined && length > 0) parts.push(...this.send({ type: 'data', data: body }));
+    parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
+    return concatBytes(parts);
+  }
+
+  #requireBody(): void {
+    if (this.#writer === null || this.ourState !== 'SEND_BODY') {
+      throw new LocalProtocolError('H1_INVALID_STATE', `${this.role} cannot send body data in state ${this.ourState}`);
+    }
+  }
+
+  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions): Uint8Array {
+    if (this.role !== 'client') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
+    const state = this.#states.client;
+    if (state === 'MUST_CLOSE' || state === 'CLOSED') {
+      throw new LocalProtocolError('H1_REQUEST_AFTER_CLOSE', 'the connection is closing: no further request may be sent on it');
+    }
+    if (!fields.has('host')) throw new LocalProtocolError('H1_INVALID_STATE', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
+    let out = fields;
+    if (options.bodyLength !== undefined && !fields.has('content-length') && !fields.has('transfer-encoding')) {
+      out = out.with('Content-Length', String(options.bodyLength));
+    } else if (options.streaming === true && !fields.has('content-length') && !fields.has('transfer-encoding')) {
+      out = out.with('Transfer-Encoding', 'chunked');
+    }
+    const framing = this.#sentFraming(decideFraming({
+      kind: 'request',
+      version: '1.1',
+      contentLength: out.has('content-length') ? out.getAll('content-length') : undefined,
+      transferEncoding: out.has('transfer-encoding') ? out.getAll('transfer-encoding') : undefined,
+    }));
+    const connection = parseConnection(out.getAll('connection'));
+    const bytes = writeRequestHead(method, target, out);
+    this.#transition('client', 'request');
+    const exchange: Exchange = {
+      method,
+      version: '1.1',
+      requestClose: connection.close,
+      expectContinue: hasToken(out.getAll('expect'), '100-continue'),
+      upgrade: method === 'CONNECT' || (out.has('upgrade') && connection.upgrade),
+      responded: false,
+      closeAfter: connection.close,
+    };
+    if (connection.close) this.#closing = true;
+    this.#exchanges.push(exchange);
+    this.#requestExchange = exchange;
+    this.#requestsSeen++;
+    this.#writer = bodyWriter(framing.kind, framing.length, `a ${method} request without Content-Length or Transfer-Encoding`);
+    this.#settle();
+    return bytes;
+  }
+
+  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean): Uint8Array {
+    if (this.role !== 'server') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
+    const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
+    const state = this.#states.server;
+    const exchange = state === 'SEND_RESPONSE' ? this.#exchanges[0] : undefined;
+    if (informational || (status >= 100 && status < 200)) {
+      if (exchange === undefined) throw new LocalProtocolError('H1_INVALID_STATE', `cannot send ${status} in state ${state}`);
+      if (status === 101) {
+        if (!exchange.upgrade || exchange.method === 'CONNECT') throw new LocalProtocolError('H1_INVALID_STATE', '101 needs a request that asked for an upgrade');
+        const bytes = writeResponseHead(status, reason, fields);
+        exchange.responded = true;
+        this.#transition('server', 'accept-switch');
+        this.#switch();
+        return bytes;
+      }
+      if (status < 100 || status >= 200) throw new LocalProtocolError('H1_INVALID_STATUS', `${status} is not informational`);
+      const bytes = writeResponseHead(status, reason, fields);
+      this.#transition('server', 'informational-response');
+      if (status === 100) exchange.expectContinue = false;
+      return bytes;
+    }
+    if (exchange === undefined) {
+      // An error response without a request to answer: only after their side failed, or on a
+      // connection where no request has started (408 on idle). It always closes the connection.
+      if (state !== 'IDLE' || (this.#states.client !== 'ERROR' && (this.#states.client !== 'IDLE' || this.#exchanges.length > 0))) {
+        throw new LocalProtocolError('H1_INVALID_STATE', `server cannot send a response in state ${state}`);
+      }
+    }
+    const peerVersion: HttpVersion = exchange?.version ?? '1.1';
+    let out = fields;
+    const hasTe = fields.has('transfer-encoding');
+    const hasCl = fields.has('content-length');
+    const method = exchange?.method ?? 'GET';
+    if (hasTe && peerVersion === '1.0') {
+      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'Transfer-Encoding cannot be sent to an HTTP/1.0 client (RFC 9112 §6.1)');
+    }
+    if ((status === 204 || status < 200) && (hasTe || hasCl)) {
+      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6)`);
+    }
+    const bodyless = method === 'HEAD' || status === 204 || status === 304 || (method === 'CONNECT' && status < 300);
+    if (!hasTe && !hasCl && !bodyless) {
+      if (options.bodyLength !== undefined) out = out.with('Content-Length', String(options.bodyLength));
+      else if (peerVersion === '1.1') out = out.with('Transfer-Encoding', 'chunked');
+    }
+    let framing = this.#sentFraming(decideFraming({
+      kind: 'response',
+      version: '1.1',
+      requestMethod: method,
+      status,
+      contentLength: out.has('content-length') ? out.getAll('content-length') : undefined,
+      transferEncoding: out.has('transfer-encoding') ? out.getAll('transfer-encoding') : undefined,
+    }));
+    if (framing.kind === 'tunnel') {
+      const bytes = writeResponseHead(status, reason, out);
+      (exchange!).responded = true;
+      this.#transition('server', 'accept-switch');
+      this.#switch();
+      return bytes;
+    }
+    const connection = parseConnection(out.getAll('connection'));
+    const closeAfter =
+      exchange === undefined ||
+      exchange.requestClose ||
+      connection.close ||
+      framing.mustClose ||
+      framing.kind === 'until-close' ||
+      this.#states.client === 'ERROR' ||
+      this.#states.client === 'CLOSED' && this.#exchanges.length <= 1;
+    if (closeAfter && !connection.close) {
+      // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
+      const tokens = connection.tokens.filter((t) => t !== 'keep-alive');
+      out = out.without(new Set(['connection', 'keep-alive'])).with('Connection', ['close', ...tokens].join(', '));
+    } else if (!closeAfter && peerVersion === '1.0' && !connection.keepAlive) {
+      // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
+      out = out.with('Connection', 'keep-alive');
+    }
+    if (framing.kind === 'until-close' && !closeAfter) framing = { ...framing, mustClose: true };
+    const bytes = writeResponseHead(status, reason, out);
+    this.#transition('server', 'response');
+    if (exchange !== undefined) {
+      exchange.responded = true;
+      exchange.closeAfter = closeAfter;
+    }
+    if (closeAfter) this.#closing = true;
+    this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
+    this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response');
+    return bytes;
+  }
+
+  #sentFraming(f: ReturnType<typeof decideFraming>): Framing {
+    if (isRefusal(f)) throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', f.message);
+    return f;
+  }
+
+  /** Mark our side as failed (the socket write failed); nothing more can be sent. */
+  sendFailed(): void {
+    this.#states[this.role] = 'ERROR';
+    this.#closing = true;
+  }
+}
+

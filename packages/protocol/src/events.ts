@@ -1,0 +1,111 @@
+/**
+ * Theory of operation: everything that crosses the boundary of a {@link Connection} is one of
+ * these readonly events, a discriminated union on `type`. The receiving side produces them from
+ * bytes (`nextEvent()`); the sending side turns them into bytes (`send()`). `NEED_DATA` and
+ * `PAUSED` are markers, not events: feed more bytes, or wait for the other direction.
+ */
+
+import type { Fields, FieldsInit } from './fields.js';
+
+/** The HTTP versions tether speaks. A 1.x message with a higher minor is read as '1.1' (RFC 9110 §2.5). */
+export type HttpVersion = '1.0' | '1.1';
+
+/** A request head. */
+export interface RequestEvent {
+  readonly type: 'request';
+  /** The method, case-sensitive (RFC 9110 §9.1). */
+  readonly method: string;
+  /** The request-target as sent (origin-, absolute-, authority- or asterisk-form). */
+  readonly target: string;
+  readonly version: HttpVersion;
+  readonly headers: Fields;
+}
+
+/** A 1xx response head other than a protocol switch (100 Continue, 103 Early Hints, …). */
+export interface InformationalResponseEvent {
+  readonly type: 'informational-response';
+  readonly status: number;
+  readonly reason: string;
+  readonly version: HttpVersion;
+  readonly headers: Fields;
+}
+
+/** A final response head (status 200–999), or 101 Switching Protocols. */
+export interface ResponseEvent {
+  readonly type: 'response';
+  readonly status: number;
+  readonly reason: string;
+  readonly version: HttpVersion;
+  readonly headers: Fields;
+}
+
+/** A piece of body data. Received data is a view into the bytes that were fed in (no copy). */
+export interface DataEvent {
+  readonly type: 'data';
+  readonly data: Uint8Array;
+  /** Chunk extensions (RFC 9112 §7.1.1) of the chunk this piece starts, when it had any. */
+  readonly extensions?: readonly (readonly [name: string, value: string | null])[];
+}
+
+/** The end of a message's body, with its trailer section (chunked bodies only). */
+export interface EndOfMessageEvent {
+  readonly type: 'end-of-message';
+  readonly trailers: Fields | null;
+}
+
+/** The peer closed its sending side (received), or we closed ours (sent). */
+export interface ConnectionClosedEvent {
+  readonly type: 'connection-closed';
+}
+
+/** Every event a connection receives or sends. */
+export type Event =
+  | RequestEvent
+  | InformationalResponseEvent
+  | ResponseEvent
+  | DataEvent
+  | EndOfMessageEvent
+  | ConnectionClosedEvent;
+
+/** The `type` of an {@link Event}. */
+export type EventType = Event['type'];
+
+/** `nextEvent()` needs more bytes (or `receiveEof()`) before it can say more. */
+export const NEED_DATA: unique symbol = Symbol('NEED_DATA');
+/** `nextEvent()` will not read further until the other direction moves on (see `Connection.pausedReason`). */
+export const PAUSED: unique symbol = Symbol('PAUSED');
+
+/** What `nextEvent()` returns. */
+export type NextEvent = Event | typeof NEED_DATA | typeof PAUSED;
+
+/** A request head to send. `headers` may be any {@link FieldsInit}. */
+export interface RequestInit {
+  readonly type: 'request';
+  readonly method: string;
+  readonly target: string;
+  readonly headers?: FieldsInit;
+}
+
+/** A response head to send (final, 101, or informational). */
+export interface ResponseInit {
+  readonly type: 'response' | 'informational-response';
+  readonly status: number;
+  /** Defaults to the standard reason phrase of `status`. */
+  readonly reason?: string;
+  readonly headers?: FieldsInit;
+}
+
+/** Body data to send. */
+export interface DataInit {
+  readonly type: 'data';
+  readonly data: Uint8Array;
+}
+
+/** The end of the body to send, with trailers for a chunked body. */
+export interface EndOfMessageInit {
+  readonly type: 'end-of-message';
+  readonly trailers?: FieldsInit;
+}
+
+/** Every event a connection can be asked to send. */
+export type SendEvent = RequestInit | ResponseInit | DataInit | EndOfMessageInit | ConnectionClosedEvent;

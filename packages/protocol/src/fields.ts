@@ -1,0 +1,123 @@
+/**
+ * Theory of operation: {@link Fields} is an immutable list of field lines (a header or trailer
+ * section) in wire order with original name case, stored flat as `[name, value, name, value…]`
+ * like Node's `rawHeaders`. Case-insensitive lookups build a lower-cased index on first use, so a
+ * message whose fields are never looked up costs no map. Writers accept the looser
+ * {@link FieldsInit} shapes and normalise through {@link Fields.from}.
+ */
+
+/** What can be turned into {@link Fields}: Fields, a flat raw list, `[name, value]` pairs or a record. */
+export type FieldsInit =
+  | Fields
+  | readonly string[]
+  | Iterable<readonly [string, string]>
+  | Readonly<Record<string, string | number | readonly string[] | undefined>>;
+
+/** An immutable, ordered list of HTTP field lines with case-insensitive lookup. */
+export class Fields implements Iterable<[name: string, value: string]> {
+  /** Flat `[name, value, …]` in wire order with the names' original case. */
+  readonly raw: readonly string[];
+  #index: Map<string, string[]> | undefined;
+
+  /** Wrap a flat `[name, value, …]` list (not copied, not validated: writers validate). */
+  constructor(raw: readonly string[] = []) {
+    this.raw = raw;
+  }
+
+  /** Normalise any {@link FieldsInit}. Record values that are arrays become repeated lines; `undefined` is skipped. */
+  static from(init: FieldsInit | undefined): Fields {
+    if (init === undefined) return EMPTY_FIELDS;
+    if (init instanceof Fields) return init;
+    if (Array.isArray(init)) {
+      if (init.length === 0) return EMPTY_FIELDS;
+      if (typeof init[0] === 'string') return new Fields(init as readonly string[]);
+    }
+    const raw: string[] = [];
+    if (Symbol.iterator in (init as object)) {
+      for (const [name, value] of init as Iterable<readonly [string, string]>) raw.push(name, value);
+      return new Fields(raw);
+    }
+    for (const [name, value] of Object.entries(init as Record<string, string | number | readonly string[] | undefined>)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value as readonly string[]) raw.push(name, v);
+      else raw.push(name, String(value));
+    }
+    return new Fields(raw);
+  }
+
+  /** Number of field lines. */
+  get size(): number {
+    return this.raw.length >> 1;
+  }
+
+  #lookup(): Map<string, string[]> {
+    let index = this.#index;
+    if (index === undefined) {
+      index = new Map();
+      const raw = this.raw;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = (raw[i]!).toLowerCase();
+        const list = index.get(name);
+        if (list === undefined) index.set(name, [raw[i + 1]!]);
+        else list.push(raw[i + 1]!);
+      }
+      this.#index = index;
+    }
+    return index;
+  }
+
+  /** All values of `name` (any case), in order; empty when absent. */
+  getAll(name: string): readonly string[] {
+    return this.#lookup().get(name.toLowerCase()) ?? [];
+  }
+
+  /**
+   * The combined value of `name` (RFC 9110 §5.3: lines joined with ", "), or `undefined`.
+   * For `set-cookie`, which cannot be combined, use {@link Fields.getAll}.
+   */
+  get(name: string): string | undefined {
+    const values = this.#lookup().get(name.toLowerCase());
+    if (values === undefined) return undefined;
+    return values.length === 1 ? values[0] : values.join(', ');
+  }
+
+  /** Whether a field named `name` (any case) is present. */
+  has(name: string): boolean {
+    return this.#lookup().has(name.toLowerCase());
+  }
+
+  /** The distinct field names, lower-cased, in order of first appearance. */
+  names(): string[] {
+    return [...this.#lookup().keys()];
+  }
+
+  /** A node:http-style object: lower-case names, values joined with ", ", `set-cookie` as an array. */
+  toObject(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const [name, values] of this.#lookup()) out[name] = name === 'set-cookie' ? [...values] : values.join(', ');
+    return out;
+  }
+
+  /** A copy without the fields whose lower-cased names are in `names`. */
+  without(names: ReadonlySet<string>): Fields {
+    const raw: string[] = [];
+    for (let i = 0; i < this.raw.length; i += 2) {
+      const name = this.raw[i]!;
+      if (!names.has(name.toLowerCase())) raw.push(name, this.raw[i + 1]!);
+    }
+    return raw.length === this.raw.length ? this : new Fields(raw);
+  }
+
+  /** A copy with `name: value` appended. */
+  with(name: string, value: string): Fields {
+    return new Fields([...this.raw, name, value]);
+  }
+
+  /** Field lines as `[name, value]` pairs in wire order. */
+  *[Symbol.iterator](): IterableIterator<[name: string, value: string]> {
+    for (let i = 0; i < this.raw.length; i += 2) yield [this.raw[i]!, this.raw[i + 1]!];
+  }
+}
+
+/** The empty field list, shared. */
+export const EMPTY_FIELDS = new Fields([]);

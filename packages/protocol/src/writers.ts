@@ -1,0 +1,155 @@
+/**
+ * Theory of operation: events → bytes. Heads are validated (no header injection: every name a
+ * token, every value free of CR, LF, NUL and other controls) and encoded octet-for-character in
+ * one pass into one array. Bodies go through one writer per framing kind; the length writer
+ * refuses to write more or fewer bytes than declared, so the connection can never emit a
+ * message whose framing lies. Data are never copied: chunked framing is returned as separate
+ * pieces around the caller's bytes.
+ */
+
+import { FIELD_VALUE_CHAR, TCHAR, isReasonPhrase, isRequestTarget, isToken } from './abnf.js';
+import { LocalProtocolError } from './errors.js';
+import type { Fields } from './fields.js';
+import type { FramingKind } from './framing.js';
+import { encodeLatin1 } from './latin1.js';
+
+function checkName(name: string): void {
+  if (name.length === 0) throw new LocalProtocolError('H1_INVALID_FIELD_NAME', 'empty field name');
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] === 0) throw new LocalProtocolError('H1_INVALID_FIELD_NAME', `invalid field name ${JSON.stringify(name)}`);
+  }
+}
+
+function checkValue(name: string, value: string): void {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE_CHAR[c] === 0) {
+      throw new LocalProtocolError('H1_INVALID_FIELD_VALUE', `invalid character 0x${c.toString(16)} in the value of ${name}`);
+    }
+  }
+}
+
+/** Throw {@link LocalProtocolError} unless `name: value` may be written (exported for early checks). */
+export function validateField(name: string, value: string): void {
+  checkName(name);
+  checkValue(name, value);
+}
+
+function encodeHead(startLine: string, fields: Fields): Uint8Array {
+  let head = startLine;
+  const raw = fields.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = (raw[i + 1]!).trim();
+    checkName(name);
+    checkValue(name, value);
+    head += `${name}: ${value}\r\n`;
+  }
+  head += '\r\n';
+  return encodeLatin1(head);
+}
+
+/** Serialize a request head (`method target HTTP/1.1` and fields). */
+export function writeRequestHead(method: string, target: string, fields: Fields): Uint8Array {
+  if (!isToken(method)) throw new LocalProtocolError('H1_INVALID_METHOD', `invalid method ${JSON.stringify(method)}`);
+  if (!isRequestTarget(target)) throw new LocalProtocolError('H1_INVALID_TARGET', `invalid request-target ${JSON.stringify(target)}`);
+  return encodeHead(`${method} ${target} HTTP/1.1\r\n`, fields);
+}
+
+/** Serialize a response head (`HTTP/1.1 status reason` and fields). */
+export function writeResponseHead(status: number, reason: string, fields: Fields): Uint8Array {
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
+  }
+  if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
+  return encodeHead(`HTTP/1.1 ${status} ${reason}\r\n`, fields);
+}
+
+/** Frames outgoing body data for one message. */
+export interface BodyWriter {
+  /** Bytes to send for `data`. */
+  write(data: Uint8Array): Uint8Array[];
+  /** Bytes that end the body (trailers only for chunked). */
+  end(trailers: Fields | undefined): Uint8Array[];
+}
+
+const CRLF = encodeLatin1('\r\n');
+
+class NoBodyWriter implements BodyWriter {
+  readonly #why: string;
+  constructor(why: string) {
+    this.#why = why;
+  }
+  write(data: Uint8Array): Uint8Array[] {
+    if (data.length > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${this.#why} has no body`);
+    return [];
+  }
+  end(trailers: Fields | undefined): Uint8Array[] {
+    if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+    return [];
+  }
+}
+
+class LengthWriter implements BodyWriter {
+  #remaining: number;
+  readonly #length: number;
+  constructor(length: number) {
+    this.#length = length;
+    this.#remaining = length;
+  }
+  write(data: Uint8Array): Uint8Array[] {
+    if (data.length > this.#remaining) {
+      throw new LocalProtocolError('H1_BODY_LENGTH_MISMATCH', `body longer than its Content-Length of ${this.#length}`);
+    }
+    this.#remaining -= data.length;
+    return data.length === 0 ? [] : [data];
+  }
+  end(trailers: Fields | undefined): Uint8Array[] {
+    if (this.#remaining !== 0) {
+      throw new LocalProtocolError('H1_BODY_LENGTH_MISMATCH', `body ended ${this.#remaining} bytes short of its Content-Length of ${this.#length}`);
+    }
+    if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+    return [];
+  }
+}
+
+class ChunkedWriter implements BodyWriter {
+  write(data: Uint8Array): Uint8Array[] {
+    // A zero-size chunk would end the body: write nothing for empty data.
+    if (data.length === 0) return [];
+    return [encodeLatin1(`${data.length.toString(16)}\r\n`), data, CRLF];
+  }
+  end(trailers: Fields | undefined): Uint8Array[] {
+    if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
+    return [encodeHead('0\r\n', trailers)];
+  }
+}
+
+const LAST_CHUNK = encodeLatin1('0\r\n\r\n');
+
+class UntilCloseWriter implements BodyWriter {
+  write(data: Uint8Array): Uint8Array[] {
+    return data.length === 0 ? [] : [data];
+  }
+  end(trailers: Fields | undefined): Uint8Array[] {
+    if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+    return [];
+  }
+}
+
+/** The body writer for a framing decision. */
+export function bodyWriter(kind: FramingKind, length: number, what: string): BodyWriter {
+  switch (kind) {
+    case 'length':
+      return new LengthWriter(length);
+    case 'chunked':
+      return new ChunkedWriter();
+    case 'until-close':
+      return new UntilCloseWriter();
+    case 'none':
+    case 'tunnel':
+      return new NoBodyWriter(what);
+  }
+}
+

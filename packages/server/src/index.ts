@@ -1,0 +1,11 @@
+/**
+ * @tether/server: keep-alive-aware HTTP/1.1 server on node:net, driven by @tether/protocol.
+ *
+ * Placeholder. This package has no implementation yet; the work is tracked
+ * in the project's issues. The one export below keeps the build, the
+ * published shape and the test run honest until the real entry point
+ * replaces this file.
+ */
+
+/** The npm name of this package. Placeholder export until the implementation lands. */
+export const PACKAGE = '@tether/server';
