@@ -100,3 +100,15 @@ export function isReasonPhrase(s: string): boolean {
 export function isOws(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
+
+/**
+ * `s` without leading and trailing OWS (SP / HTAB). Never `String#trim`: it also strips U+00A0,
+ * which in a latin1-decoded head is the obs-text octet 0xA0, and controls such as VT and FF.
+ */
+export function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOws(s.charCodeAt(start))) start++;
+  while (end > start && isOws(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}

@@ -171,12 +171,13 @@ export class ChunkedReader implements BodyReader {
     const limits = this.#limits;
     // The longest size line we accept: digits, extensions still allowed, CRLF.
     const maxLine = limits.maxChunkSizeDigits + (limits.maxChunkExtensionBytes - this.#extensionBytes) + 2;
+    // Fail early on a non-hex first byte rather than waiting for a line end; and check it first
+    // whether or not the line end has arrived, so the error never depends on how bytes were split.
+    if (rb.length > 0 && HEX_VALUE[data[start]!] === 0xff) this.#invalidSize(data, start, rb.end);
     let lf = data.indexOf(LF, start);
     if (lf >= rb.end) lf = -1;
     if (lf === -1) {
       if (rb.length > maxLine) this.#sizeLineTooLong();
-      // Fail early on a non-hex first byte rather than waiting for a line end.
-      if (rb.length > 0 && HEX_VALUE[data[start]!] === 0xff) this.#invalidSize(data, start, rb.end);
       return false;
     }
     if (lf - start + 1 > maxLine) this.#sizeLineTooLong();

@@ -17,6 +17,7 @@
  * - bytes after a protocol switch are never parsed: they are handed back in `trailingData`.
  */
 
+import { trimOws } from './abnf.js';
 import { parseConnection } from './connection-header.js';
 import { LocalProtocolError, RemoteProtocolError } from './errors.js';
 import { isIdempotentMethod } from './methods.js';
@@ -84,7 +85,7 @@ function otherRole(role: Role): Role {
 }
 
 function hasToken(values: readonly string[] | undefined, token: string): boolean {
-  return values?.some((v) => v.split(',').some((t) => t.trim().toLowerCase() === token)) === true;
+  return values?.some((v) => v.split(',').some((t) => trimOws(t).toLowerCase() === token)) === true;
 }
 
 // RFC 9112 §3.2 / RFC 3986 §3.2.2–3.2.3: Host = uri-host [ ":" port ].
@@ -281,6 +282,8 @@ export class Connection {
     const body = this.#body!;
     const item = body.read(this.#rb) ?? (this.#eof ? body.eof() : null);
     if (item === null) return NEED_DATA;
+    // The client sent body data: it is no longer waiting for 100 Continue (RFC 9110 §10.1.1, as h11).
+    if (item.type === 'data' && this.role === 'server' && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
     if (item.type === 'end-of-message') {
       this.#body = null;
       this.#transition(this.#peer, 'end-of-message');
@@ -445,7 +448,10 @@ export class Connection {
         return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response')];
       case 'data': {
         this.#requireBody();
-        return (this.#writer!).write(event.data);
+        const out = (this.#writer!).write(event.data);
+        // Sending the body without waiting any longer ends the wait for 100 Continue (as h11).
+        if (this.role === 'client' && event.data.length > 0 && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
+        return out;
       }
       case 'end-of-message': {
         this.#requireBody();
@@ -467,11 +473,35 @@ export class Connection {
   /** Serialize a whole message with a body known in advance, as one byte array (one write). */
   sendMessage(head: SendEvent & { type: 'request' | 'response' }, body?: Uint8Array, trailers?: Fields): Uint8Array {
     const length = body?.length ?? 0;
-    // A request without content gets no Content-Length (RFC 9110 §8.6); a response gets 0.
-    const parts = this.send(head, head.type === 'request' && body === undefined ? {} : { bodyLength: length });
-    if (body !== undefined && length > 0) parts.push(...this.send({ type: 'data', data: body }));
-    parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
-    return concatBytes(parts);
+    // All or nothing: when the body or trailers are refused after the head was accepted (a body on
+    // a HEAD response, a length that does not match), undo the head, which was never returned.
+    const restore = this.#snapshot();
+    try {
+      // A request without content gets no Content-Length (RFC 9110 §8.6); a response gets 0.
+      const parts = this.send(head, head.type === 'request' && body === undefined ? {} : { bodyLength: length });
+      if (body !== undefined && length > 0) parts.push(...this.send({ type: 'data', data: body }));
+      parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
+      return concatBytes(parts);
+    } catch (err) {
+      restore();
+      throw err;
+    }
+  }
+
+  /** A function that puts back everything `send()` may change (for {@link Connection.sendMessage}). */
+  #snapshot(): () => void {
+    const states = { ...this.#states };
+    const exchanges = this.#exchanges.map((e) => [e, e.expectContinue, e.responded, e.closeAfter] as const);
+    const [requestExchange, writer, body, closing, requestsSeen, lastResponded] = [this.#requestExchange, this.#writer, this.#body, this.#closing, this.#requestsSeen, this.#lastResponded];
+    return () => {
+      Object.assign(this.#states, states);
+      this.#exchanges.length = 0;
+      for (const [e, expectContinue, responded, closeAfter] of exchanges) {
+        Object.assign(e, { expectContinue, responded, closeAfter });
+        this.#exchanges.push(e);
+      }
+      [this.#requestExchange, this.#writer, this.#body, this.#closing, this.#requestsSeen, this.#lastResponded] = [requestExchange, writer, body, closing, requestsSeen, lastResponded];
+    };
   }
 
   #requireBody(): void {
@@ -527,8 +557,12 @@ export class Connection {
     const exchange = state === 'SEND_RESPONSE' ? this.#exchanges[0] : undefined;
     if (informational || (status >= 100 && status < 200)) {
       if (exchange === undefined) throw new LocalProtocolError('H1_INVALID_STATE', `cannot send ${status} in state ${state}`);
+      if (fields.has('content-length') || fields.has('transfer-encoding')) {
+        throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6, RFC 9112 §6.1)`);
+      }
       if (status === 101) {
         if (!exchange.upgrade || exchange.method === 'CONNECT') throw new LocalProtocolError('H1_INVALID_STATE', '101 needs a request that asked for an upgrade');
+        this.#requireCompleteSwitchRequest();
         const bytes = writeResponseHead(status, reason, fields);
         exchange.responded = true;
         this.#transition('server', 'accept-switch');
@@ -547,12 +581,16 @@ export class Connection {
       if (state !== 'IDLE' || (this.#states.client !== 'ERROR' && (this.#states.client !== 'IDLE' || this.#exchanges.length > 0))) {
         throw new LocalProtocolError('H1_INVALID_STATE', `server cannot send a response in state ${state}`);
       }
+      if (status < 400) throw new LocalProtocolError('H1_INVALID_STATE', `a ${status} response with no request to answer (only an error response may be sent)`);
     }
     const peerVersion: HttpVersion = exchange?.version ?? '1.1';
     let out = fields;
     const hasTe = fields.has('transfer-encoding');
     const hasCl = fields.has('content-length');
     const method = exchange?.method ?? 'GET';
+    if (hasTe && hasCl) {
+      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'a sender MUST NOT send Content-Length with Transfer-Encoding (RFC 9112 §6.2)');
+    }
     if (hasTe && peerVersion === '1.0') {
       throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'Transfer-Encoding cannot be sent to an HTTP/1.0 client (RFC 9112 §6.1)');
     }
@@ -573,6 +611,7 @@ export class Connection {
       transferEncoding: out.has('transfer-encoding') ? out.getAll('transfer-encoding') : undefined,
     }));
     if (framing.kind === 'tunnel') {
+      this.#requireCompleteSwitchRequest();
       const bytes = writeResponseHead(status, reason, out);
       (exchange!).responded = true;
       this.#transition('server', 'accept-switch');
@@ -602,11 +641,20 @@ export class Connection {
     if (exchange !== undefined) {
       exchange.responded = true;
       exchange.closeAfter = closeAfter;
+      // A final response ends the client's wait for 100 Continue (RFC 9110 §10.1.1, as h11).
+      exchange.expectContinue = false;
     }
     if (closeAfter) this.#closing = true;
     this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
     this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response');
     return bytes;
+  }
+
+  /** RFC 9110 §7.8: the switch happens after the whole request; its unread body must not reach the new protocol. */
+  #requireCompleteSwitchRequest(): void {
+    if (this.#states.client !== 'MIGHT_SWITCH_PROTOCOL') {
+      throw new LocalProtocolError('H1_INVALID_STATE', `cannot switch protocols while the request is in state ${this.#states.client}`);
+    }
   }
 
   #sentFraming(f: ReturnType<typeof decideFraming>): Framing {

@@ -4,6 +4,7 @@
  * the reader turns a refusal into a RemoteProtocolError, the writer into a LocalProtocolError.
  */
 
+import { trimOws } from './abnf.js';
 import type { RemoteErrorCode } from './errors.js';
 import type { HttpVersion } from './events.js';
 
@@ -52,11 +53,22 @@ export function transferCodings(values: readonly string[]): string[] {
   const codings: string[] = [];
   for (const value of values) {
     for (const element of value.split(',')) {
-      const name = element.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+      const name = trimOws(element.split(';', 1)[0] ?? '').toLowerCase();
       if (name !== '') codings.push(name);
     }
   }
   return codings;
+}
+
+/** RFC 9112 §7.1: "The chunked coding does not define any parameters." Is one given anyway? */
+function chunkedHasParameters(values: readonly string[]): boolean {
+  for (const value of values) {
+    for (const element of value.split(',')) {
+      const semicolon = element.indexOf(';');
+      if (semicolon !== -1 && trimOws(element.slice(0, semicolon)).toLowerCase() === 'chunked') return true;
+    }
+  }
+  return false;
 }
 
 const DIGITS = /^[0-9]+$/;
@@ -71,7 +83,7 @@ export function parseContentLength(values: readonly string[]): number | FramingR
   let found: string | undefined;
   for (const value of values) {
     for (const element of value.split(',')) {
-      const digits = element.trim();
+      const digits = trimOws(element);
       if (!DIGITS.test(digits) || digits.length > MAX_LENGTH_DIGITS) {
         return { refused: 'H1_INVALID_CONTENT_LENGTH', message: `invalid Content-Length ${JSON.stringify(value)}` };
       }
@@ -113,6 +125,10 @@ export function decideFraming(m: FramingInput): Framing | FramingRefusal {
     const chunkedAt = codings.indexOf('chunked');
     if (chunkedAt !== -1 && chunkedAt !== codings.lastIndexOf('chunked')) {
       return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'chunked applied more than once (RFC 9112 §6.1)' };
+    }
+    // RFC 9112 §7.1: parameters on chunked "SHOULD be treated as an error".
+    if (chunkedAt !== -1 && chunkedHasParameters(te)) {
+      return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'the chunked transfer coding takes no parameters (RFC 9112 §7.1)' };
     }
     if (!isResponse) {
       for (const coding of codings) {

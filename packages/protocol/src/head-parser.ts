@@ -115,8 +115,10 @@ function parseFieldLines(s: string, pos: number, raw: string[], facts: HeadFacts
     let i = pos;
     while (i < lineEnd && TCHAR[s.charCodeAt(i)] === 1) i++;
     if (i === lineEnd || s.charCodeAt(i) !== COLON || i === pos) {
-      const c = s.charCodeAt(i);
-      if (i > pos && (c === SP || c === HTAB)) {
+      let k = i;
+      while (k < lineEnd && (s.charCodeAt(k) === SP || s.charCodeAt(k) === HTAB)) k++;
+      // Only whitespace that sits right before the colon is this error; "Bad Name: v" is not.
+      if (i > pos && k > i && s.charCodeAt(k) === COLON) {
         throw new RemoteProtocolError('H1_WHITESPACE_BEFORE_COLON', 'whitespace between a field name and the colon is not allowed (RFC 9112 §5.1)');
       }
       throw new RemoteProtocolError('H1_INVALID_HEADER_NAME', `invalid field line ${JSON.stringify(s.slice(pos, Math.min(lineEnd, pos + 40)))}`);
@@ -229,6 +231,11 @@ export class HeadParser {
         if (contentEnd === pos) {
           // RFC 9112 §2.2: ignore empty lines received before the start line.
           rb.consume(lf + 1 - base);
+          // Consuming everything resets the buffer: `data` and `end` are stale, so stop here.
+          if (rb.length === 0) {
+            this.#offset = 0;
+            return null;
+          }
           base = rb.start;
           pos = base;
           continue;
@@ -247,6 +254,9 @@ export class HeadParser {
         this.#reset();
         return head;
       } else {
+        // Size first, as #checkIncomplete does for a partial line: the error must not depend
+        // on whether the line crossing the limit arrived whole or in pieces.
+        if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
         const first = data[pos];
         if (first === SP || first === HTAB) {
           throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');

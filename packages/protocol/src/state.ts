@@ -74,6 +74,7 @@ export const TRIGGERED: readonly (readonly [Role, SideState, SideState, string])
   ['server', 'DONE', 'SEND_RESPONSE', 'pipelined request waiting'],
   ['server', 'DONE', 'IDLE', 'connection persists'],
   ['server', 'DONE', 'MUST_CLOSE', 'close decided'],
+  ['server', 'IDLE', 'MUST_CLOSE', 'client closing, nothing to answer'],
 ];
 
 /** The next state of `role`'s side for `event`, or `undefined` when the table has no such move. */
@@ -88,6 +89,6 @@ export function stateDiagram(role: Role): string {
   for (const [state, row] of Object.entries((TRANSITIONS as Table)[role])) {
     for (const [event, next] of Object.entries(row ?? {})) lines.push(`  ${state} --> ${next}: ${event}`);
   }
-  for (const [r, from, to, why] of TRIGGERED) if (r === role) lines.push(`  ${from} --> ${to}: <i>${why}</i>`);
+  for (const [r, from, to, why] of TRIGGERED) if (r === role) lines.push(`  ${from} --> ${to}: when ${why}`);
   return lines.join('\n');
 }

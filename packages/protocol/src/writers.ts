@@ -7,7 +7,7 @@
  * pieces around the caller's bytes.
  */
 
-import { FIELD_VALUE_CHAR, TCHAR, isReasonPhrase, isRequestTarget, isToken } from './abnf.js';
+import { FIELD_VALUE_CHAR, TCHAR, isReasonPhrase, isRequestTarget, isToken, trimOws } from './abnf.js';
 import { LocalProtocolError } from './errors.js';
 import type { Fields } from './fields.js';
 import type { FramingKind } from './framing.js';
@@ -41,7 +41,8 @@ function encodeHead(startLine: string, fields: Fields): Uint8Array {
   const raw = fields.raw;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const value = (raw[i + 1]!).trim();
+    // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
+    const value = trimOws(raw[i + 1]!);
     checkName(name);
     checkValue(name, value);
     head += `${name}: ${value}\r\n`;
