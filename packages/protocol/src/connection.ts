@@ -78,6 +78,9 @@ interface Exchange {
   closeAfter: boolean;
 }
 
+/** Methods whose semantics anticipate content (RFC 9110 §9.3). */
+const CONTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
 const CLOSED_EVENT: Event = { type: 'connection-closed' };
 
 function otherRole(role: Role): Role {
@@ -111,6 +114,9 @@ export class Connection {
   #closing = false;
   #persistenceConfirmed = false;
   #requestsSeen = 0;
+  #discarded = 0;
+  /** Server: the exchange whose request body was cut by a RemoteProtocolError. */
+  #brokenExchange: Exchange | null = null;
   /** The exchange whose response was sent or received last. */
   #lastResponded: Exchange | null = null;
 
@@ -152,7 +158,11 @@ export class Connection {
     return this.#requestsSeen;
   }
 
-  /** Server: the oldest unanswered request expects `100 Continue` before its body. */
+  /**
+   * Server: the request whose body is being received asked for `100 Continue` and has had neither
+   * a 100 nor a final response, nor started sending its body anyway. (Send the 100 once that
+   * request is the oldest unanswered one: responses go out in order.)
+   */
   get theyAreWaitingFor100Continue(): boolean {
     return this.role === 'server' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
   }
@@ -160,6 +170,11 @@ export class Connection {
   /** Client: our newest request expects `100 Continue` and no response has come yet. */
   get weAreWaitingFor100Continue(): boolean {
     return this.role === 'client' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+  }
+
+  /** Bytes dropped because they arrived after a close was decided or their side failed. */
+  get discardedBytes(): number {
+    return this.#discarded;
   }
 
   /** Bytes received but not parsed (after a protocol switch, or ignored after a close), and whether the peer closed. */
@@ -180,7 +195,9 @@ export class Connection {
 
   /** Client: may this request be sent now, pipelined behind whatever is in flight? */
   canSend(request: PipelineRequest): PipelineVerdict {
-    if (this.#states.client !== 'IDLE') return { ok: false, reason: 'closing' };
+    const s = this.#states.client;
+    if (s === 'SEND_BODY' || s === 'MIGHT_SWITCH_PROTOCOL') return { ok: false, reason: 'busy' };
+    if (s !== 'IDLE') return { ok: false, reason: 'closing' };
     return canPipeline(request, this.pipelineSnapshot());
   }
 
@@ -197,6 +214,13 @@ export class Connection {
   /** Feed received bytes. They are not copied: do not reuse the array afterwards. */
   receiveData(data: Uint8Array): void {
     if (this.#eof) throw new LocalProtocolError('H1_INVALID_STATE', 'data received after end of input');
+    const their = this.#states[this.#peer];
+    // Input that will never be parsed (a close is decided, or their side failed) is dropped, so
+    // a server lingering on a closing connection can keep reading without buffering.
+    if (their === 'MUST_CLOSE' || their === 'ERROR' || their === 'CLOSED') {
+      this.#discarded += data.length;
+      return;
+    }
     this.#rb.append(data);
   }
 
@@ -208,11 +232,14 @@ export class Connection {
   /** The next event from the received bytes, or NEED_DATA / PAUSED. Throws {@link RemoteProtocolError}. */
   nextEvent(): NextEvent {
     if (this.#error !== null) throw this.#error;
+    const before = this.#states[this.#peer];
     try {
       return this.role === 'server' ? this.#nextRequestEvent() : this.#nextResponseEvent();
     } catch (err) {
       if (err instanceof RemoteProtocolError) {
         this.#error = err;
+        // The request whose body was arriving is broken; earlier ones were received whole.
+        if (before === 'SEND_BODY') this.#brokenExchange = this.#requestExchange;
         this.#states[this.#peer] = 'ERROR';
         this.#closing = true;
       }
@@ -477,8 +504,10 @@ export class Connection {
     // a HEAD response, a length that does not match), undo the head, which was never returned.
     const restore = this.#snapshot();
     try {
-      // A request without content gets no Content-Length (RFC 9110 §8.6); a response gets 0.
-      const parts = this.send(head, head.type === 'request' && body === undefined ? {} : { bodyLength: length });
+      // RFC 9110 §8.6: a request without content gets no Content-Length unless its method
+      // anticipates content (POST, PUT, PATCH: some servers answer 411 otherwise); a response gets 0.
+      const bare = head.type === 'request' && body === undefined && !CONTENT_METHODS.has(head.method);
+      const parts = this.send(head, bare ? {} : { bodyLength: length });
       if (body !== undefined && length > 0) parts.push(...this.send({ type: 'data', data: body }));
       parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
       return concatBytes(parts);
@@ -516,7 +545,7 @@ export class Connection {
     if (state === 'MUST_CLOSE' || state === 'CLOSED') {
       throw new LocalProtocolError('H1_REQUEST_AFTER_CLOSE', 'the connection is closing: no further request may be sent on it');
     }
-    if (!fields.has('host')) throw new LocalProtocolError('H1_INVALID_STATE', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
+    if (!fields.has('host')) throw new LocalProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
     let out = fields;
     if (options.bodyLength !== undefined && !fields.has('content-length') && !fields.has('transfer-encoding')) {
       out = out.with('Content-Length', String(options.bodyLength));
@@ -625,8 +654,11 @@ export class Connection {
       connection.close ||
       framing.mustClose ||
       framing.kind === 'until-close' ||
-      this.#states.client === 'ERROR' ||
-      this.#states.client === 'CLOSED' && this.#exchanges.length <= 1;
+      // Their request failed while its own body was arriving: framing is lost, so close. (An
+      // older exchange is answered normally; the error response for the bad request follows.)
+      exchange === this.#brokenExchange ||
+      // The client has finished sending: this is the last response it can ask for.
+      (this.#eof && this.#exchanges.length <= 1);
     if (closeAfter && !connection.close) {
       // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
       const tokens = connection.tokens.filter((t) => t !== 'keep-alive');

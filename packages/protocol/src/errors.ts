@@ -61,6 +61,7 @@ export const LOCAL_ERRORS = [
   'H1_FRAMING_HEADERS_NOT_ALLOWED',
   'H1_INVALID_CONTENT_LENGTH',
   'H1_REQUEST_AFTER_CLOSE',
+  'H1_MISSING_HOST',
 ] as const;
 
 /** A code of {@link RemoteProtocolError}. */

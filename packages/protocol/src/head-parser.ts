@@ -219,7 +219,7 @@ export class HeadParser {
       if (lf >= end) lf = -1;
       if (lf === -1) {
         this.#offset = pos - base;
-        this.#checkIncomplete(end - base, end - pos);
+        this.#checkIncomplete(data, end, end - base, end - pos);
         return null;
       }
       const hasCr = lf > pos && data[lf - 1] === CR;
@@ -242,10 +242,7 @@ export class HeadParser {
         }
         this.#startLineEnd = lf + 1 - base;
         this.#state = 'fields';
-        if (this.#kind === 'request' && this.#startLineEnd > limits.maxTargetLength + 32) {
-          // The request line alone is longer than any target we accept plus method and version.
-          throw new RemoteProtocolError('H1_TARGET_TOO_LONG', 'request-target too long');
-        }
+        if (this.#kind === 'request') this.#checkTargetSoFar(data, pos, contentEnd);
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
@@ -270,9 +267,23 @@ export class HeadParser {
     }
   }
 
-  #checkIncomplete(have: number, lineSoFar: number): void {
-    if (this.#state === 'leading' && this.#kind === 'request' && lineSoFar > this.#limits.maxTargetLength + 32) {
-      throw new RemoteProtocolError('H1_TARGET_TOO_LONG', 'request-target too long');
+  /**
+   * Refuse with 414 as soon as the request-target seen so far in `data[lineStart, lineEnd)` is
+   * longer than the limit, without waiting for the whole head (the version after the target takes
+   * at most 10 more octets, " HTTP/1.1" and a CR whose LF has not arrived).
+   */
+  #checkTargetSoFar(data: Uint8Array, lineStart: number, lineEnd: number): void {
+    let sp = data.indexOf(SP, lineStart);
+    if (sp === -1 || sp >= lineEnd) return;
+    sp++;
+    if (lineEnd - sp > this.#limits.maxTargetLength + 10) {
+      throw new RemoteProtocolError('H1_TARGET_TOO_LONG', `request-target longer than ${this.#limits.maxTargetLength} bytes`);
+    }
+  }
+
+  #checkIncomplete(data: Uint8Array, end: number, have: number, lineSoFar: number): void {
+    if (this.#state === 'leading' && this.#kind === 'request' && lineSoFar > this.#limits.maxTargetLength) {
+      this.#checkTargetSoFar(data, end - lineSoFar, end);
     }
     if (have > this.#limits.maxHeadBytes) this.#tooLarge();
   }

@@ -54,6 +54,15 @@ export interface KeepAliveInit {
   readonly extensions?: readonly ListParam[];
 }
 
+/** Every character may appear in a quoted-string, escaped or not (no controls but HTAB). */
+function isQuotable(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || (c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
 function formatValue(value: string): string {
   return isToken(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
@@ -69,6 +78,7 @@ export function formatKeepAlive(init: KeepAliveInit): string {
   }
   for (const [name, value] of init.extensions ?? []) {
     if (!isToken(name)) throw new RangeError(`Keep-Alive parameter name ${JSON.stringify(name)} is not a token`);
+    if (value !== null && !isQuotable(value)) throw new RangeError(`Keep-Alive parameter ${name} has a value that cannot be quoted`);
     parts.push(value === null ? name : `${name}=${formatValue(value)}`);
   }
   return parts.join(', ');

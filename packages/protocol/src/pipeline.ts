@@ -32,8 +32,11 @@ export interface PipelineSnapshot {
   readonly barrierInFlight: boolean;
 }
 
-/** Why a request may not be sent now. */
-export type PipelineRefusal = 'closing' | 'persistence-unconfirmed' | 'not-idempotent' | 'streaming-body' | 'upgrade' | 'behind-barrier';
+/**
+ * Why a request may not be sent now. `busy`: our previous request's body is still being sent, or
+ * an upgrade request waits for its answer; the others are the rules above.
+ */
+export type PipelineRefusal = 'busy' | 'closing' | 'persistence-unconfirmed' | 'not-idempotent' | 'streaming-body' | 'upgrade' | 'behind-barrier';
 
 /** `{ ok: true }` when the request may be sent now, else the reason it must wait (or go elsewhere). */
 export type PipelineVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: PipelineRefusal };

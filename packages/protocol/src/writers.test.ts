@@ -555,7 +555,7 @@ describe('refusals: LocalProtocolError, nothing emitted, state unchanged', () =>
       { label: `${what} (request)`, setup: client, act: (c) => c.send({ type: 'request', method: 'GET', target: '/', headers: [['Host', 'a'], [name, 'v']] }), code: 'H1_INVALID_FIELD_NAME' },
     ]),
     // Start lines
-    { label: 'a request without Host (RFC 9112 §3.2)', setup: client, act: (c) => c.send({ type: 'request', method: 'GET', target: '/', headers: { Accept: '*/*' } }), code: 'H1_INVALID_STATE' },
+    { label: 'a request without Host (RFC 9112 §3.2)', setup: client, act: (c) => c.send({ type: 'request', method: 'GET', target: '/', headers: { Accept: '*/*' } }), code: 'H1_MISSING_HOST' },
     { label: 'an invalid method', setup: client, act: (c) => c.send({ type: 'request', method: 'GE T', target: '/', headers: HOST }), code: 'H1_INVALID_METHOD' },
     { label: 'an invalid target', setup: client, act: (c) => c.send({ type: 'request', method: 'GET', target: '/a b', headers: HOST }), code: 'H1_INVALID_TARGET' },
     { label: 'an empty target', setup: client, act: (c) => c.send({ type: 'request', method: 'GET', target: '', headers: HOST }), code: 'H1_INVALID_TARGET' },

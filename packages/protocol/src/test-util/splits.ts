@@ -145,9 +145,17 @@ class Run {
       error: this.#failed ? normalError(this.thrown) : null,
       states: this.conn.states,
       keepAlive: this.conn.keepAlive,
-      trailing: { data: decodeLatin1(trailing.data, 0, trailing.data.length), closed: trailing.closed },
+      // Once a close is decided or their side failed, later input is dropped rather than kept,
+      // so which bytes are still held depends on the split; how many arrived unparsed does not.
+      trailing: dropsInput(this.conn.theirState)
+        ? { data: `<${trailing.data.length + this.conn.discardedBytes} unparsed bytes>`, closed: trailing.closed }
+        : { data: decodeLatin1(trailing.data, 0, trailing.data.length), closed: trailing.closed },
     };
   }
+}
+
+function dropsInput(state: string): boolean {
+  return state === 'ERROR' || state === 'MUST_CLOSE' || state === 'CLOSED';
 }
 
 function run(role: Role, parts: readonly Uint8Array[], options: SplitOptions): Run {
