@@ -22,7 +22,6 @@
 import { TARGET_CHAR, TCHAR } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { HttpVersion } from './events.js';
-import { decodeLatin1 } from './latin1.js';
 import type { ResolvedLimits } from './limits.js';
 import type { ReceiveBuffer } from './receive-buffer.js';
 
@@ -32,9 +31,45 @@ const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
 
-// Controls other than HTAB/CR/LF, and DEL, anywhere in a head; or a CR not ending a line.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const INVALID_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
+/** Whether `data[i]` may not appear in a head: a control other than HTAB/CR/LF, DEL, or a CR not ending a line. */
+function invalidAt(data: Uint8Array, i: number, end: number): boolean {
+  const c = data[i]!;
+  if (c >= 0x20) return c === 0x7f;
+  if (c === HTAB || c === LF) return false;
+  if (c === CR) return i + 1 >= end || data[i + 1] !== LF;
+  return true;
+}
+
+/**
+ * Index of the first octet of `data[start, end)` that may not appear in a head, or -1.
+ *
+ * Four octets at a time (SWAR): a word is looked at octet by octet only when it holds an octet
+ * below 0x20 or equal to 0x7F — `(x - 0x20202020) & ~x & 0x80808080` is non-zero exactly when
+ * some octet of x is below 0x20 (RFC-independent bit trick; exact for thresholds ≤ 0x80). In a
+ * valid head that is only the words holding a CR, LF or HTAB, so the scan costs about a third of
+ * an octet-by-octet loop.
+ */
+function findInvalidHeadOctet(rb: ReceiveBuffer, start: number, end: number): number {
+  const data = rb.data;
+  const words = rb.words();
+  const origin = rb.wordOrigin;
+  let i = start;
+  while (i < end && ((i - origin) & 3) !== 0) {
+    if (invalidAt(data, i, end)) return i;
+    i++;
+  }
+  const wordEnd = (end - origin) >> 2;
+  for (let w = (i - origin) >> 2; w < wordEnd; w++) {
+    const x = words[w]!;
+    const y = x ^ 0x7f7f7f7f;
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | 0) & 0x80808080) {
+      const b = (w << 2) + origin;
+      for (let k = b; k < b + 4; k++) if (invalidAt(data, k, end)) return k;
+    }
+  }
+  for (i = Math.max(i, (wordEnd << 2) + origin); i < end; i++) if (invalidAt(data, i, end)) return i;
+  return -1;
+}
 
 /** The fields of a head that framing and persistence decisions need, collected while parsing. */
 export class HeadFacts {
@@ -68,85 +103,116 @@ function push(list: string[] | undefined, value: string): string[] {
   return list;
 }
 
-function lowerEquals(s: string, start: number, lower: string): boolean {
+/** Whether the octets at `data[start…]` spell `lower` case-insensitively (`lower` is lower-case ASCII). */
+function lowerEquals(data: Uint8Array, start: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
-    // ASCII letters only differ by 0x20; other tchars of `lower` compare exactly.
-    if ((s.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+    // ASCII letters only differ by 0x20; the other tchars of `lower` have that bit set already.
+    if ((data[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
 }
 
-function collect(facts: HeadFacts, s: string, nameStart: number, nameLength: number, value: string): void {
+function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, value: string): void {
   switch (nameLength) {
     case 4:
-      if (lowerEquals(s, nameStart, 'host')) facts.host = push(facts.host, value);
+      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, value);
       return;
     case 6:
-      if (lowerEquals(s, nameStart, 'expect')) facts.expect = push(facts.expect, value);
+      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, value);
       return;
     case 7:
-      if (lowerEquals(s, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, value);
+      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, value);
       return;
     case 10:
-      if (lowerEquals(s, nameStart, 'connection')) facts.connection = push(facts.connection, value);
+      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, value);
       return;
     case 14:
-      if (lowerEquals(s, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, value);
+      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, value);
       return;
     case 17:
-      if (lowerEquals(s, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, value);
+      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, value);
       return;
   }
 }
 
 /**
- * Parse the field lines of `s` from `pos` to the empty line, pushing `[name, value]` onto `raw`.
- * `s` holds a complete section whose line terminators were already checked.
+ * The octets of a complete head, and the same octets as text: `text.charCodeAt(i - o)` is
+ * `data[i]`. Octet-level checks read `data` (a typed-array loop is several times faster than
+ * `charCodeAt`); strings are only ever cut out of `text`, never built.
  */
-function parseFieldLines(s: string, pos: number, raw: string[], facts: HeadFacts | null): void {
+interface HeadBytes {
+  readonly data: Uint8Array;
+  readonly text: string;
+  readonly o: number;
+}
+
+function excerpt(h: HeadBytes, start: number, end: number, max: number): string {
+  return JSON.stringify(h.text.slice(start - h.o, Math.min(end, start + max) - h.o));
+}
+
+/**
+ * Parse the field lines from `pos` to the empty line, pushing `[name, value]` onto `raw`.
+ * The section is complete and its line terminators and octets were already checked.
+ */
+function parseFieldLines(h: HeadBytes, pos: number, raw: string[], facts: HeadFacts | null): void {
+  const { data, text, o } = h;
   for (;;) {
-    const lf = s.indexOf('\n', pos);
-    const lineEnd = s.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+    const lf = text.indexOf('\n', pos - o) + o;
+    const lineEnd = data[lf - 1] === CR ? lf - 1 : lf;
     if (lineEnd === pos) return;
-    const first = s.charCodeAt(pos);
+    const first = data[pos];
     if (first === SP || first === HTAB) {
       throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');
     }
     let i = pos;
-    while (i < lineEnd && TCHAR[s.charCodeAt(i)] === 1) i++;
-    if (i === lineEnd || s.charCodeAt(i) !== COLON || i === pos) {
+    while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
+    if (i === lineEnd || data[i] !== COLON || i === pos) {
       let k = i;
-      while (k < lineEnd && (s.charCodeAt(k) === SP || s.charCodeAt(k) === HTAB)) k++;
+      while (k < lineEnd && (data[k] === SP || data[k] === HTAB)) k++;
       // Only whitespace that sits right before the colon is this error; "Bad Name: v" is not.
-      if (i > pos && k > i && s.charCodeAt(k) === COLON) {
+      if (i > pos && k > i && data[k] === COLON) {
         throw new RemoteProtocolError('H1_WHITESPACE_BEFORE_COLON', 'whitespace between a field name and the colon is not allowed (RFC 9112 §5.1)');
       }
-      throw new RemoteProtocolError('H1_INVALID_HEADER_NAME', `invalid field line ${JSON.stringify(s.slice(pos, Math.min(lineEnd, pos + 40)))}`);
+      throw new RemoteProtocolError('H1_INVALID_HEADER_NAME', `invalid field line ${excerpt(h, pos, lineEnd, 40)}`);
     }
     let vs = i + 1;
     let ve = lineEnd;
-    while (vs < ve && (s.charCodeAt(vs) === SP || s.charCodeAt(vs) === HTAB)) vs++;
-    while (ve > vs && (s.charCodeAt(ve - 1) === SP || s.charCodeAt(ve - 1) === HTAB)) ve--;
-    const value = s.slice(vs, ve);
-    raw.push(s.slice(pos, i), value);
-    if (facts !== null) collect(facts, s, pos, i - pos, value);
+    while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
+    while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
+    const value = text.slice(vs - o, ve - o);
+    raw.push(text.slice(pos - o, i - o), value);
+    if (facts !== null) collect(facts, data, pos, i - pos, value);
     pos = lf + 1;
   }
 }
 
-function parseVersion(s: string, start: number, end: number): HttpVersion {
-  if (end - start === 8 && s.startsWith('HTTP/1.', start)) {
-    const minor = s.charCodeAt(start + 7);
+// "HTTP/1." as octets.
+const HTTP_1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e] as const;
+
+function parseVersion(h: HeadBytes, start: number, end: number): HttpVersion {
+  const data = h.data;
+  if (end - start === 8 && HTTP_1.every((c, k) => data[start + k] === c)) {
+    const minor = data[start + 7]!;
     if (minor === 0x31) return '1.1';
     if (minor === 0x30) return '1.0';
     // RFC 9110 §2.5: a higher minor version of a major we implement is read as our highest minor.
     if (minor > 0x31 && minor <= 0x39) return '1.1';
   }
-  const text = s.slice(start, end);
+  const text = h.text.slice(start - h.o, end - h.o);
   if (/^HTTP\/[0-9]\.[0-9]$/.test(text)) {
     throw new RemoteProtocolError('H1_UNSUPPORTED_VERSION', `HTTP version ${text.slice(5)} is not supported`);
   }
   throw new RemoteProtocolError('H1_INVALID_VERSION', `invalid HTTP version ${JSON.stringify(text.slice(0, 16))}`);
+}
+
+/** The common methods as shared strings, so the hot path allocates none for them. */
+function knownMethod(data: Uint8Array, start: number, length: number): string | undefined {
+  const c = data[start];
+  if (length === 3 && c === 0x47 && data[start + 1] === 0x45 && data[start + 2] === 0x54) return 'GET';
+  if (length === 4 && c === 0x50 && data[start + 1] === 0x4f && data[start + 2] === 0x53 && data[start + 3] === 0x54) return 'POST';
+  if (length === 4 && c === 0x48 && data[start + 1] === 0x45 && data[start + 2] === 0x41 && data[start + 3] === 0x44) return 'HEAD';
+  if (length === 3 && c === 0x50 && data[start + 1] === 0x55 && data[start + 2] === 0x54) return 'PUT';
+  return undefined;
 }
 
 // RFC 9112 §3.2.1–3.2.4: the four request-target forms.
@@ -209,20 +275,24 @@ export class HeadParser {
 
   /** Read a head from `rb`; `null` when more bytes are needed. Throws {@link RemoteProtocolError}. */
   read(rb: ReceiveBuffer): ParsedHead | null {
-    const data = rb.data;
     const limits = this.#limits;
     let base = rb.start;
     const end = rb.end;
+    if (base === end) return null;
+    // Lines are found in the decoded text (string indexOf is the engine's fastest search);
+    // `o` maps byte indexes to string indexes.
+    let text = rb.text();
+    let o = rb.textOrigin;
     let pos = base + this.#offset;
     for (;;) {
-      let lf = pos < end ? data.indexOf(LF, pos) : -1;
-      if (lf >= end) lf = -1;
-      if (lf === -1) {
+      let lf = pos < end ? text.indexOf('\n', pos - o) : -1;
+      if (lf !== -1) lf += o;
+      if (lf === -1 || lf >= end) {
         this.#offset = pos - base;
-        this.#checkIncomplete(data, end, end - base, end - pos);
+        this.#checkIncomplete(rb.data, end, end - base, end - pos);
         return null;
       }
-      const hasCr = lf > pos && data[lf - 1] === CR;
+      const hasCr = lf > pos && text.charCodeAt(lf - 1 - o) === CR;
       if (!hasCr && !limits.allowBareLf) {
         throw new RemoteProtocolError('H1_BARE_LF', 'a line ended in LF without CR (RFC 9112 §2.2)');
       }
@@ -231,30 +301,34 @@ export class HeadParser {
         if (contentEnd === pos) {
           // RFC 9112 §2.2: ignore empty lines received before the start line.
           rb.consume(lf + 1 - base);
-          // Consuming everything resets the buffer: `data` and `end` are stale, so stop here.
+          // Consuming everything resets the buffer: its indexes start again, so stop here.
           if (rb.length === 0) {
             this.#offset = 0;
             return null;
           }
           base = rb.start;
           pos = base;
+          text = rb.text();
+          o = rb.textOrigin;
           continue;
         }
         this.#startLineEnd = lf + 1 - base;
         this.#state = 'fields';
-        if (this.#kind === 'request') this.#checkTargetSoFar(data, pos, contentEnd);
+        if (this.#kind === 'request') this.#checkTargetSoFar(rb.data, pos, contentEnd);
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
-        const head = this.#parse(decodeLatin1(data, base, headEnd));
+        const bad = findInvalidHeadOctet(rb, base, headEnd);
+        if (bad !== -1) throw invalidCharError(text.slice(base - o, headEnd - o), bad - base, this.#startLineEnd, this.#kind);
+        const parsed = this.#parse({ data: rb.data, text, o }, base);
         rb.consume(headEnd - base);
         this.#reset();
-        return head;
+        return parsed;
       } else {
         // Size first, as #checkIncomplete does for a partial line: the error must not depend
         // on whether the line crossing the limit arrived whole or in pieces.
         if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
-        const first = data[pos];
+        const first = text.charCodeAt(pos - o);
         if (first === SP || first === HTAB) {
           throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');
         }
@@ -300,74 +374,74 @@ export class HeadParser {
     this.#startLineEnd = 0;
   }
 
-  #parse(s: string): ParsedHead {
-    const bad = INVALID_HEAD_CHAR.exec(s);
-    if (bad !== null) throw invalidCharError(s, bad.index, this.#startLineEnd, this.#kind);
+  #parse(h: HeadBytes, base: number): ParsedHead {
     const raw: string[] = [];
     const facts = new HeadFacts();
     if (this.#kind === 'trailers') {
-      parseFieldLines(s, 0, raw, null);
+      parseFieldLines(h, base, raw, null);
       return { method: '', target: '', status: 0, reason: '', version: '1.1', raw, facts };
     }
-    const lf = this.#startLineEnd - 1;
-    const lineEnd = s.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-    const head = this.#kind === 'request' ? this.#requestLine(s, lineEnd, raw, facts) : this.#statusLine(s, lineEnd, raw, facts);
-    parseFieldLines(s, lf + 1, raw, facts);
+    const lf = base + this.#startLineEnd - 1;
+    const lineEnd = h.data[lf - 1] === CR ? lf - 1 : lf;
+    const head = this.#kind === 'request' ? this.#requestLine(h, base, lineEnd, raw, facts) : this.#statusLine(h, base, lineEnd, raw, facts);
+    parseFieldLines(h, lf + 1, raw, facts);
     return head;
   }
 
-  #requestLine(s: string, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
+  #requestLine(h: HeadBytes, start: number, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-    let i = 0;
-    while (i < lineEnd && TCHAR[s.charCodeAt(i)] === 1) i++;
-    if (i === 0 || s.charCodeAt(i) !== SP) {
-      throw new RemoteProtocolError(i === lineEnd ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_METHOD', `invalid request line ${JSON.stringify(s.slice(0, Math.min(lineEnd, 40)))}`);
+    const { data, text, o } = h;
+    let i = start;
+    while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
+    if (i === start || data[i] !== SP) {
+      throw new RemoteProtocolError(i === lineEnd ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_METHOD', `invalid request line ${excerpt(h, start, lineEnd, 40)}`);
     }
-    const method = s.slice(0, i);
+    const method = knownMethod(data, start, i - start) ?? text.slice(start - o, i - o);
     const targetStart = i + 1;
     let j = targetStart;
-    while (j < lineEnd && TARGET_CHAR[s.charCodeAt(j)] === 1) j++;
-    if (j === targetStart || j === lineEnd || s.charCodeAt(j) !== SP) {
-      const c = s.charCodeAt(j);
-      const code = j === lineEnd || c === SP ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_TARGET';
-      throw new RemoteProtocolError(code, `invalid request line ${JSON.stringify(s.slice(0, Math.min(lineEnd, 60)))}`);
+    while (j < lineEnd && TARGET_CHAR[data[j]!] === 1) j++;
+    if (j === targetStart || j === lineEnd || data[j] !== SP) {
+      const code = j === lineEnd || data[j] === SP ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_TARGET';
+      throw new RemoteProtocolError(code, `invalid request line ${excerpt(h, start, lineEnd, 60)}`);
     }
     if (j - targetStart > this.#limits.maxTargetLength) {
       throw new RemoteProtocolError('H1_TARGET_TOO_LONG', `request-target longer than ${this.#limits.maxTargetLength} bytes`);
     }
-    const target = s.slice(targetStart, j);
+    const target = text.slice(targetStart - o, j - o);
     checkTarget(method, target);
-    const version = parseVersion(s, j + 1, lineEnd);
+    const version = parseVersion(h, j + 1, lineEnd);
     return { method, target, status: 0, reason: '', version, raw, facts };
   }
 
-  #statusLine(s: string, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
+  #statusLine(h: HeadBytes, start: number, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
     // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-    const sp = s.indexOf(' ', 0);
-    if (sp === -1 || sp > lineEnd) {
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${JSON.stringify(s.slice(0, Math.min(lineEnd, 40)))}`);
+    const { data, text, o } = h;
+    let sp = start;
+    while (sp < lineEnd && data[sp] !== SP) sp++;
+    if (sp === lineEnd) {
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
     }
     let version: HttpVersion;
     try {
-      version = parseVersion(s, 0, sp);
+      version = parseVersion(h, start, sp);
     } catch (err) {
       if (err instanceof RemoteProtocolError && err.code === 'H1_UNSUPPORTED_VERSION') throw err;
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${JSON.stringify(s.slice(0, Math.min(lineEnd, 40)))}`);
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
     }
-    const d0 = s.charCodeAt(sp + 1) - 0x30;
-    const d1 = s.charCodeAt(sp + 2) - 0x30;
-    const d2 = s.charCodeAt(sp + 3) - 0x30;
+    const d0 = (data[sp + 1] ?? 0) - 0x30;
+    const d1 = (data[sp + 2] ?? 0) - 0x30;
+    const d2 = (data[sp + 3] ?? 0) - 0x30;
     const after = sp + 4;
     // Many servers omit the SP before an empty reason ("HTTP/1.1 200\r\n"); accept that one case.
     if (
       !(d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
-      (after < lineEnd && s.charCodeAt(after) !== SP) ||
+      (after < lineEnd && data[after] !== SP) ||
       after > lineEnd
     ) {
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${JSON.stringify(s.slice(0, Math.min(lineEnd, 40)))}`);
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
     }
     const status = d0 * 100 + d1 * 10 + d2;
-    const reason = after < lineEnd ? s.slice(after + 1, lineEnd) : '';
+    const reason = after < lineEnd ? text.slice(after + 1 - o, lineEnd - o) : '';
     return { method: '', target: '', status, reason, version, raw, facts };
   }
 }

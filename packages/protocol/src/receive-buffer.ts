@@ -12,7 +12,9 @@
  * - Bytes before `end` are never written again, so views handed out stay valid.
  */
 
-import { EMPTY_BYTES } from './latin1.js';
+import { EMPTY_BYTES, decodeLatin1 } from './latin1.js';
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 
 // First allocation when a split forces a copy: one typical 16 KiB socket read plus slack.
 const MIN_CAPACITY = 4096;
@@ -26,6 +28,14 @@ export class ReceiveBuffer {
   /** Index after the last received byte. */
   end = 0;
   #owned = false;
+  /**
+   * The host's native latin1 decoder, borrowed from the first received chunk that has one (a
+   * Node or Bun Buffer). It works on any Uint8Array receiver, so it keeps serving once bytes
+   * have been copied into our own buffer.
+   */
+  #latin1: Latin1Slice | undefined;
+  #words: Int32Array | undefined;
+  #wordsOf: Uint8Array | undefined;
 
   /** Number of unconsumed bytes. */
   get length(): number {
@@ -36,6 +46,10 @@ export class ReceiveBuffer {
   append(chunk: Uint8Array): void {
     const n = chunk.length;
     if (n === 0) return;
+    if (this.#latin1 === undefined) {
+      const native = (chunk as Uint8Array & { latin1Slice?: unknown }).latin1Slice;
+      if (typeof native === 'function') this.#latin1 = native as Latin1Slice;
+    }
     if (this.start === this.end) {
       this.data = chunk;
       this.start = 0;
@@ -75,6 +89,55 @@ export class ReceiveBuffer {
     this.consume(n);
     return view;
   }
+
+  #text = '';
+  #textOf: Uint8Array | undefined;
+  #textStart = 0;
+  #textEnd = 0;
+
+  /**
+   * The unconsumed bytes decoded octet-for-character, cached: string index `i` holds byte
+   * `i + textOrigin`. Decoding a whole socket read once and slicing heads out of it is far cheaper
+   * than decoding each head; it is redone only when bytes arrive into a buffer it does not cover.
+   */
+  text(): string {
+    if (this.#textOf !== this.data || this.#textStart > this.start || this.#textEnd < this.end) {
+      this.#text = this.decode(this.start, this.end);
+      this.#textOf = this.data;
+      this.#textStart = this.start;
+      this.#textEnd = this.end;
+    }
+    return this.#text;
+  }
+
+  /** Byte index of the first character of {@link ReceiveBuffer.text}. */
+  get textOrigin(): number {
+    return this.#textStart;
+  }
+
+  /** Decode `data[start, end)` octet-for-character. */
+  decode(start: number, end: number): string {
+    const native = this.#latin1;
+    return native === undefined ? decodeLatin1(this.data, start, end) : native.call(this.data, start, end);
+  }
+
+  /**
+   * `data` as 32-bit words for word-at-a-time scans. Word 0 starts at byte index
+   * {@link ReceiveBuffer.wordOrigin} (≤ 0: the aligned address at or before `data[0]`).
+   */
+  words(): Int32Array {
+    const data = this.data;
+    if (this.#wordsOf !== data || this.#words === undefined) {
+      const misalign = data.byteOffset & 3;
+      this.#words = new Int32Array(data.buffer, data.byteOffset - misalign, (data.byteLength + misalign) >> 2);
+      this.#wordsOf = data;
+      this.wordOrigin = -misalign;
+    }
+    return this.#words;
+  }
+
+  /** Byte index (relative to `data`) of the first byte of `words()[0]`. */
+  wordOrigin = 0;
 
   /** A copy of every unconsumed byte (for handing back after a protocol switch). */
   copyRemaining(): Uint8Array {
