@@ -12,7 +12,6 @@
 import { HEX_VALUE, TCHAR, isOws } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { DataEvent, EndOfMessageEvent } from './events.js';
-import { Fields } from './fields.js';
 import { HeadParser } from './head-parser.js';
 import { decodeLatin1 } from './latin1.js';
 import type { ResolvedLimits } from './limits.js';
@@ -155,7 +154,7 @@ export class ChunkedReader implements BodyReader {
           this.#trailers ??= new HeadParser('trailers', this.#limits);
           const section = this.#trailers.read(rb);
           if (section === null) return null;
-          return { type: 'end-of-message', trailers: section.raw.length === 0 ? null : new Fields(section.raw) };
+          return { type: 'end-of-message', trailers: section.fields.size === 0 ? null : section.fields };
         }
       }
     }

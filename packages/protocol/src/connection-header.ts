@@ -20,8 +20,30 @@ export interface ConnectionTokens {
   readonly invalid: readonly string[];
 }
 
+function frozen(tokens: string[]): ConnectionTokens {
+  return Object.freeze({
+    tokens: Object.freeze(tokens),
+    close: tokens.includes('close'),
+    keepAlive: tokens.includes('keep-alive'),
+    upgrade: tokens.includes('upgrade'),
+    invalid: Object.freeze([]),
+  });
+}
+
+// The answers for the values nearly every message carries, shared (they are immutable).
+const NONE = frozen([]);
+const KEEP_ALIVE = frozen(['keep-alive']);
+const CLOSE = frozen(['close']);
+
 /** Parse the value(s) of Connection into tokens. `undefined` (no field) gives no tokens. */
 export function parseConnection(values: string | readonly string[] | undefined): ConnectionTokens {
+  if (values === undefined) return NONE;
+  const single = typeof values === 'string' ? values : values.length === 1 ? values[0]! : undefined;
+  if (single !== undefined && single.length <= 10) {
+    const lower = single.toLowerCase();
+    if (lower === 'keep-alive') return KEEP_ALIVE;
+    if (lower === 'close') return CLOSE;
+  }
   const parsed = parseParamList(values);
   const tokens: string[] = [];
   const invalid = [...parsed.invalid];

@@ -81,6 +81,10 @@ interface Exchange {
 /** Methods whose semantics anticipate content (RFC 9110 §9.3). */
 const CONTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
+/** The reader of a body of length 0 (it has no state, so one serves every message). */
+const NO_BODY = new LengthReader(0);
+const NO_BODY_FRAMING: Framing = { kind: 'none', length: 0, mustClose: false };
+
 const CLOSED_EVENT: Event = { type: 'connection-closed' };
 
 function otherRole(role: Role): Role {
@@ -322,12 +326,16 @@ export class Connection {
 
   #receiveRequestHead(head: ParsedHead): RequestEvent {
     const facts = head.facts;
-    const framing = this.#receivedFraming(decideFraming({
-      kind: 'request',
-      version: head.version,
-      contentLength: facts.contentLength,
-      transferEncoding: facts.transferEncoding,
-    }));
+    // Most requests have no body: skip the §6.3 walk when neither framing field is present.
+    const framing =
+      facts.contentLength === undefined && facts.transferEncoding === undefined
+        ? NO_BODY_FRAMING
+        : this.#receivedFraming(decideFraming({
+            kind: 'request',
+            version: head.version,
+            contentLength: facts.contentLength,
+            transferEncoding: facts.transferEncoding,
+          }));
     // RFC 9112 §3.2: exactly one valid Host in an HTTP/1.1 request.
     const host = facts.host;
     if (host === undefined) {
@@ -355,14 +363,14 @@ export class Connection {
     this.#body = this.#reader(framing);
     this.#transition('client', 'request');
     this.#settle();
-    return { type: 'request', method: head.method, target: head.target, version: head.version, headers: new Fields(head.raw) };
+    return { type: 'request', method: head.method, target: head.target, version: head.version, headers: head.fields };
   }
 
   #receiveResponseHead(head: ParsedHead): Event {
     const exchange = this.#exchanges[0]!;
     const facts = head.facts;
     const status = head.status;
-    const headers = new Fields(head.raw);
+    const headers = head.fields;
     if (status === 101) {
       if (!exchange.upgrade || exchange.method === 'CONNECT') {
         throw new RemoteProtocolError('H1_UNEXPECTED_SWITCH', '101 Switching Protocols to a request that did not ask for an upgrade');
@@ -419,7 +427,7 @@ export class Connection {
       case 'until-close':
         return new UntilCloseReader();
       default:
-        return new LengthReader(0);
+        return NO_BODY;
     }
   }
 

@@ -15,13 +15,43 @@ export type FieldsInit =
 
 /** An immutable, ordered list of HTTP field lines with case-insensitive lookup. */
 export class Fields implements Iterable<[name: string, value: string]> {
-  /** Flat `[name, value, …]` in wire order with the names' original case. */
-  readonly raw: readonly string[];
+  #raw: readonly string[] | undefined;
+  #text = '';
+  #offsets: readonly number[] = [];
   #index: Map<string, string[]> | undefined;
 
   /** Wrap a flat `[name, value, …]` list (not copied, not validated: writers validate). */
   constructor(raw: readonly string[] = []) {
-    this.raw = raw;
+    this.#raw = raw;
+  }
+
+  /**
+   * Fields parsed out of `text`, kept as offsets `[nameStart, nameEnd, valueStart, valueEnd, …]`
+   * until something reads them: a message whose fields are never read costs no strings.
+   * (Used by the parser; the strings are cut on first access.)
+   */
+  static fromText(text: string, offsets: readonly number[]): Fields {
+    const f = new Fields();
+    f.#raw = undefined;
+    f.#text = text;
+    f.#offsets = offsets;
+    return f;
+  }
+
+  /** Flat `[name, value, …]` in wire order with the names' original case. */
+  get raw(): readonly string[] {
+    let raw = this.#raw;
+    if (raw === undefined) {
+      const text = this.#text;
+      const off = this.#offsets;
+      const out = new Array<string>(off.length >> 1);
+      for (let i = 0, j = 0; i < off.length; i += 2, j++) out[j] = text.slice(off[i], off[i + 1]);
+      raw = out;
+      this.#raw = raw;
+      this.#text = '';
+      this.#offsets = [];
+    }
+    return raw;
   }
 
   /** Normalise any {@link FieldsInit}. Record values that are arrays become repeated lines; `undefined` is skipped. */
@@ -47,7 +77,7 @@ export class Fields implements Iterable<[name: string, value: string]> {
 
   /** Number of field lines. */
   get size(): number {
-    return this.raw.length >> 1;
+    return this.#raw === undefined ? this.#offsets.length >> 2 : this.#raw.length >> 1;
   }
 
   #lookup(): Map<string, string[]> {

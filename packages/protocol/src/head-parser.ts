@@ -22,6 +22,7 @@
 import { TARGET_CHAR, TCHAR } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { HttpVersion } from './events.js';
+import { EMPTY_FIELDS, Fields } from './fields.js';
 import type { ResolvedLimits } from './limits.js';
 import type { ReceiveBuffer } from './receive-buffer.js';
 
@@ -64,14 +65,22 @@ function findInvalidHeadOctet(rb: ReceiveBuffer, start: number, end: number): nu
     const y = x ^ 0x7f7f7f7f;
     if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | 0) & 0x80808080) {
       const b = (w << 2) + origin;
-      for (let k = b; k < b + 4; k++) if (invalidAt(data, k, end)) return k;
+      for (let k = b; k < b + 4; k++) {
+        const c = data[k]!;
+        // Fast accept of what flagged the word in a valid head: CR LF, HTAB, printable.
+        if (c >= 0x20 ? c !== 0x7f : c === HTAB || c === LF || (c === CR && data[k + 1] === LF && k + 1 < end)) continue;
+        if (invalidAt(data, k, end)) return k;
+      }
     }
   }
   for (i = Math.max(i, (wordEnd << 2) + origin); i < end; i++) if (invalidAt(data, i, end)) return i;
   return -1;
 }
 
-/** The fields of a head that framing and persistence decisions need, collected while parsing. */
+/**
+ * The fields of a head that framing and persistence decisions need, collected while parsing.
+ * One instance per parser, overwritten by the next head: read it before asking for another.
+ */
 export class HeadFacts {
   host: string[] | undefined = undefined;
   connection: string[] | undefined = undefined;
@@ -79,6 +88,16 @@ export class HeadFacts {
   transferEncoding: string[] | undefined = undefined;
   expect: string[] | undefined = undefined;
   upgrade: string[] | undefined = undefined;
+
+  /** Forget the previous head's fields. */
+  reset(): void {
+    this.host = undefined;
+    this.connection = undefined;
+    this.contentLength = undefined;
+    this.transferEncoding = undefined;
+    this.expect = undefined;
+    this.upgrade = undefined;
+  }
 }
 
 /** A parsed head: request fields or response fields are set according to the kind. */
@@ -88,9 +107,14 @@ export interface ParsedHead {
   readonly status: number;
   readonly reason: string;
   readonly version: HttpVersion;
-  readonly raw: string[];
+  readonly fields: Fields;
   readonly facts: HeadFacts;
 }
+
+/** The start line of a parsed head. */
+type StartLine = Omit<ParsedHead, 'fields' | 'facts'>;
+
+const NO_START_LINE: StartLine = { method: '', target: '', status: 0, reason: '', version: '1.1' };
 
 /** What a head parser reads: a request head, a response head, or a trailer section. */
 export type HeadKind = 'request' | 'response' | 'trailers';
@@ -112,25 +136,26 @@ function lowerEquals(data: Uint8Array, start: number, lower: string): boolean {
   return true;
 }
 
-function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, value: string): void {
+function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, text: string, vs: number, ve: number): void {
+  // Only the fields that framing and persistence need are cut out as strings here.
   switch (nameLength) {
     case 4:
-      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, value);
+      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, text.slice(vs, ve));
       return;
     case 6:
-      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, value);
+      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, text.slice(vs, ve));
       return;
     case 7:
-      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, value);
+      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, text.slice(vs, ve));
       return;
     case 10:
-      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, value);
+      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, text.slice(vs, ve));
       return;
     case 14:
-      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, value);
+      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, text.slice(vs, ve));
       return;
     case 17:
-      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, value);
+      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, text.slice(vs, ve));
       return;
   }
 }
@@ -154,12 +179,12 @@ function excerpt(h: HeadBytes, start: number, end: number, max: number): string 
  * Parse the field lines from `pos` to the empty line, pushing `[name, value]` onto `raw`.
  * The section is complete and its line terminators and octets were already checked.
  */
-function parseFieldLines(h: HeadBytes, pos: number, raw: string[], facts: HeadFacts | null): void {
+function parseFieldLines(h: HeadBytes, pos: number, lineEnds: Int32Array, count: number, base: number, facts: HeadFacts | null): number[] {
   const { data, text, o } = h;
-  for (;;) {
-    const lf = text.indexOf('\n', pos - o) + o;
+  const offsets: number[] = [];
+  for (let line = 0; line < count; line++) {
+    const lf = base + lineEnds[line]!;
     const lineEnd = data[lf - 1] === CR ? lf - 1 : lf;
-    if (lineEnd === pos) return;
     const first = data[pos];
     if (first === SP || first === HTAB) {
       throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');
@@ -179,11 +204,11 @@ function parseFieldLines(h: HeadBytes, pos: number, raw: string[], facts: HeadFa
     let ve = lineEnd;
     while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
     while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
-    const value = text.slice(vs - o, ve - o);
-    raw.push(text.slice(pos - o, i - o), value);
-    if (facts !== null) collect(facts, data, pos, i - pos, value);
+    offsets.push(pos - o, i - o, vs - o, ve - o);
+    if (facts !== null) collect(facts, data, pos, i - pos, text, vs - o, ve - o);
     pos = lf + 1;
   }
+  return offsets;
 }
 
 // "HTTP/1." as octets.
@@ -261,11 +286,16 @@ export class HeadParser {
   #offset = 0;
   #lines = 0;
   #startLineEnd = 0;
+  /** Where each field line's LF is, relative to the head's first byte. */
+  readonly #lineEnds: Int32Array;
+  /** Reused for every head: the connection reads it before asking for the next one. */
+  readonly #facts = new HeadFacts();
 
   constructor(kind: HeadKind, limits: ResolvedLimits) {
     this.#kind = kind;
     this.#limits = limits;
     this.#state = kind === 'trailers' ? 'fields' : 'leading';
+    this.#lineEnds = new Int32Array(limits.maxHeaderCount);
   }
 
   /** Whether some bytes of a head have been seen (used to tell a clean close from a truncated head). */
@@ -281,6 +311,7 @@ export class HeadParser {
     if (base === end) return null;
     // Lines are found in the decoded text (string indexOf is the engine's fastest search);
     // `o` maps byte indexes to string indexes.
+    let data = rb.data;
     let text = rb.text();
     let o = rb.textOrigin;
     let pos = base + this.#offset;
@@ -289,10 +320,10 @@ export class HeadParser {
       if (lf !== -1) lf += o;
       if (lf === -1 || lf >= end) {
         this.#offset = pos - base;
-        this.#checkIncomplete(rb.data, end, end - base, end - pos);
+        this.#checkIncomplete(data, end, end - base, end - pos);
         return null;
       }
-      const hasCr = lf > pos && text.charCodeAt(lf - 1 - o) === CR;
+      const hasCr = lf > pos && data[lf - 1] === CR;
       if (!hasCr && !limits.allowBareLf) {
         throw new RemoteProtocolError('H1_BARE_LF', 'a line ended in LF without CR (RFC 9112 §2.2)');
       }
@@ -308,19 +339,20 @@ export class HeadParser {
           }
           base = rb.start;
           pos = base;
+          data = rb.data;
           text = rb.text();
           o = rb.textOrigin;
           continue;
         }
         this.#startLineEnd = lf + 1 - base;
         this.#state = 'fields';
-        if (this.#kind === 'request') this.#checkTargetSoFar(rb.data, pos, contentEnd);
+        if (this.#kind === 'request' && contentEnd - pos > this.#limits.maxTargetLength) this.#checkTargetSoFar(data, pos, contentEnd);
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
         const bad = findInvalidHeadOctet(rb, base, headEnd);
         if (bad !== -1) throw invalidCharError(text.slice(base - o, headEnd - o), bad - base, this.#startLineEnd, this.#kind);
-        const parsed = this.#parse({ data: rb.data, text, o }, base);
+        const parsed = this.#parse({ data, text, o }, base);
         rb.consume(headEnd - base);
         this.#reset();
         return parsed;
@@ -328,13 +360,14 @@ export class HeadParser {
         // Size first, as #checkIncomplete does for a partial line: the error must not depend
         // on whether the line crossing the limit arrived whole or in pieces.
         if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
-        const first = text.charCodeAt(pos - o);
+        const first = data[pos];
         if (first === SP || first === HTAB) {
           throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');
         }
-        if (++this.#lines > limits.maxHeaderCount) {
+        if (this.#lines === limits.maxHeaderCount) {
           throw new RemoteProtocolError('H1_TOO_MANY_HEADERS', `more than ${limits.maxHeaderCount} field lines`);
         }
+        this.#lineEnds[this.#lines++] = lf - base;
       }
       if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
       pos = lf + 1;
@@ -375,20 +408,22 @@ export class HeadParser {
   }
 
   #parse(h: HeadBytes, base: number): ParsedHead {
-    const raw: string[] = [];
-    const facts = new HeadFacts();
-    if (this.#kind === 'trailers') {
-      parseFieldLines(h, base, raw, null);
-      return { method: '', target: '', status: 0, reason: '', version: '1.1', raw, facts };
+    const facts = this.#facts;
+    facts.reset();
+    let head: StartLine = NO_START_LINE;
+    let first = base;
+    if (this.#kind !== 'trailers') {
+      const lf = base + this.#startLineEnd - 1;
+      const lineEnd = h.data[lf - 1] === CR ? lf - 1 : lf;
+      head = this.#kind === 'request' ? this.#requestLine(h, base, lineEnd) : this.#statusLine(h, base, lineEnd);
+      first = lf + 1;
     }
-    const lf = base + this.#startLineEnd - 1;
-    const lineEnd = h.data[lf - 1] === CR ? lf - 1 : lf;
-    const head = this.#kind === 'request' ? this.#requestLine(h, base, lineEnd, raw, facts) : this.#statusLine(h, base, lineEnd, raw, facts);
-    parseFieldLines(h, lf + 1, raw, facts);
-    return head;
+    const count = this.#lines;
+    const fields = count === 0 ? EMPTY_FIELDS : Fields.fromText(h.text, parseFieldLines(h, first, this.#lineEnds, count, base, this.#kind === 'trailers' ? null : facts));
+    return { method: head.method, target: head.target, status: head.status, reason: head.reason, version: head.version, fields, facts };
   }
 
-  #requestLine(h: HeadBytes, start: number, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
+  #requestLine(h: HeadBytes, start: number, lineEnd: number): StartLine {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
     const { data, text, o } = h;
     let i = start;
@@ -410,10 +445,10 @@ export class HeadParser {
     const target = text.slice(targetStart - o, j - o);
     checkTarget(method, target);
     const version = parseVersion(h, j + 1, lineEnd);
-    return { method, target, status: 0, reason: '', version, raw, facts };
+    return { method, target, status: 0, reason: '', version };
   }
 
-  #statusLine(h: HeadBytes, start: number, lineEnd: number, raw: string[], facts: HeadFacts): ParsedHead {
+  #statusLine(h: HeadBytes, start: number, lineEnd: number): StartLine {
     // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
     const { data, text, o } = h;
     let sp = start;
@@ -442,6 +477,6 @@ export class HeadParser {
     }
     const status = d0 * 100 + d1 * 10 + d2;
     const reason = after < lineEnd ? text.slice(after + 1 - o, lineEnd - o) : '';
-    return { method: '', target: '', status, reason, version, raw, facts };
+    return { method: '', target: '', status, reason, version };
   }
 }

@@ -122,16 +122,20 @@ export class ReceiveBuffer {
   }
 
   /**
-   * `data` as 32-bit words for word-at-a-time scans. Word 0 starts at byte index
-   * {@link ReceiveBuffer.wordOrigin} (≤ 0: the aligned address at or before `data[0]`).
+   * The buffer under `data` as 32-bit words, for word-at-a-time scans. Word 0 starts at byte
+   * index {@link ReceiveBuffer.wordOrigin} of `data` (≤ 0: the start of the underlying buffer).
    */
   words(): Int32Array {
     const data = this.data;
     if (this.#wordsOf !== data || this.#words === undefined) {
-      const misalign = data.byteOffset & 3;
-      this.#words = new Int32Array(data.buffer, data.byteOffset - misalign, (data.byteLength + misalign) >> 2);
+      // One view per underlying buffer, not per chunk: chunks are often views of one larger
+      // buffer, and a typed array per chunk is garbage the collector has to trace.
+      const buffer = data.buffer;
+      if (this.#words === undefined || this.#words.buffer !== buffer) {
+        this.#words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+      }
       this.#wordsOf = data;
-      this.wordOrigin = -misalign;
+      this.wordOrigin = -data.byteOffset;
     }
     return this.#words;
   }
