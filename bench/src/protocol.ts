@@ -371,13 +371,6 @@ function sliceInto(out: Buffer[], stream: Buffer, from: number, to: number): voi
   for (let at = from; at < to; at += CHUNK_SIZE) out.push(stream.subarray(at, Math.min(to, at + CHUNK_SIZE)));
 }
 
-/** The chunks of a whole stream. */
-function chunksOf(stream: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  sliceInto(out, stream, 0, stream.length);
-  return out;
-}
-
 /** `count` consecutive messages from `first`, for one Connection, and their input chunks. */
 interface Batch {
   readonly first: number;

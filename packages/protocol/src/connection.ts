@@ -28,7 +28,7 @@ import type { Event, HttpVersion, NextEvent, RequestEvent, ResponseEvent, SendEv
 import { Fields } from './fields.js';
 import { decideFraming, isRefusal } from './framing.js';
 import type { Framing } from './framing.js';
-import { HeadParser } from './head-parser.js';
+import { HeadParser, factsOf } from './head-parser.js';
 import type { ParsedHead } from './head-parser.js';
 import { concatBytes } from './latin1.js';
 import { resolveLimits } from './limits.js';
@@ -78,6 +78,15 @@ interface Exchange {
   closeAfter: boolean;
 }
 
+/** A body sent whole with its head by `sendMessage`. */
+interface WholeBody {
+  readonly length: number;
+  readonly trailers: boolean;
+}
+
+/** Removed from a response before `Connection: close` replaces them. */
+const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
+
 /** Methods whose semantics anticipate content (RFC 9110 §9.3). */
 const CONTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -119,6 +128,8 @@ export class Connection {
   #persistenceConfirmed = false;
   #requestsSeen = 0;
   #discarded = 0;
+  /** Bytes reserved after the last head for its whole body (see sendMessage). */
+  #reserved = 0;
   /** Server: the exchange whose request body was cut by a RemoteProtocolError. */
   #brokenExchange: Exchange | null = null;
   /** The exchange whose response was sent or received last. */
@@ -505,40 +516,48 @@ export class Connection {
     }
   }
 
-  /** Serialize a whole message with a body known in advance, as one byte array (one write). */
+  /**
+   * Serialize a whole message with a body known in advance, as one byte array (one write).
+   * All or nothing: a body or trailers the head does not allow are refused before anything
+   * changes.
+   */
   sendMessage(head: SendEvent & { type: 'request' | 'response' }, body?: Uint8Array, trailers?: Fields): Uint8Array {
     const length = body?.length ?? 0;
-    // All or nothing: when the body or trailers are refused after the head was accepted (a body on
-    // a HEAD response, a length that does not match), undo the head, which was never returned.
-    const restore = this.#snapshot();
-    try {
+    const whole: WholeBody = { length, trailers: trailers !== undefined && trailers.size > 0 };
+    let bytes: Uint8Array;
+    if (head.type === 'request') {
       // RFC 9110 §8.6: a request without content gets no Content-Length unless its method
-      // anticipates content (POST, PUT, PATCH: some servers answer 411 otherwise); a response gets 0.
-      const bare = head.type === 'request' && body === undefined && !CONTENT_METHODS.has(head.method);
-      const parts = this.send(head, bare ? {} : { bodyLength: length });
-      if (body !== undefined && length > 0) parts.push(...this.send({ type: 'data', data: body }));
-      parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
-      return concatBytes(parts);
-    } catch (err) {
-      restore();
-      throw err;
+      // anticipates content (POST, PUT, PATCH: some servers answer 411 otherwise).
+      const bare = body === undefined && !CONTENT_METHODS.has(head.method);
+      bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
+    } else {
+      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole);
     }
+    // The head was accepted together with this body: nothing below can throw.
+    const parts = [bytes];
+    if (length > 0) {
+      const framed = this.send({ type: 'data', data: body! });
+      if (this.#reserved === length) bytes.set(body!, bytes.length - length);
+      else parts.push(...framed);
+    }
+    parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
+    return concatBytes(parts);
   }
 
-  /** A function that puts back everything `send()` may change (for {@link Connection.sendMessage}). */
-  #snapshot(): () => void {
-    const states = { ...this.#states };
-    const exchanges = this.#exchanges.map((e) => [e, e.expectContinue, e.responded, e.closeAfter] as const);
-    const [requestExchange, writer, body, closing, requestsSeen, lastResponded] = [this.#requestExchange, this.#writer, this.#body, this.#closing, this.#requestsSeen, this.#lastResponded];
-    return () => {
-      Object.assign(this.#states, states);
-      this.#exchanges.length = 0;
-      for (const [e, expectContinue, responded, closeAfter] of exchanges) {
-        Object.assign(e, { expectContinue, responded, closeAfter });
-        this.#exchanges.push(e);
-      }
-      [this.#requestExchange, this.#writer, this.#body, this.#closing, this.#requestsSeen, this.#lastResponded] = [requestExchange, writer, body, closing, requestsSeen, lastResponded];
-    };
+  /**
+   * Refuse a whole-message body the framing does not allow, before any state changes, and say
+   * how many bytes to reserve after the head for it (0: it is framed separately).
+   */
+  #checkWhole(framing: Framing, whole: WholeBody | undefined, what: string): number {
+    if (whole === undefined) return 0;
+    const kind = framing.kind;
+    if (whole.trailers && kind !== 'chunked') throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+    if ((kind === 'none' || kind === 'tunnel') && whole.length > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${what} has no body`);
+    if (kind === 'length' && whole.length !== framing.length) {
+      const how = whole.length > framing.length ? 'longer than' : `${framing.length - whole.length} bytes short of`;
+      throw new LocalProtocolError('H1_BODY_LENGTH_MISMATCH', `body ${how} its Content-Length of ${framing.length}`);
+    }
+    return kind === 'length' || kind === 'until-close' ? whole.length : 0;
   }
 
   #requireBody(): void {
@@ -547,34 +566,41 @@ export class Connection {
     }
   }
 
-  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions): Uint8Array {
+  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody): Uint8Array {
     if (this.role !== 'client') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
     const state = this.#states.client;
     if (state === 'MUST_CLOSE' || state === 'CLOSED') {
       throw new LocalProtocolError('H1_REQUEST_AFTER_CLOSE', 'the connection is closing: no further request may be sent on it');
     }
-    if (!fields.has('host')) throw new LocalProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
-    let out = fields;
-    if (options.bodyLength !== undefined && !fields.has('content-length') && !fields.has('transfer-encoding')) {
-      out = out.with('Content-Length', String(options.bodyLength));
-    } else if (options.streaming === true && !fields.has('content-length') && !fields.has('transfer-encoding')) {
-      out = out.with('Transfer-Encoding', 'chunked');
+    const facts = factsOf(fields.raw);
+    if (facts.host === undefined) throw new LocalProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
+    const extra: string[] = [];
+    if (facts.contentLength === undefined && facts.transferEncoding === undefined) {
+      if (options.bodyLength !== undefined) {
+        const value = String(options.bodyLength);
+        extra.push('Content-Length', value);
+        facts.contentLength = [value];
+      } else if (options.streaming === true) {
+        extra.push('Transfer-Encoding', 'chunked');
+        facts.transferEncoding = ['chunked'];
+      }
     }
     const framing = this.#sentFraming(decideFraming({
       kind: 'request',
       version: '1.1',
-      contentLength: out.has('content-length') ? out.getAll('content-length') : undefined,
-      transferEncoding: out.has('transfer-encoding') ? out.getAll('transfer-encoding') : undefined,
+      contentLength: facts.contentLength,
+      transferEncoding: facts.transferEncoding,
     }));
-    const connection = parseConnection(out.getAll('connection'));
-    const bytes = writeRequestHead(method, target, out);
+    const reserve = this.#checkWhole(framing, whole, `a ${method} request without Content-Length or Transfer-Encoding`);
+    const connection = parseConnection(facts.connection);
+    const bytes = writeRequestHead(method, target, fields, extra, reserve);
     this.#transition('client', 'request');
     const exchange: Exchange = {
       method,
       version: '1.1',
       requestClose: connection.close,
-      expectContinue: hasToken(out.getAll('expect'), '100-continue'),
-      upgrade: method === 'CONNECT' || (out.has('upgrade') && connection.upgrade),
+      expectContinue: hasToken(facts.expect, '100-continue'),
+      upgrade: method === 'CONNECT' || (facts.upgrade !== undefined && connection.upgrade),
       responded: false,
       closeAfter: connection.close,
     };
@@ -582,24 +608,27 @@ export class Connection {
     this.#exchanges.push(exchange);
     this.#requestExchange = exchange;
     this.#requestsSeen++;
+    this.#reserved = reserve;
     this.#writer = bodyWriter(framing.kind, framing.length, `a ${method} request without Content-Length or Transfer-Encoding`);
     this.#settle();
     return bytes;
   }
 
-  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean): Uint8Array {
+  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole?: WholeBody): Uint8Array {
     if (this.role !== 'server') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
     const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
     const state = this.#states.server;
     const exchange = state === 'SEND_RESPONSE' ? this.#exchanges[0] : undefined;
+    const facts = factsOf(fields.raw);
     if (informational || (status >= 100 && status < 200)) {
       if (exchange === undefined) throw new LocalProtocolError('H1_INVALID_STATE', `cannot send ${status} in state ${state}`);
-      if (fields.has('content-length') || fields.has('transfer-encoding')) {
+      if (facts.contentLength !== undefined || facts.transferEncoding !== undefined) {
         throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6, RFC 9112 §6.1)`);
       }
       if (status === 101) {
         if (!exchange.upgrade || exchange.method === 'CONNECT') throw new LocalProtocolError('H1_INVALID_STATE', '101 needs a request that asked for an upgrade');
         this.#requireCompleteSwitchRequest();
+        if (whole !== undefined) throw new LocalProtocolError('H1_INVALID_STATE', 'a 101 is sent alone, not as a whole message');
         const bytes = writeResponseHead(status, reason, fields);
         exchange.responded = true;
         this.#transition('server', 'accept-switch');
@@ -607,6 +636,7 @@ export class Connection {
         return bytes;
       }
       if (status < 100 || status >= 200) throw new LocalProtocolError('H1_INVALID_STATUS', `${status} is not informational`);
+      if (whole !== undefined) throw new LocalProtocolError('H1_INVALID_STATE', `a ${status} is sent alone, not as a whole message`);
       const bytes = writeResponseHead(status, reason, fields);
       this.#transition('server', 'informational-response');
       if (status === 100) exchange.expectContinue = false;
@@ -622,8 +652,9 @@ export class Connection {
     }
     const peerVersion: HttpVersion = exchange?.version ?? '1.1';
     let out = fields;
-    const hasTe = fields.has('transfer-encoding');
-    const hasCl = fields.has('content-length');
+    const extra: string[] = [];
+    const hasTe = facts.transferEncoding !== undefined;
+    const hasCl = facts.contentLength !== undefined;
     const method = exchange?.method ?? 'GET';
     if (hasTe && hasCl) {
       throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'a sender MUST NOT send Content-Length with Transfer-Encoding (RFC 9112 §6.2)');
@@ -636,26 +667,33 @@ export class Connection {
     }
     const bodyless = method === 'HEAD' || status === 204 || status === 304 || (method === 'CONNECT' && status < 300);
     if (!hasTe && !hasCl && !bodyless) {
-      if (options.bodyLength !== undefined) out = out.with('Content-Length', String(options.bodyLength));
-      else if (peerVersion === '1.1') out = out.with('Transfer-Encoding', 'chunked');
+      if (options.bodyLength !== undefined) {
+        const value = String(options.bodyLength);
+        extra.push('Content-Length', value);
+        facts.contentLength = [value];
+      } else if (peerVersion === '1.1') {
+        extra.push('Transfer-Encoding', 'chunked');
+        facts.transferEncoding = ['chunked'];
+      }
     }
     let framing = this.#sentFraming(decideFraming({
       kind: 'response',
       version: '1.1',
       requestMethod: method,
       status,
-      contentLength: out.has('content-length') ? out.getAll('content-length') : undefined,
-      transferEncoding: out.has('transfer-encoding') ? out.getAll('transfer-encoding') : undefined,
+      contentLength: facts.contentLength,
+      transferEncoding: facts.transferEncoding,
     }));
+    const reserve = this.#checkWhole(framing, whole, bodyless ? `a ${status} response to ${method}` : 'this response');
     if (framing.kind === 'tunnel') {
       this.#requireCompleteSwitchRequest();
-      const bytes = writeResponseHead(status, reason, out);
+      const bytes = writeResponseHead(status, reason, out, extra);
       (exchange!).responded = true;
       this.#transition('server', 'accept-switch');
       this.#switch();
       return bytes;
     }
-    const connection = parseConnection(out.getAll('connection'));
+    const connection = parseConnection(facts.connection);
     const closeAfter =
       exchange === undefined ||
       exchange.requestClose ||
@@ -670,13 +708,14 @@ export class Connection {
     if (closeAfter && !connection.close) {
       // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
       const tokens = connection.tokens.filter((t) => t !== 'keep-alive');
-      out = out.without(new Set(['connection', 'keep-alive'])).with('Connection', ['close', ...tokens].join(', '));
+      if (facts.connection !== undefined) out = out.without(CONNECTION_FIELDS);
+      extra.push('Connection', ['close', ...tokens].join(', '));
     } else if (!closeAfter && peerVersion === '1.0' && !connection.keepAlive) {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
-      out = out.with('Connection', 'keep-alive');
+      extra.push('Connection', 'keep-alive');
     }
     if (framing.kind === 'until-close' && !closeAfter) framing = { ...framing, mustClose: true };
-    const bytes = writeResponseHead(status, reason, out);
+    const bytes = writeResponseHead(status, reason, out, extra, reserve);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;
@@ -686,6 +725,7 @@ export class Connection {
     }
     if (closeAfter) this.#closing = true;
     this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
+    this.#reserved = reserve;
     this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response');
     return bytes;
   }

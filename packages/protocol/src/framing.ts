@@ -80,6 +80,21 @@ const MAX_LENGTH_DIGITS = 15;
  * value collapse to one; different values are an error.
  */
 export function parseContentLength(values: readonly string[]): number | FramingRefusal {
+  // Fast path: one field line of plain digits, as nearly every message has.
+  if (values.length === 1) {
+    const only = values[0]!;
+    const n = only.length;
+    if (n > 0 && n <= MAX_LENGTH_DIGITS) {
+      let value = 0;
+      let i = 0;
+      for (; i < n; i++) {
+        const d = only.charCodeAt(i) - 0x30;
+        if (d < 0 || d > 9) break;
+        value = value * 10 + d;
+      }
+      if (i === n) return value;
+    }
+  }
   let found: string | undefined;
   for (const value of values) {
     for (const element of value.split(',')) {

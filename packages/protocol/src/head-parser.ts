@@ -2,12 +2,17 @@
  * Theory of operation: bytes → one message head (start line + field section), or a trailer
  * section.
  *
- * It is a line-at-a-time state machine (`'leading' | 'fields'`) rather than a byte-at-a-time one:
- * each step finds the next LF with the engine's native `indexOf`, checks the line terminator and
- * the limits, and moves on. Only when the whole head is present is it decoded, once, to a latin1
- * string and split into fields with string operations. This shape keeps the per-byte work in
- * native code (the reason it can match a C parser from JavaScript) while still refusing an
- * oversized or malformed head as soon as the offending line arrives.
+ * It is a line-at-a-time state machine (`'leading' | 'fields'`) rather than a byte-at-a-time one,
+ * because per-character work in JavaScript is what makes a parser slow:
+ * - each socket read is decoded once to a latin1 string (receive-buffer.ts) and lines are found
+ *   with the engine's native `String#indexOf`; the limits and the line terminator are checked as
+ *   each line arrives, so an oversized or malformed head is refused as soon as its line is in;
+ * - when the head is complete, its octets are checked four at a time (SWAR) for controls, and
+ *   names are checked against the token table on the Uint8Array (a typed-array loop is several
+ *   times faster than `charCodeAt`);
+ * - no field string is cut until someone reads it: {@link Fields} keeps offsets into the decoded
+ *   read; only the fields framing needs (Content-Length, Transfer-Encoding, Connection, Host,
+ *   Expect, Upgrade) are cut at once.
  *
  * Grammar (RFC 9112 §2.2, §3, §4, §5):
  * - lines end in CRLF; a bare LF is refused unless `allowBareLf` (then the CR before an LF is
@@ -98,6 +103,40 @@ export class HeadFacts {
     this.expect = undefined;
     this.upgrade = undefined;
   }
+}
+
+function lowerNameIs(name: string, lower: string): boolean {
+  return name.length === lower.length && name.toLowerCase() === lower;
+}
+
+/** The {@link HeadFacts} of a field list we are about to send (names in any case). */
+export function factsOf(raw: readonly string[]): HeadFacts {
+  const facts = new HeadFacts();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    switch (name.length) {
+      case 4:
+        if (lowerNameIs(name, 'host')) facts.host = push(facts.host, value);
+        break;
+      case 6:
+        if (lowerNameIs(name, 'expect')) facts.expect = push(facts.expect, value);
+        break;
+      case 7:
+        if (lowerNameIs(name, 'upgrade')) facts.upgrade = push(facts.upgrade, value);
+        break;
+      case 10:
+        if (lowerNameIs(name, 'connection')) facts.connection = push(facts.connection, value);
+        break;
+      case 14:
+        if (lowerNameIs(name, 'content-length')) facts.contentLength = push(facts.contentLength, value);
+        break;
+      case 17:
+        if (lowerNameIs(name, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, value);
+        break;
+    }
+  }
+  return facts;
 }
 
 /** A parsed head: request fields or response fields are set according to the kind. */
