@@ -13,15 +13,18 @@ export type FieldsInit =
   | Iterable<readonly [string, string]>
   | Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
+const NO_LINES: readonly string[] = [];
+const NO_OFFSETS: readonly number[] = [];
+
 /** An immutable, ordered list of HTTP field lines with case-insensitive lookup. */
 export class Fields implements Iterable<[name: string, value: string]> {
   #raw: readonly string[] | undefined;
   #text = '';
-  #offsets: readonly number[] = [];
+  #offsets: readonly number[] = NO_OFFSETS;
   #index: Map<string, string[]> | undefined;
 
   /** Wrap a flat `[name, value, …]` list (not copied, not validated: writers validate). */
-  constructor(raw: readonly string[] = []) {
+  constructor(raw: readonly string[] = NO_LINES) {
     this.#raw = raw;
   }
 
@@ -49,7 +52,7 @@ export class Fields implements Iterable<[name: string, value: string]> {
       raw = out;
       this.#raw = raw;
       this.#text = '';
-      this.#offsets = [];
+      this.#offsets = NO_OFFSETS;
     }
     return raw;
   }

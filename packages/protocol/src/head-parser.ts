@@ -255,7 +255,16 @@ const HTTP_1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e] as const;
 
 function parseVersion(h: HeadBytes, start: number, end: number): HttpVersion {
   const data = h.data;
-  if (end - start === 8 && HTTP_1.every((c, k) => data[start + k] === c)) {
+  if (
+    end - start === 8 &&
+    data[start] === HTTP_1[0] &&
+    data[start + 1] === HTTP_1[1] &&
+    data[start + 2] === HTTP_1[2] &&
+    data[start + 3] === HTTP_1[3] &&
+    data[start + 4] === HTTP_1[4] &&
+    data[start + 5] === HTTP_1[5] &&
+    data[start + 6] === HTTP_1[6]
+  ) {
     const minor = data[start + 7]!;
     if (minor === 0x31) return '1.1';
     if (minor === 0x30) return '1.0';

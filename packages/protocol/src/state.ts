@@ -77,10 +77,22 @@ export const TRIGGERED: readonly (readonly [Role, SideState, SideState, string])
   ['server', 'IDLE', 'MUST_CLOSE', 'client closing, nothing to answer'],
 ];
 
+// The table compiled into maps once: a lookup per event must not be a megamorphic property load.
+const COMPILED: ReadonlyMap<Role, ReadonlyMap<SideState, ReadonlyMap<TransitionEvent, SideState>>> = new Map(
+  (Object.entries(TRANSITIONS) as [Role, Table[Role]][]).map(([role, rows]) => [
+    role,
+    new Map(
+      (Object.entries(rows) as [SideState, Partial<Record<TransitionEvent, SideState>>][]).map(([state, row]) => [
+        state,
+        new Map(Object.entries(row) as [TransitionEvent, SideState][]),
+      ]),
+    ),
+  ]),
+);
+
 /** The next state of `role`'s side for `event`, or `undefined` when the table has no such move. */
 export function nextState(role: Role, state: SideState, event: TransitionEvent): SideState | undefined {
-  const row = (TRANSITIONS as Table)[role][state];
-  return row?.[event];
+  return COMPILED.get(role)?.get(state)?.get(event);
 }
 
 /** The Mermaid `stateDiagram-v2` of one role's side, generated from the tables. */
