@@ -17,7 +17,6 @@
  * - bytes after a protocol switch are never parsed: they are handed back in `trailingData`.
  */
 
-import { trimOws } from './abnf.js';
 import { parseConnection } from './connection-header.js';
 import { LocalProtocolError, RemoteProtocolError } from './errors.js';
 import { isIdempotentMethod } from './methods.js';
@@ -31,6 +30,7 @@ import type { Framing } from './framing.js';
 import { HeadParser, factsOf } from './head-parser.js';
 import type { ParsedHead } from './head-parser.js';
 import { concatBytes } from './latin1.js';
+import { parseParamList } from './list-syntax.js';
 import { resolveLimits } from './limits.js';
 import type { ParserOptions, ResolvedLimits } from './limits.js';
 import { requestAllowsPersistence, responseAllowsPersistence } from './persistence.js';
@@ -101,7 +101,7 @@ function otherRole(role: Role): Role {
 }
 
 function hasToken(values: readonly string[] | undefined, token: string): boolean {
-  return values?.some((v) => v.split(',').some((t) => trimOws(t).toLowerCase() === token)) === true;
+  return values !== undefined && parseParamList(values).params.some(([name, value]) => name === token && value === null);
 }
 
 // RFC 9112 §3.2 / RFC 3986 §3.2.2–3.2.3: Host = uri-host [ ":" port ].
@@ -179,7 +179,14 @@ export class Connection {
    * request is the oldest unanswered one: responses go out in order.)
    */
   get theyAreWaitingFor100Continue(): boolean {
-    return this.role === 'server' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+    const ex = this.#requestExchange;
+    return (
+      this.role === 'server' &&
+      ex?.expectContinue === true &&
+      this.#states.client === 'SEND_BODY' &&
+      this.#states.server === 'SEND_RESPONSE' &&
+      this.#exchanges[0] === ex
+    );
   }
 
   /** Client: our newest request expects `100 Continue` and no response has come yet. */
@@ -192,7 +199,11 @@ export class Connection {
     return this.#discarded;
   }
 
-  /** Bytes received but not parsed (after a protocol switch, or ignored after a close), and whether the peer closed. */
+  /**
+   * A copy of the bytes received but not parsed — after a protocol switch, the first bytes of the
+   * new protocol; after a close was decided, what arrived before the decision (later input is
+   * dropped, see {@link Connection.discardedBytes}) — and whether the peer closed.
+   */
   get trailingData(): { readonly data: Uint8Array; readonly closed: boolean } {
     return { data: this.#rb.copyRemaining(), closed: this.#eof };
   }
@@ -252,11 +263,16 @@ export class Connection {
       return this.role === 'server' ? this.#nextRequestEvent() : this.#nextResponseEvent();
     } catch (err) {
       if (err instanceof RemoteProtocolError) {
-        this.#error = err;
+        // A response that cannot be used is a 502 for whoever relays it (RFC 9110 §15.6.3).
+        const error = this.role === 'client' && err.status !== 502 ? new RemoteProtocolError(err.code, err.message, 502) : err;
+        this.#error = error;
         // The request whose body was arriving is broken; earlier ones were received whole.
         if (before === 'SEND_BODY') this.#brokenExchange = this.#requestExchange;
         this.#states[this.#peer] = 'ERROR';
         this.#closing = true;
+        // Nothing more may be sent after the peer broke the protocol (our idle side MUST_CLOSE).
+        this.#settle();
+        throw error;
       }
       throw err;
     }
@@ -281,6 +297,8 @@ export class Connection {
   #nextResponseEvent(): NextEvent {
     switch (this.#states.server) {
       case 'IDLE':
+        // Empty lines after a response are tolerated, as before a start line (RFC 9112 §2.2).
+        this.#rb.skipLineEnds();
         if (this.#rb.length > 0) {
           throw new RemoteProtocolError('H1_UNSOLICITED_RESPONSE', 'the server sent bytes while no request was in flight');
         }
@@ -357,12 +375,13 @@ export class Connection {
       throw new RemoteProtocolError('H1_INVALID_HOST', `invalid Host ${JSON.stringify(host[0])}`);
     }
     const connection = parseConnection(facts.connection);
-    const requestClose = !requestAllowsPersistence({ version: head.version, connection }, { proxy: this.#proxy }) || framing.mustClose;
+    const requestClose = !requestAllowsPersistence({ version: head.version, connection }, { proxy: this.#proxy });
     const exchange: Exchange = {
       method: head.method,
       version: head.version,
       requestClose,
-      expectContinue: hasToken(facts.expect, '100-continue'),
+      // RFC 9110 §10.1.1: a server MUST ignore 100-continue in an HTTP/1.0 request.
+      expectContinue: head.version === '1.1' && hasToken(facts.expect, '100-continue'),
       upgrade: head.method === 'CONNECT' || (facts.upgrade !== undefined && connection.upgrade),
       responded: false,
       closeAfter: requestClose,
@@ -385,6 +404,11 @@ export class Connection {
     if (status === 101) {
       if (!exchange.upgrade || exchange.method === 'CONNECT') {
         throw new RemoteProtocolError('H1_UNEXPECTED_SWITCH', '101 Switching Protocols to a request that did not ask for an upgrade');
+      }
+      // RFC 9110 §15.2.2: a 101 names the protocol in Upgrade; §7.8: the switch follows the whole request.
+      if (facts.upgrade === undefined) throw new RemoteProtocolError('H1_UNEXPECTED_SWITCH', '101 Switching Protocols without an Upgrade field');
+      if (this.#states.client === 'SEND_BODY') {
+        throw new RemoteProtocolError('H1_UNEXPECTED_SWITCH', '101 Switching Protocols before the request body was sent');
       }
       this.#switch();
       return { type: 'response', status, reason: head.reason, version: head.version, headers };
@@ -622,6 +646,9 @@ export class Connection {
     const facts = factsOf(fields.raw);
     if (informational || (status >= 100 && status < 200)) {
       if (exchange === undefined) throw new LocalProtocolError('H1_INVALID_STATE', `cannot send ${status} in state ${state}`);
+      if (exchange.version === '1.0') {
+        throw new LocalProtocolError('H1_INVALID_STATE', `a ${status} cannot be sent to an HTTP/1.0 client (RFC 9110 §15.2)`);
+      }
       if (facts.contentLength !== undefined || facts.transferEncoding !== undefined) {
         throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6, RFC 9112 §6.1)`);
       }
@@ -629,6 +656,7 @@ export class Connection {
         if (!exchange.upgrade || exchange.method === 'CONNECT') throw new LocalProtocolError('H1_INVALID_STATE', '101 needs a request that asked for an upgrade');
         this.#requireCompleteSwitchRequest();
         if (whole !== undefined) throw new LocalProtocolError('H1_INVALID_STATE', 'a 101 is sent alone, not as a whole message');
+        if (facts.upgrade === undefined) throw new LocalProtocolError('H1_INVALID_STATE', 'a 101 must name the new protocol in Upgrade (RFC 9110 §15.2.2)');
         const bytes = writeResponseHead(status, reason, fields);
         exchange.responded = true;
         this.#transition('server', 'accept-switch');

@@ -2,8 +2,9 @@
  * Theory of operation: the two error classes of @tether/protocol and the catalog of their codes.
  *
  * - {@link RemoteProtocolError}: the peer's bytes broke HTTP/1.1. It carries the status a server
- *   should answer with (400, 413, 414, 431, 501, 505; 502 for a response a gateway could not
- *   use). Once raised, the receiving side of the connection is dead: it never resynchronises.
+ *   should answer with (400, 413, 414, 431, 501, 505). A client's errors — a response it could not
+ *   use — all carry 502, what a gateway answers its own client whatever was wrong upstream. Once
+ *   raised, the receiving side of the connection is dead: it never resynchronises.
  * - {@link LocalProtocolError}: our own misuse (an event not allowed in the current state, a body
  *   longer than declared, a header value with a CR LF in it). The connection refuses to emit
  *   malformed bytes and throws this instead.
@@ -76,11 +77,12 @@ export class RemoteProtocolError extends Error {
   /** The status a server should answer with (a gateway's 502 for a bad response). */
   readonly status: number;
 
-  constructor(code: RemoteErrorCode, message: string) {
+  /** `status` defaults to the catalog's answer for `code`. */
+  constructor(code: RemoteErrorCode, message: string, status: number = REMOTE_ERRORS[code]) {
     super(message);
     this.name = 'RemoteProtocolError';
     this.code = code;
-    this.status = REMOTE_ERRORS[code];
+    this.status = status;
   }
 }
 

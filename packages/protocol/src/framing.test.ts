@@ -357,7 +357,7 @@ describe('framing through a Connection', () => {
     });
 
     it('refuses a response with conflicting Content-Length values too', () => {
-      expectRemoteError(client('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'), 'H1_CONFLICTING_CONTENT_LENGTH', 400);
+      expectRemoteError(client('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'), 'H1_CONFLICTING_CONTENT_LENGTH', 502);
     });
 
     it('refuses a Content-Length over maxBodySize with 413 before reading the body', () => {
@@ -369,13 +369,13 @@ describe('framing through a Connection', () => {
     });
 
     it('refuses a response body over maxBodySize with 413', () => {
-      expectRemoteError(client('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n', { connection: { maxBodySize: 10 } }), 'H1_BODY_TOO_LARGE', 413);
+      expectRemoteError(client('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n', { connection: { maxBodySize: 10 } }), 'H1_BODY_TOO_LARGE', 502);
     });
 
     it('is H1_INCOMPLETE_MESSAGE, naming the bytes that arrived, when the connection closes early', () => {
       const r = client('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', { eof: true });
       expect(brief(r.events)).toEqual(['response 200 1.1', 'data "abc"']);
-      const err = expectRemoteError(r, 'H1_INCOMPLETE_MESSAGE', 400);
+      const err = expectRemoteError(r, 'H1_INCOMPLETE_MESSAGE', 502);
       expect(err.message).toMatch(/\b3 of 10\b/);
     });
 

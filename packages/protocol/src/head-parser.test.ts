@@ -183,7 +183,7 @@ describe('status-line (RFC 9112 §4)', () => {
     ['"HTTP/2" without a minor', 'HTTP/2 200 OK', 'H1_INVALID_STATUS_LINE', 502],
     ['a NUL in the reason', 'HTTP/1.1 200 O\x00K', 'H1_INVALID_STATUS_LINE', 502],
     ['a DEL in the reason', 'HTTP/1.1 200 O\x7fK', 'H1_INVALID_STATUS_LINE', 502],
-    ['HTTP/2.0', 'HTTP/2.0 200 OK', 'H1_UNSUPPORTED_VERSION', 505],
+    ['HTTP/2.0', 'HTTP/2.0 200 OK', 'H1_UNSUPPORTED_VERSION', 502],
   ])('refuses %s', (_name, line, code, status) => {
     expectRemoteError(response(`${line}\r\nContent-Length: 0\r\n\r\n`), code, status);
   });
@@ -228,11 +228,11 @@ describe('field lines (RFC 9112 §5, RFC 9110 §5)', () => {
   });
 
   it('refuses obs-fold in a response too', () => {
-    expectRemoteError(response('HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n'), 'H1_OBS_FOLD', 400);
+    expectRemoteError(response('HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n'), 'H1_OBS_FOLD', 502);
   });
 
   it('refuses a NUL in a response field value', () => {
-    expectRemoteError(response('HTTP/1.1 200 OK\r\nX: \x00\r\nContent-Length: 0\r\n\r\n'), 'H1_INVALID_HEADER_VALUE', 400);
+    expectRemoteError(response('HTTP/1.1 200 OK\r\nX: \x00\r\nContent-Length: 0\r\n\r\n'), 'H1_INVALID_HEADER_VALUE', 502);
   });
 
   it.each([
@@ -284,7 +284,7 @@ describe('field lines (RFC 9112 §5, RFC 9110 §5)', () => {
     });
 
     it('is refused in a status line by default', () => {
-      expectRemoteError(response('HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n'), 'H1_BARE_LF', 400);
+      expectRemoteError(response('HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n'), 'H1_BARE_LF', 502);
     });
 
     it('is accepted with allowBareLf, alone or mixed with CRLF, without leaving a CR in values', () => {

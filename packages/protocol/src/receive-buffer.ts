@@ -143,6 +143,13 @@ export class ReceiveBuffer {
   /** Byte index (relative to `data`) of the first byte of `words()[0]`. */
   wordOrigin = 0;
 
+  /** Drop CR and LF octets at the front (empty lines between messages). */
+  skipLineEnds(): void {
+    let n = 0;
+    while (this.start + n < this.end && (this.data[this.start + n] === 0x0d || this.data[this.start + n] === 0x0a)) n++;
+    if (n > 0) this.consume(n);
+  }
+
   /** A copy of every unconsumed byte (for handing back after a protocol switch). */
   copyRemaining(): Uint8Array {
     return this.data.slice(this.start, this.end);

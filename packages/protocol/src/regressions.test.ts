@@ -1,6 +1,6 @@
 /** Regression tests, each named for what broke. */
 import { describe, expect, it } from 'vitest';
-import { Connection, NEED_DATA, RemoteProtocolError, formatKeepAlive } from './index.js';
+import { Connection, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, formatKeepAlive } from './index.js';
 import { ConnectionPair, bytes, drain } from './testing.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -78,4 +78,71 @@ describe('regressions', () => {
     c.receiveEof();
     expect(drain(c).map((e) => e.type)).toEqual(['end-of-message', 'connection-closed']);
   });
+
+  it('a client cannot send on a connection whose response it could not parse', () => {
+    const c = new Connection('client');
+    c.sendMessage({ type: 'request', method: 'GET', target: '/1', headers: { host: 'a' } });
+    c.receiveData(bytes('HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n'));
+    expect(() => c.nextEvent()).toThrow(RemoteProtocolError);
+    expect(c.ourState).toBe('MUST_CLOSE');
+    expect(() => c.sendMessage({ type: 'request', method: 'POST', target: '/2', headers: { host: 'a' } }, bytes('x'))).toThrow(
+      expect.objectContaining({ code: 'H1_REQUEST_AFTER_CLOSE' }) as Error,
+    );
+  });
+
+  it('a client reports every unusable response as 502, whatever the code', () => {
+    const c = new Connection('client');
+    c.sendMessage({ type: 'request', method: 'GET', target: '/', headers: { host: 'a' } });
+    c.receiveData(bytes(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(20000)}\r\n\r\n`));
+    expect(() => c.nextEvent()).toThrow(expect.objectContaining({ code: 'H1_HEADERS_TOO_LARGE', status: 502 }) as Error);
+  });
+
+  it('no 1xx goes to an HTTP/1.0 client, and its 100-continue is ignored', () => {
+    const s = new Connection('server');
+    s.receiveData(bytes('POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n'));
+    expect(s.nextEvent()).toMatchObject({ type: 'request', version: '1.0' });
+    expect(s.theyAreWaitingFor100Continue).toBe(false);
+    expect(() => s.send({ type: 'informational-response', status: 100 })).toThrow(expect.objectContaining({ code: 'H1_INVALID_STATE' }) as Error);
+    expect(() => s.send({ type: 'informational-response', status: 103, headers: { link: '</a>; rel=preload' } })).toThrow(LocalProtocolError);
+  });
+
+  it('100-continue is pending only for the request whose response is next', () => {
+    const s = new Connection('server');
+    s.receiveData(bytes('GET /a HTTP/1.1\r\nHost: a\r\n\r\nPUT /b HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n'));
+    expect(drain(s).map((e) => e.type)).toEqual(['request', 'end-of-message', 'request']);
+    expect(s.theyAreWaitingFor100Continue).toBe(false);
+    s.sendMessage({ type: 'response', status: 200 }, bytes('a'));
+    expect(s.theyAreWaitingFor100Continue).toBe(true);
+    expect(text(concat(s.send({ type: 'informational-response', status: 100 })))).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    expect(s.theyAreWaitingFor100Continue).toBe(false);
+  });
+
+  it('an empty line after a response does not break an idle client connection', () => {
+    const c = new Connection('client');
+    c.sendMessage({ type: 'request', method: 'GET', target: '/', headers: { host: 'a' } });
+    c.receiveData(bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\r\n'));
+    expect(drain(c).map((e) => e.type)).toEqual(['response', 'data', 'end-of-message']);
+    expect(c.nextEvent()).toBe(PAUSED);
+    c.sendMessage({ type: 'request', method: 'GET', target: '/2', headers: { host: 'a' } });
+    c.receiveData(bytes('HTTP/1.1 204 No Content\r\n\r\n'));
+    expect(drain(c).map((e) => e.type)).toEqual(['response', 'end-of-message']);
+  });
+
+  it('a 101 must name its protocol and follow the whole request', () => {
+    const upgrade = { host: 'a', connection: 'upgrade', upgrade: 'websocket' };
+    const c = new Connection('client');
+    c.sendMessage({ type: 'request', method: 'GET', target: '/', headers: upgrade });
+    c.receiveData(bytes('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\n'));
+    expect(() => c.nextEvent()).toThrow(expect.objectContaining({ code: 'H1_UNEXPECTED_SWITCH' }) as Error);
+    const s = new Connection('server');
+    s.receiveData(bytes('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    drain(s);
+    expect(() => s.send({ type: 'informational-response', status: 101 })).toThrow(LocalProtocolError);
+    expect(s.send({ type: 'informational-response', status: 101, headers: { upgrade: 'websocket', connection: 'upgrade' } })).toHaveLength(1);
+    expect(s.ourState).toBe('SWITCHED_PROTOCOL');
+  });
 });
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts);
+}
