@@ -12,7 +12,7 @@
 import { HEX_VALUE, TCHAR, isOws } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { DataEvent, EndOfMessageEvent } from './events.js';
-import { HeadParser } from './head-parser.js';
+import type { HeadParser } from './head-parser.js';
 import { decodeLatin1 } from './latin1.js';
 import type { ResolvedLimits } from './limits.js';
 import { readQuotedString } from './list-syntax.js';
@@ -124,10 +124,12 @@ export class ChunkedReader implements BodyReader {
   #total = 0;
   #extensionBytes = 0;
   #extensions: ListParam[] | undefined;
-  #trailers: HeadParser | undefined;
+  readonly #trailers: () => HeadParser;
 
-  constructor(limits: ResolvedLimits) {
+  /** `trailers` gives the parser of the trailer section (one per connection serves every message). */
+  constructor(limits: ResolvedLimits, trailers: () => HeadParser) {
     this.#limits = limits;
+    this.#trailers = trailers;
   }
 
   read(rb: ReceiveBuffer): BodyItem | null {
@@ -151,8 +153,7 @@ export class ChunkedReader implements BodyReader {
           if (!this.#readDataEnd(rb)) return null;
           continue;
         case 'trailers': {
-          this.#trailers ??= new HeadParser('trailers', this.#limits);
-          const section = this.#trailers.read(rb);
+          const section = this.#trailers().read(rb);
           if (section === null) return null;
           return { type: 'end-of-message', trailers: section.fields.size === 0 ? null : section.fields };
         }

@@ -117,6 +117,9 @@ export class Connection {
   readonly #rb = new ReceiveBuffer();
   readonly #head: HeadParser;
   #body: BodyReader | null = null;
+  #trailers: HeadParser | undefined;
+  /** The trailer-section parser, made on first use and shared by every chunked message. */
+  readonly #trailerParser = (): HeadParser => (this.#trailers ??= new HeadParser('trailers', this.#limits));
   readonly #states: Record<Role, SideState> = { client: 'IDLE', server: 'IDLE' };
   readonly #exchanges: Exchange[] = [];
   /** The exchange whose request is being sent or received (the newest). */
@@ -458,7 +461,7 @@ export class Connection {
       case 'length':
         return new LengthReader(framing.length);
       case 'chunked':
-        return new ChunkedReader(this.#limits);
+        return new ChunkedReader(this.#limits, this.#trailerParser);
       case 'until-close':
         return new UntilCloseReader();
       default:

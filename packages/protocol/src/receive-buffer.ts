@@ -16,7 +16,7 @@ import { EMPTY_BYTES, decodeLatin1 } from './latin1.js';
 
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 
-// First allocation when a split forces a copy: one typical 16 KiB socket read plus slack.
+// First allocation when a split forces a copy: room for a typical head and then some.
 const MIN_CAPACITY = 4096;
 
 /** A queue of received bytes with zero-copy reads. */
@@ -63,7 +63,10 @@ export class ReceiveBuffer {
       return;
     }
     const kept = this.end - this.start;
-    const grown = new Uint8Array(Math.max(MIN_CAPACITY, 2 * (kept + n)));
+    // Room for what is kept and the new chunk, plus as much again as is kept: growth doubles
+    // with what stays unconsumed (amortised O(1) per byte when a head arrives a byte at a time),
+    // while a large chunk behind a small leftover is copied without doubling its allocation.
+    const grown = new Uint8Array(Math.max(MIN_CAPACITY, 2 * kept + n));
     grown.set(this.data.subarray(this.start, this.end), 0);
     grown.set(chunk, kept);
     this.data = grown;
