@@ -1,8 +1,11 @@
 /**
  * Theory of operation: the RFC 9110 / RFC 9112 character classes as 256-entry lookup tables,
  * indexed by a byte or by a `charCodeAt` of a latin1-decoded string (both are 0–255), plus the
- * few grammar checks built on them. Everything that decides "is this octet allowed here" goes
- * through these tables, so the reader and the writer agree on the grammar by construction.
+ * few grammar checks built on them (and the request-target form rule of RFC 9112 §3.2).
+ * Everything that decides "is this octet (or this target) allowed here" is defined here, so the
+ * reader and the writer agree on the grammar by construction. Where the writer wants a regular
+ * expression instead of a table walk, the regex sits next to its table and a test checks that
+ * the two agree on every octet.
  */
 
 function table(predicate: (c: number) => boolean): Uint8Array {
@@ -52,6 +55,29 @@ export const HEX_VALUE = (() => {
 /** Octets of the qdtext of a quoted-string, RFC 9110 §5.6.4 (HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text). */
 export const QDTEXT = table((c) => c === 0x09 || c === 0x20 || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c !== 0x7f));
 
+// The same grammar as regular expressions, for the writers: a regular expression walks a whole
+// string faster than a charCodeAt loop over a table in V8. Each regex and its table above encode
+// the same character class; review-fixes.test.ts checks that they agree on all 256 octets (and that
+// nothing above 0xFF is accepted), so changing one without the other fails the tests.
+
+/** A whole string that is an RFC 9110 §5.6.2 token (1*tchar): the regex form of {@link TCHAR}. */
+export const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Matches the first character that is not a field-value octet (RFC 9110 §5.5: HTAB, SP, VCHAR,
+ * obs-text): the regex form of {@link FIELD_VALUE_CHAR}, negated. Any character above 0xFF matches.
+ */
+export const NOT_FIELD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** RFC 5234 Appendix B.1: 1*DIGIT, the whole string (Content-Length, Keep-Alive timeout/max). */
+export const DIGITS = /^[0-9]+$/;
+
+/**
+ * Most decimal digits a count may have and still be exact: 15 digits stay below 2^53
+ * (Number.MAX_SAFE_INTEGER has 16), so any 15-digit value is a safe integer.
+ */
+export const MAX_SAFE_DIGITS = 15;
+
 /** `true` when `s` is a non-empty RFC 9110 token. */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
@@ -85,6 +111,29 @@ export function isRequestTarget(s: string): boolean {
     if (c > 0xff || TARGET_CHAR[c] === 0) return false;
   }
   return true;
+}
+
+// RFC 9112 §3.2.2 absolute-form starts with a URI scheme (RFC 3986 §3.1) and its colon;
+// §3.2.3 authority-form is uri-host ":" port (an IP-literal or a reg-name, then digits).
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]+$/;
+
+/**
+ * Why `target` is not a request-target `method` may use, or `null` when it is (RFC 9112 §3.2):
+ * CONNECT takes only the authority-form `host:port` (§3.2.3, RFC 9110 §9.3.6); the asterisk-form
+ * `*` is only for OPTIONS (§3.2.4); every other request uses the origin-form (`/…`, §3.2.1) or
+ * the absolute-form (`scheme:…`, §3.2.2). Checks the form only: the octets are checked by
+ * {@link isRequestTarget}. Pure; shared by the head parser and the request writer, so tether
+ * never sends a target it would refuse to receive.
+ */
+export function requestTargetProblem(method: string, target: string): string | null {
+  if (method === 'CONNECT') {
+    return AUTHORITY_FORM.test(target) ? null : 'CONNECT needs an authority-form target (host:port)';
+  }
+  if (target.charCodeAt(0) === 0x2f /* '/' */) return null;
+  if (target === '*') return method === 'OPTIONS' ? null : 'the asterisk-form target is only for OPTIONS';
+  if (ABSOLUTE_FORM.test(target)) return null;
+  return `invalid request-target ${JSON.stringify(target.slice(0, 40))}`;
 }
 
 /** `true` when every character of `s` is allowed in a reason-phrase (which may be empty). */

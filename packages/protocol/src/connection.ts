@@ -40,7 +40,7 @@ import { ReceiveBuffer } from './receive-buffer.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { bodyWriter, writeRequestHead, writeResponseHead } from './writers.js';
+import { bodyWriter, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
 import type { BodyWriter } from './writers.js';
 
 /** Options of a {@link Connection}. */
@@ -81,7 +81,7 @@ interface Exchange {
 /** A body sent whole with its head by `sendMessage`. */
 interface WholeBody {
   readonly length: number;
-  readonly trailers: boolean;
+  readonly trailers: Fields | undefined;
 }
 
 /** Removed from a response before `Connection: close` replaces them. */
@@ -550,7 +550,7 @@ export class Connection {
    */
   sendMessage(head: SendEvent & { type: 'request' | 'response' }, body?: Uint8Array, trailers?: Fields): Uint8Array {
     const length = body?.length ?? 0;
-    const whole: WholeBody = { length, trailers: trailers !== undefined && trailers.size > 0 };
+    const whole: WholeBody = { length, trailers: trailers !== undefined && trailers.size > 0 ? trailers : undefined };
     let bytes: Uint8Array;
     if (head.type === 'request') {
       // RFC 9110 §8.6: a request without content gets no Content-Length unless its method
@@ -578,7 +578,10 @@ export class Connection {
   #checkWhole(framing: Framing, whole: WholeBody | undefined, what: string): number {
     if (whole === undefined) return 0;
     const kind = framing.kind;
-    if (whole.trailers && kind !== 'chunked') throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+    if (whole.trailers !== undefined) {
+      if (kind !== 'chunked') throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
+      validateTrailers(whole.trailers);
+    }
     if ((kind === 'none' || kind === 'tunnel') && whole.length > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${what} has no body`);
     if (kind === 'length' && whole.length !== framing.length) {
       const how = whole.length > framing.length ? 'longer than' : `${framing.length - whole.length} bytes short of`;
@@ -697,6 +700,11 @@ export class Connection {
       throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6)`);
     }
     const bodyless = method === 'HEAD' || status === 204 || status === 304 || (method === 'CONNECT' && status < 300);
+    // RFC 9110 §15.3.6: a 205 has no content; say so with Content-Length: 0 unless the caller framed it.
+    if (status === 205) {
+      if ((whole?.length ?? 0) > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'a 205 response has no body (RFC 9110 §15.3.6)');
+      if (!hasTe && !hasCl) options = { bodyLength: 0 };
+    }
     if (!hasTe && !hasCl && !bodyless) {
       if (options.bodyLength !== undefined) {
         const value = String(options.bodyLength);

@@ -63,6 +63,7 @@ export const LOCAL_ERRORS = [
   'H1_INVALID_CONTENT_LENGTH',
   'H1_REQUEST_AFTER_CLOSE',
   'H1_MISSING_HOST',
+  'H1_INVALID_OPTION',
 ] as const;
 
 /** A code of {@link RemoteProtocolError}. */

@@ -2,11 +2,16 @@
  * Theory of operation: how the body of a message is delimited, decided in exactly one place by
  * walking RFC 9112 §6.3 in order. The reader and the writer both call {@link decideFraming};
  * the reader turns a refusal into a RemoteProtocolError, the writer into a LocalProtocolError.
+ * Invariant: tether decodes no transfer coding but chunked, so a request is framed by
+ * Transfer-Encoding only when it is exactly `chunked`; a response may carry other codings before
+ * chunked (they stay on the content for the application), and a Transfer-Encoding that does not
+ * parse as a list of bare coding names frames nothing, in either direction.
  */
 
-import { trimOws } from './abnf.js';
+import { DIGITS, MAX_SAFE_DIGITS, trimOws } from './abnf.js';
 import type { RemoteErrorCode } from './errors.js';
 import type { HttpVersion } from './events.js';
+import { parseParamList } from './list-syntax.js';
 
 /** How a body is delimited. `tunnel`: no HTTP body; the bytes that follow belong to another protocol. */
 export type FramingKind = 'length' | 'chunked' | 'until-close' | 'none' | 'tunnel';
@@ -45,35 +50,31 @@ const TUNNEL: Framing = { kind: 'tunnel', length: 0, mustClose: false };
 const CHUNKED: Framing = { kind: 'chunked', length: 0, mustClose: false };
 const UNTIL_CLOSE: Framing = { kind: 'until-close', length: 0, mustClose: true };
 
-/** RFC 9112 §7: the transfer codings registered for HTTP/1.1. */
-const KNOWN_CODINGS: ReadonlySet<string> = new Set(['chunked', 'gzip', 'x-gzip', 'deflate', 'compress', 'x-compress']);
+const ONLY_CHUNKED: readonly string[] = ['chunked'];
 
-/** Parse Transfer-Encoding values into lower-cased coding names (parameters dropped). */
-export function transferCodings(values: readonly string[]): string[] {
+/**
+ * Parse Transfer-Encoding values (RFC 9112 §6.1: a comma-separated list of transfer-codings, over
+ * one or more field lines) into lower-cased coding names, in order. The list is read with
+ * list-syntax.ts, so a comma inside a quoted string does not split it (`gzip;x=",chunked"` is not
+ * gzip then chunked). `null` when some element is not a bare coding name: one with parameters
+ * (tether implements no coding that takes any, and chunked defines none, RFC 9112 §7.1), a stray
+ * `=value`, or text that is not a token (`\xa0chunked`). Empty elements are skipped (§5.6.1).
+ */
+export function transferCodings(values: readonly string[]): readonly string[] | null {
+  // Fast path: the one field line "chunked" that nearly every chunked message has.
+  if (values.length === 1) {
+    const only = values[0]!;
+    if (only.length === 7 && only.toLowerCase() === 'chunked') return ONLY_CHUNKED;
+  }
+  const parsed = parseParamList(values);
+  if (parsed.invalid.length > 0) return null;
   const codings: string[] = [];
-  for (const value of values) {
-    for (const element of value.split(',')) {
-      const name = trimOws(element.split(';', 1)[0] ?? '').toLowerCase();
-      if (name !== '') codings.push(name);
-    }
+  for (const [name, value] of parsed.params) {
+    if (value !== null) return null;
+    codings.push(name);
   }
   return codings;
 }
-
-/** RFC 9112 §7.1: "The chunked coding does not define any parameters." Is one given anyway? */
-function chunkedHasParameters(values: readonly string[]): boolean {
-  for (const value of values) {
-    for (const element of value.split(',')) {
-      const semicolon = element.indexOf(';');
-      if (semicolon !== -1 && trimOws(element.slice(0, semicolon)).toLowerCase() === 'chunked') return true;
-    }
-  }
-  return false;
-}
-
-const DIGITS = /^[0-9]+$/;
-// Lengths above 2^53 cannot be counted exactly; 15 digits stay below it.
-const MAX_LENGTH_DIGITS = 15;
 
 /**
  * Parse Content-Length values (RFC 9110 §8.6): digits only; a list or repeated lines of the same
@@ -84,7 +85,7 @@ export function parseContentLength(values: readonly string[]): number | FramingR
   if (values.length === 1) {
     const only = values[0]!;
     const n = only.length;
-    if (n > 0 && n <= MAX_LENGTH_DIGITS) {
+    if (n > 0 && n <= MAX_SAFE_DIGITS) {
       let value = 0;
       let i = 0;
       for (; i < n; i++) {
@@ -99,7 +100,7 @@ export function parseContentLength(values: readonly string[]): number | FramingR
   for (const value of values) {
     for (const element of value.split(',')) {
       const digits = trimOws(element);
-      if (!DIGITS.test(digits) || digits.length > MAX_LENGTH_DIGITS) {
+      if (!DIGITS.test(digits) || digits.length > MAX_SAFE_DIGITS) {
         return { refused: 'H1_INVALID_CONTENT_LENGTH', message: `invalid Content-Length ${JSON.stringify(value)}` };
       }
       const normal = digits.replace(/^0+(?=.)/, '');
@@ -137,28 +138,35 @@ export function decideFraming(m: FramingInput): Framing | FramingRefusal {
       return { refused: 'H1_CONTENT_LENGTH_AND_TRANSFER_ENCODING', message: 'a request with both Content-Length and Transfer-Encoding' };
     }
     const codings = transferCodings(te);
+    // RFC 9112 §6.1, §7.1: a list tether cannot read never frames a body, in either direction.
+    // A reader that guessed could disagree with the peer about where the body ends; and the
+    // writer shares this decision, so reading such a response "until close" would let us send a
+    // body without the chunked framing its own head announces. (The same stance as §6.3 rule 5
+    // takes on an invalid Content-Length.)
+    if (codings === null) {
+      return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: `unusable Transfer-Encoding ${JSON.stringify(te.join(', ').slice(0, 60))}: a coding with parameters (chunked defines none, RFC 9112 §7.1) or not a list of tokens` };
+    }
     const chunkedAt = codings.indexOf('chunked');
     if (chunkedAt !== -1 && chunkedAt !== codings.lastIndexOf('chunked')) {
       return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'chunked applied more than once (RFC 9112 §6.1)' };
     }
-    // RFC 9112 §7.1: parameters on chunked "SHOULD be treated as an error".
-    if (chunkedAt !== -1 && chunkedHasParameters(te)) {
-      return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'the chunked transfer coding takes no parameters (RFC 9112 §7.1)' };
-    }
+    const chunkedLast = codings.length > 0 && chunkedAt === codings.length - 1;
+    // 4. A request: chunked must be the final coding, else its length cannot be determined: 400
+    //    and close. And it must be the only one: tether decodes no other coding, so the data
+    //    events would carry still-coded bytes the application takes for the content (§6.1: "A
+    //    server that receives a request message with a transfer coding it does not understand
+    //    SHOULD respond with 501").
     if (!isResponse) {
-      for (const coding of codings) {
-        if (!KNOWN_CODINGS.has(coding)) {
-          return { refused: 'H1_UNSUPPORTED_TRANSFER_CODING', message: `unsupported transfer coding ${JSON.stringify(coding)}` };
-        }
+      if (!chunkedLast) return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'the final transfer coding of a request is not chunked (RFC 9112 §6.3)' };
+      if (codings.length > 1) {
+        return { refused: 'H1_UNSUPPORTED_TRANSFER_CODING', message: `unsupported transfer coding ${JSON.stringify(codings[0])}: only chunked is implemented` };
       }
+      return CHUNKED;
     }
-    // 4. chunked last: chunked framing. Otherwise a response is read until close and a request
-    //    cannot be delimited (400, then close).
-    if (codings.length > 0 && chunkedAt === codings.length - 1) {
-      return cl !== undefined ? { ...CHUNKED, mustClose: true } : CHUNKED;
-    }
-    if (isResponse) return UNTIL_CLOSE;
-    return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: 'the final transfer coding of a request is not chunked' };
+    // 4. A response: chunked last is chunked framing (the other codings stay on the content, for
+    //    the application); otherwise the body is read until the server closes.
+    if (chunkedLast) return cl !== undefined ? { ...CHUNKED, mustClose: true } : CHUNKED;
+    return UNTIL_CLOSE;
   }
   // 5./6. Content-Length: valid → that many octets; invalid → an unrecoverable error.
   if (cl !== undefined) {

@@ -24,7 +24,7 @@
  *   NUL and other controls refused anywhere in the head.
  */
 
-import { TARGET_CHAR, TCHAR } from './abnf.js';
+import { TARGET_CHAR, TCHAR, requestTargetProblem } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { HttpVersion } from './events.js';
 import { EMPTY_FIELDS, Fields } from './fields.js';
@@ -288,27 +288,6 @@ function knownMethod(data: Uint8Array, start: number, length: number): string | 
   return undefined;
 }
 
-// RFC 9112 §3.2.1–3.2.4: the four request-target forms.
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]+$/;
-
-function checkTarget(method: string, target: string): void {
-  const c = target.charCodeAt(0);
-  if (method === 'CONNECT') {
-    if (!AUTHORITY_FORM.test(target)) {
-      throw new RemoteProtocolError('H1_INVALID_TARGET', 'CONNECT needs an authority-form target (host:port)');
-    }
-    return;
-  }
-  if (c === 0x2f /* '/' */) return;
-  if (target === '*') {
-    if (method === 'OPTIONS') return;
-    throw new RemoteProtocolError('H1_INVALID_TARGET', 'the asterisk-form target is only for OPTIONS');
-  }
-  if (ABSOLUTE_FORM.test(target)) return;
-  throw new RemoteProtocolError('H1_INVALID_TARGET', `invalid request-target ${JSON.stringify(target.slice(0, 40))}`);
-}
-
 function invalidCharError(s: string, at: number, startLineEnd: number, kind: HeadKind): RemoteProtocolError {
   const c = s.charCodeAt(at);
   if (c === CR) return new RemoteProtocolError('H1_BARE_CR', 'a CR not followed by LF in the head');
@@ -491,7 +470,9 @@ export class HeadParser {
       throw new RemoteProtocolError('H1_TARGET_TOO_LONG', `request-target longer than ${this.#limits.maxTargetLength} bytes`);
     }
     const target = text.slice(targetStart - o, j - o);
-    checkTarget(method, target);
+    // RFC 9112 §3.2.1–3.2.4: the form must fit the method (the writer applies the same rule).
+    const problem = requestTargetProblem(method, target);
+    if (problem !== null) throw new RemoteProtocolError('H1_INVALID_TARGET', problem);
     const version = parseVersion(h, j + 1, lineEnd);
     return { method, target, status: 0, reason: '', version };
   }

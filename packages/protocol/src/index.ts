@@ -57,4 +57,4 @@ export {
 export type { ParserOptions, ResolvedLimits } from './limits.js';
 export { STATUS_REASONS } from './status-codes.js';
 export { validateField, writeRequestHead, writeResponseHead } from './writers.js';
-export { isFieldValue, isRequestTarget, isToken } from './abnf.js';
+export { isFieldValue, isReasonPhrase, isRequestTarget, isToken } from './abnf.js';

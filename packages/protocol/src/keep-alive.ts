@@ -7,7 +7,7 @@
  * good value wins.
  */
 
-import { isToken } from './abnf.js';
+import { DIGITS, MAX_SAFE_DIGITS, isToken } from './abnf.js';
 import { parseParamList } from './list-syntax.js';
 import type { ListParam } from './list-syntax.js';
 
@@ -23,8 +23,6 @@ export interface KeepAlive {
   readonly problems: readonly string[];
 }
 
-const DIGITS = /^[0-9]{1,15}$/;
-
 /** Parse the value(s) of a Keep-Alive field. */
 export function parseKeepAlive(values: string | readonly string[] | undefined): KeepAlive {
   const parsed = parseParamList(values);
@@ -36,7 +34,7 @@ export function parseKeepAlive(values: string | readonly string[] | undefined): 
       extensions.push([name, value]);
       continue;
     }
-    if (value === null || !DIGITS.test(value)) {
+    if (value === null || !DIGITS.test(value) || value.length > MAX_SAFE_DIGITS) {
       problems.push(`${name} must be a non-negative integer, got ${value === null ? 'no value' : JSON.stringify(value)}`);
     } else if (found[name] !== undefined) {
       problems.push(`${name} given more than once; keeping ${found[name]}`);
@@ -67,7 +65,15 @@ function formatValue(value: string): string {
   return isToken(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** Format a Keep-Alive value, e.g. `timeout=5, max=99`. Throws RangeError on invalid numbers or names. */
+/**
+ * Format a Keep-Alive value, e.g. `timeout=5, max=99`.
+ *
+ * @throws RangeError when `timeout` or `max` is not a non-negative safe integer, a parameter name
+ * is not a token, or a parameter value cannot be written even as a quoted-string (a control
+ * other than HTAB, a character above 0xFF). This is argument validation, like Node's
+ * `ERR_OUT_OF_RANGE`, not a `LocalProtocolError`: nothing is being sent yet, and the
+ * caller passed a value this function cannot represent.
+ */
 export function formatKeepAlive(init: KeepAliveInit): string {
   const parts: string[] = [];
   for (const key of ['timeout', 'max'] as const) {

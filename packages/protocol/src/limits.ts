@@ -4,6 +4,8 @@
  * so a peer can never make the parser buffer more than the limit before it is refused.
  */
 
+import { LocalProtocolError } from './errors.js';
+
 /**
  * Most bytes a message head (start line + header section, or a trailer section) may take.
  * 16 KiB: Node's `--max-http-header-size` default, and what nginx allows with its default
@@ -54,7 +56,7 @@ export interface ParserOptions {
   readonly maxChunkSizeDigits?: number;
   /** Most chunk-extension bytes per message. Default {@link DEFAULT_MAX_CHUNK_EXTENSION_BYTES}. */
   readonly maxChunkExtensionBytes?: number;
-  /** Largest body (413 above it). Default {@link DEFAULT_MAX_BODY_SIZE}. */
+  /** Largest body (413 above it); `Infinity` for no limit. Default {@link DEFAULT_MAX_BODY_SIZE}. */
   readonly maxBodySize?: number;
   /**
    * Accept a bare LF as a line terminator in the head and in chunk framing (RFC 9112 §2.2 MAY).
@@ -67,15 +69,36 @@ export interface ParserOptions {
 /** {@link ParserOptions} with every default filled in. */
 export type ResolvedLimits = Required<ParserOptions>;
 
-/** Fill in the defaults of {@link ParserOptions}. */
+/** A count limit: a positive safe integer (or `Infinity`, where `unbounded` allows it); else throw. */
+function limit(name: keyof ParserOptions, value: number | undefined, fallback: number, unbounded = false): number {
+  if (value === undefined) return fallback;
+  const ok = (Number.isSafeInteger(value) && value > 0) || (unbounded && value === Number.POSITIVE_INFINITY);
+  if (!ok) {
+    const what = unbounded ? 'a positive safe integer or Infinity' : 'a positive safe integer';
+    throw new LocalProtocolError('H1_INVALID_OPTION', `${name} must be ${what}, got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Fill in the defaults of {@link ParserOptions}, validating what is given: every limit must be a
+ * positive safe integer (`maxBodySize` may also be `Infinity`, for no limit), `allowBareLf` a
+ * boolean; `undefined` means the default. Throws {@link LocalProtocolError} `H1_INVALID_OPTION`
+ * otherwise: a zero, negative, fractional or NaN limit would silently refuse everything or
+ * nothing.
+ */
 export function resolveLimits(options: ParserOptions = {}): ResolvedLimits {
+  const allowBareLf = options.allowBareLf ?? false;
+  if (typeof allowBareLf !== 'boolean') {
+    throw new LocalProtocolError('H1_INVALID_OPTION', `allowBareLf must be a boolean, got ${JSON.stringify(allowBareLf)}`);
+  }
   return {
-    maxHeadBytes: options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
-    maxHeaderCount: options.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT,
-    maxTargetLength: options.maxTargetLength ?? DEFAULT_MAX_TARGET_LENGTH,
-    maxChunkSizeDigits: options.maxChunkSizeDigits ?? DEFAULT_MAX_CHUNK_SIZE_DIGITS,
-    maxChunkExtensionBytes: options.maxChunkExtensionBytes ?? DEFAULT_MAX_CHUNK_EXTENSION_BYTES,
-    maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
-    allowBareLf: options.allowBareLf ?? false,
+    maxHeadBytes: limit('maxHeadBytes', options.maxHeadBytes, DEFAULT_MAX_HEAD_BYTES),
+    maxHeaderCount: limit('maxHeaderCount', options.maxHeaderCount, DEFAULT_MAX_HEADER_COUNT),
+    maxTargetLength: limit('maxTargetLength', options.maxTargetLength, DEFAULT_MAX_TARGET_LENGTH),
+    maxChunkSizeDigits: limit('maxChunkSizeDigits', options.maxChunkSizeDigits, DEFAULT_MAX_CHUNK_SIZE_DIGITS),
+    maxChunkExtensionBytes: limit('maxChunkExtensionBytes', options.maxChunkExtensionBytes, DEFAULT_MAX_CHUNK_EXTENSION_BYTES),
+    maxBodySize: limit('maxBodySize', options.maxBodySize, DEFAULT_MAX_BODY_SIZE, true),
+    allowBareLf,
   };
 }

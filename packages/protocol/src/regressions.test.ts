@@ -1,6 +1,6 @@
 /** Regression tests, each named for what broke. */
 import { describe, expect, it } from 'vitest';
-import { Connection, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, formatKeepAlive } from './index.js';
+import { Connection, Fields, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, formatKeepAlive } from './index.js';
 import { ConnectionPair, bytes, drain } from './testing.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -140,6 +140,27 @@ describe('regressions', () => {
     expect(() => s.send({ type: 'informational-response', status: 101 })).toThrow(LocalProtocolError);
     expect(s.send({ type: 'informational-response', status: 101, headers: { upgrade: 'websocket', connection: 'upgrade' } })).toHaveLength(1);
     expect(s.ourState).toBe('SWITCHED_PROTOCOL');
+  });
+
+  it('a 205 carries Content-Length: 0 and refuses a body', () => {
+    const s = new Connection('server');
+    s.receiveData(bytes('POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'));
+    drain(s);
+    expect(() => s.sendMessage({ type: 'response', status: 205 }, bytes('x'))).toThrow(expect.objectContaining({ code: 'H1_BODY_NOT_ALLOWED' }) as Error);
+    expect(s.ourState).toBe('SEND_RESPONSE');
+    expect(text(s.sendMessage({ type: 'response', status: 205 }))).toBe('HTTP/1.1 205 Reset Content\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  it('sendMessage refuses forbidden trailers before anything is sent', () => {
+    const s = new Connection('server');
+    s.receiveData(bytes('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    drain(s);
+    const head = { type: 'response', status: 200, headers: { 'transfer-encoding': 'chunked' } } as const;
+    expect(() => s.sendMessage(head, bytes('hi'), new Fields(['Content-Length', '2']))).toThrow(
+      expect.objectContaining({ code: 'H1_FRAMING_HEADERS_NOT_ALLOWED' }) as Error,
+    );
+    expect(s.ourState).toBe('SEND_RESPONSE');
+    expect(text(s.sendMessage(head, bytes('hi'), new Fields(['X-Sum', 'abc'])))).toContain('2\r\nhi\r\n0\r\nX-Sum: abc\r\n\r\n');
   });
 });
 

@@ -1,44 +1,94 @@
 /**
  * Theory of operation: events → bytes. Heads are validated (no header injection: every name a
- * token, every value free of CR, LF, NUL and other controls) and encoded octet-for-character
- * into one array, with room reserved for a body known in advance so a whole message is one
- * write. Bodies go through one writer per framing kind; the length writer
- * refuses to write more or fewer bytes than declared, so the connection can never emit a
- * message whose framing lies. Data are never copied: chunked framing is returned as separate
- * pieces around the caller's bytes.
+ * token, every value free of CR, LF, NUL and other controls; a request-target in a form its
+ * method allows, by the rule the head parser applies, so tether never sends what it would refuse
+ * to receive) and encoded octet-for-character into one array, with room reserved for a body
+ * known in advance so a whole message is one write. Bodies go through one writer per framing
+ * kind; the length writer refuses to write more or fewer bytes than declared, and the chunked
+ * writer refuses trailer fields that framing, routing or the connection depend on, so the
+ * connection can never emit a message whose framing lies. Data are never copied: chunked
+ * framing is returned as separate pieces around the caller's bytes.
  */
 
-import { isReasonPhrase, isRequestTarget, isToken, trimOws } from './abnf.js';
+import { NOT_FIELD_VALUE_CHAR, TOKEN_PATTERN, isOws, isReasonPhrase, isRequestTarget, isToken, requestTargetProblem, trimOws } from './abnf.js';
 import { LocalProtocolError } from './errors.js';
 import type { Fields } from './fields.js';
 import type { FramingKind } from './framing.js';
 import { encodeLatin1, writeLatin1 } from './latin1.js';
 
-// RFC 9110 §5.1 field-name = token; §5.5 field-value octets (HTAB, SP, VCHAR, obs-text). A
-// regular expression walks a string faster than a charCodeAt loop in V8.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const NON_ASCII = /[\x80-\xff]/;
 const ASCII = new TextEncoder();
 
+// RFC 9110 §5.1 field-name = token; §5.5 field-value octets. The regular expressions live in
+// abnf.ts next to the tables they restate.
 function checkName(name: string): void {
-  if (!TOKEN.test(name)) {
+  if (!TOKEN_PATTERN.test(name)) {
     throw new LocalProtocolError('H1_INVALID_FIELD_NAME', name.length === 0 ? 'empty field name' : `invalid field name ${JSON.stringify(name)}`);
   }
 }
 
 function checkValue(name: string, value: string): void {
-  const bad = INVALID_VALUE_CHAR.exec(value);
+  const bad = NOT_FIELD_VALUE_CHAR.exec(value);
   if (bad !== null) {
     const c = value.charCodeAt(bad.index);
     throw new LocalProtocolError('H1_INVALID_FIELD_VALUE', `invalid character 0x${c.toString(16)} in the value of ${name}`);
   }
 }
 
-/** Throw {@link LocalProtocolError} unless `name: value` may be written (exported for early checks). */
+/**
+ * Throw {@link LocalProtocolError} unless `name: value` is a valid field line, for checks before
+ * anything is sent. It accepts exactly what `isToken(name) && isFieldValue(value)` accepts:
+ * `H1_INVALID_FIELD_NAME` unless the name is a token, `H1_INVALID_FIELD_VALUE` for a CR, LF, NUL
+ * or other control in the value, and also for leading or trailing SP / HTAB (RFC 9110 §5.5:
+ * a field value neither starts nor ends with whitespace).
+ *
+ * The writers are more lenient than this check, never stricter: they strip leading and trailing
+ * OWS from each value and then apply the same character check, so a field that passes here is
+ * written byte for byte as given.
+ */
 export function validateField(name: string, value: string): void {
   checkName(name);
   checkValue(name, value);
+  const n = value.length;
+  if (n > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(n - 1)))) {
+    throw new LocalProtocolError('H1_INVALID_FIELD_VALUE', `the value of ${name} starts or ends with whitespace`);
+  }
+}
+
+/**
+ * Fields a trailer section we send may not carry, lower-cased. RFC 9110 §6.5.1: a sender MUST NOT
+ * generate a trailer field unless it is safe to process after the content; these are the fields
+ * that message framing (Content-Length, Transfer-Encoding, Trailer), routing (Host) and
+ * connection management (the hop-by-hop Connection, Keep-Alive, Proxy-Connection, TE, Upgrade)
+ * are decided on before the body, so a recipient that merged them later would act on a lie.
+ */
+const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'transfer-encoding',
+  'trailer',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'upgrade',
+]);
+
+/**
+ * Throw {@link LocalProtocolError} unless `trailers` may be sent as a trailer section: every line
+ * valid as the writers check it (names tokens, values free of controls once OWS is stripped), and
+ * none of the framing, routing or hop-by-hop fields (`H1_FRAMING_HEADERS_NOT_ALLOWED`).
+ */
+export function validateTrailers(trailers: Fields): void {
+  const raw = trailers.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    checkName(name);
+    if (FORBIDDEN_TRAILERS.has(name.toLowerCase())) {
+      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `${name} cannot be sent as a trailer field (RFC 9110 §6.5.1)`);
+    }
+    checkValue(name, trimOws(raw[i + 1]!));
+  }
 }
 
 function appendLines(head: string, raw: readonly string[]): string {
@@ -78,6 +128,9 @@ const NONE: readonly string[] = [];
 export function writeRequestHead(method: string, target: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0): Uint8Array {
   if (!isToken(method)) throw new LocalProtocolError('H1_INVALID_METHOD', `invalid method ${JSON.stringify(method)}`);
   if (!isRequestTarget(target)) throw new LocalProtocolError('H1_INVALID_TARGET', `invalid request-target ${JSON.stringify(target)}`);
+  // RFC 9112 §3.2: the same form rules the head parser applies to a received request.
+  const problem = requestTargetProblem(method, target);
+  if (problem !== null) throw new LocalProtocolError('H1_INVALID_TARGET', problem);
   return encodeHead(`${method} ${target} HTTP/1.1\r\n`, fields, extra, reserve);
 }
 
@@ -149,6 +202,7 @@ class ChunkedWriter implements BodyWriter {
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
+    validateTrailers(trailers);
     return [encodeHead('0\r\n', trailers, NONE, 0)];
   }
 }

@@ -491,7 +491,8 @@ function checkBody(events: readonly Norm[], body: Uint8Array, trailers: readonly
   expect(end).toEqual({ type: 'end-of-message', trailers });
 }
 
-const responseStatusArb = fc.oneof(finalStatusArb, fc.constantFrom(204, 304));
+// 205 is sent without content (RFC 9110 §15.3.6), like 204 and 304.
+const responseStatusArb = fc.oneof(finalStatusArb.filter((s) => s !== 205), fc.constantFrom(204, 205, 304));
 const reasonPhraseArb = fc.array(fc.oneof(fieldVcharArb, fc.constantFrom(' ', '\t')), { maxLength: 16 }).map((r) => r.join(''));
 
 describe('property (b): what one side sends, the other side receives', () => {
@@ -525,7 +526,7 @@ describe('property (b): what one side sends, the other side receives', () => {
             replies.push(...normalise(pair.send('server', [{ type: 'informational-response', status: info.status, reason: info.reason, headers: rawOf(info.fields) }])));
           }
           expect(replies).toEqual(infos.map((i) => ({ type: 'informational-response', status: i.status, reason: i.reason, version: '1.1', headers: rawOf(i.fields) })));
-          const bodyless = method === 'HEAD' || status === 204 || status === 304;
+          const bodyless = method === 'HEAD' || status === 204 || status === 205 || status === 304;
           const rplan: SendPlan = bodyless ? { how: 'message', body: undefined } : responsePlan;
           const responseBytes = sendByPlan(pair.server, { type: 'response', status, reason, headers: responseFields }, rplan);
           pair.client.receiveData(responseBytes);
@@ -588,13 +589,13 @@ describe('property (c): pipelined messages parse back in order', () => {
         expect(bodies).toEqual(exchanges.map((x) => text(x.body ?? new Uint8Array(0))));
 
         const responses = exchanges.map((x) => {
-          const bodyless = x.method === 'HEAD' || x.status === 204 || x.status === 304;
+          const bodyless = x.method === 'HEAD' || x.status === 204 || x.status === 205 || x.status === 304;
           return pair.server.sendMessage({ type: 'response', status: x.status, headers: x.responseFields }, bodyless ? undefined : x.responseBody);
         });
         const back = normalise(feed(pair.client, cut(latin1(responses.map(text).join('')), points), false));
         const statuses = back.flatMap((e) => (e.type === 'response' ? [e.status] : []));
         expect(statuses).toEqual(exchanges.map((x) => x.status));
-        expect(splitBodies(back)).toEqual(exchanges.map((x) => (x.method === 'HEAD' || x.status === 204 || x.status === 304 ? '' : text(x.responseBody))));
+        expect(splitBodies(back)).toEqual(exchanges.map((x) => (x.method === 'HEAD' || x.status === 204 || x.status === 205 || x.status === 304 ? '' : text(x.responseBody))));
         expect(pair.client.pendingRequests).toEqual([]);
       }),
       { numRuns: 800 },
@@ -682,8 +683,8 @@ describe('regressions found by the property and differential tests', () => {
   });
 
   it.each([
-    ['Transfer-Encoding: \xa0chunked', 'H1_UNSUPPORTED_TRANSFER_CODING'],
-    ['Transfer-Encoding: chunked\xa0', 'H1_UNSUPPORTED_TRANSFER_CODING'],
+    ['Transfer-Encoding: \xa0chunked', 'H1_TRANSFER_ENCODING_NOT_CHUNKED'],
+    ['Transfer-Encoding: chunked\xa0', 'H1_TRANSFER_ENCODING_NOT_CHUNKED'],
     ['Content-Length: \xa03', 'H1_INVALID_CONTENT_LENGTH'],
     ['Content-Length: 3\xa0', 'H1_INVALID_CONTENT_LENGTH'],
   ])('framing values are trimmed of OWS only, never of obs-text 0xA0 (%s)', (field, code) => {
@@ -703,10 +704,14 @@ describe('regressions found by the property and differential tests', () => {
     }
     const client = new Connection('client');
     expect(() => client.send({ type: 'request', method: 'POST', target: '/', headers: { Host: 'a', 'Transfer-Encoding': 'chunked; x=1' } })).toThrow(LocalProtocolError);
-    // Parameters on other codings are still accepted, as is plain chunked.
+    // A request is framed only by chunked alone: parameters on another coding are refused too
+    // (tether decodes no other coding); plain chunked is accepted.
     const server = new Connection('server');
     server.receiveData(latin1('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip;level=1, chunked\r\n\r\n0\r\n\r\n'));
-    expect(normalise(drain(server)).map((e) => e.type)).toEqual(['request', 'end-of-message']);
+    expect(errorCode(() => server.nextEvent())).toBe('H1_TRANSFER_ENCODING_NOT_CHUNKED');
+    const plain = new Connection('server');
+    plain.receiveData(latin1('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'));
+    expect(normalise(drain(plain)).map((e) => e.type)).toEqual(['request', 'end-of-message']);
   });
 });
 
