@@ -25,8 +25,8 @@ import type { BodyReader } from './body-readers.js';
 import { NEED_DATA, PAUSED } from './events.js';
 import type { Event, HttpVersion, NextEvent, RequestEvent, ResponseEvent, SendEvent } from './events.js';
 import { Fields } from './fields.js';
-import { decideFraming, isRefusal } from './framing.js';
-import type { Framing } from './framing.js';
+import { decideFraming, decideSendFraming, isRefusal } from './framing.js';
+import type { Framing, FramingRefusal } from './framing.js';
 import { HeadParser, factsOf } from './head-parser.js';
 import type { ParsedHead } from './head-parser.js';
 import { concatBytes } from './latin1.js';
@@ -86,6 +86,8 @@ interface WholeBody {
 
 /** Removed from a response before `Connection: close` replaces them. */
 const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
+
+const NO_LINES: readonly string[] = [];
 
 /** Methods whose semantics anticipate content (RFC 9110 §9.3). */
 const CONTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
@@ -604,23 +606,14 @@ export class Connection {
     }
     const facts = factsOf(fields.raw);
     if (facts.host === undefined) throw new LocalProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
-    const extra: string[] = [];
-    if (facts.contentLength === undefined && facts.transferEncoding === undefined) {
-      if (options.bodyLength !== undefined) {
-        const value = String(options.bodyLength);
-        extra.push('Content-Length', value);
-        facts.contentLength = [value];
-      } else if (options.streaming === true) {
-        extra.push('Transfer-Encoding', 'chunked');
-        facts.transferEncoding = ['chunked'];
-      }
-    }
-    const framing = this.#sentFraming(decideFraming({
+    const framing = this.#sentFraming(decideSendFraming({
       kind: 'request',
-      version: '1.1',
       contentLength: facts.contentLength,
       transferEncoding: facts.transferEncoding,
+      bodyLength: options.bodyLength,
+      streaming: options.streaming,
     }));
+    const extra = framing.add ?? NO_LINES;
     const reserve = this.#checkWhole(framing, whole, `a ${method} request without Content-Length or Transfer-Encoding`);
     const connection = parseConnection(facts.connection);
     const bytes = writeRequestHead(method, target, fields, extra, reserve);
@@ -686,43 +679,19 @@ export class Connection {
     }
     const peerVersion: HttpVersion = exchange?.version ?? '1.1';
     let out = fields;
-    const extra: string[] = [];
-    const hasTe = facts.transferEncoding !== undefined;
-    const hasCl = facts.contentLength !== undefined;
     const method = exchange?.method ?? 'GET';
-    if (hasTe && hasCl) {
-      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'a sender MUST NOT send Content-Length with Transfer-Encoding (RFC 9112 §6.2)');
-    }
-    if (hasTe && peerVersion === '1.0') {
-      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', 'Transfer-Encoding cannot be sent to an HTTP/1.0 client (RFC 9112 §6.1)');
-    }
-    if ((status === 204 || status < 200) && (hasTe || hasCl)) {
-      throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6)`);
-    }
-    const bodyless = method === 'HEAD' || status === 204 || status === 304 || (method === 'CONNECT' && status < 300);
-    // RFC 9110 §15.3.6: a 205 has no content; say so with Content-Length: 0 unless the caller framed it.
-    if (status === 205) {
-      if ((whole?.length ?? 0) > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'a 205 response has no body (RFC 9110 §15.3.6)');
-      if (!hasTe && !hasCl) options = { bodyLength: 0 };
-    }
-    if (!hasTe && !hasCl && !bodyless) {
-      if (options.bodyLength !== undefined) {
-        const value = String(options.bodyLength);
-        extra.push('Content-Length', value);
-        facts.contentLength = [value];
-      } else if (peerVersion === '1.1') {
-        extra.push('Transfer-Encoding', 'chunked');
-        facts.transferEncoding = ['chunked'];
-      }
-    }
-    let framing = this.#sentFraming(decideFraming({
+    const bodyless = method === 'HEAD' || status === 204 || status === 205 || status === 304 || (method === 'CONNECT' && status < 300);
+    if (status === 205 && (whole?.length ?? 0) > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'a 205 response has no body (RFC 9110 §15.3.6)');
+    const framing = this.#sentFraming(decideSendFraming({
       kind: 'response',
-      version: '1.1',
+      peerVersion,
       requestMethod: method,
       status,
       contentLength: facts.contentLength,
       transferEncoding: facts.transferEncoding,
+      bodyLength: options.bodyLength,
     }));
+    const extra: string[] = framing.add === null ? [] : [...framing.add];
     const reserve = this.#checkWhole(framing, whole, bodyless ? `a ${status} response to ${method}` : 'this response');
     if (framing.kind === 'tunnel') {
       this.#requireCompleteSwitchRequest();
@@ -738,7 +707,6 @@ export class Connection {
       exchange.requestClose ||
       connection.close ||
       framing.mustClose ||
-      framing.kind === 'until-close' ||
       // Their request failed while its own body was arriving: framing is lost, so close. (An
       // older exchange is answered normally; the error response for the bad request follows.)
       exchange === this.#brokenExchange ||
@@ -753,7 +721,6 @@ export class Connection {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');
     }
-    if (framing.kind === 'until-close' && !closeAfter) framing = { ...framing, mustClose: true };
     const bytes = writeResponseHead(status, reason, out, extra, reserve);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
@@ -776,7 +743,7 @@ export class Connection {
     }
   }
 
-  #sentFraming(f: ReturnType<typeof decideFraming>): Framing {
+  #sentFraming<F extends Framing>(f: F | FramingRefusal): F {
     if (isRefusal(f)) throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', f.message);
     return f;
   }

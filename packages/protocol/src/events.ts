@@ -79,7 +79,7 @@ export const PAUSED: unique symbol = Symbol('PAUSED');
 export type NextEvent = Event | typeof NEED_DATA | typeof PAUSED;
 
 /** A request head to send. `headers` may be any {@link FieldsInit}. */
-export interface RequestInit {
+export interface SendRequest {
   readonly type: 'request';
   readonly method: string;
   readonly target: string;
@@ -87,7 +87,7 @@ export interface RequestInit {
 }
 
 /** A response head to send (final, 101, or informational). */
-export interface ResponseInit {
+export interface SendResponse {
   readonly type: 'response' | 'informational-response';
   readonly status: number;
   /** Defaults to the standard reason phrase of `status`. */
@@ -96,16 +96,16 @@ export interface ResponseInit {
 }
 
 /** Body data to send. */
-export interface DataInit {
+export interface SendData {
   readonly type: 'data';
   readonly data: Uint8Array;
 }
 
 /** The end of the body to send, with trailers for a chunked body. */
-export interface EndOfMessageInit {
+export interface SendEndOfMessage {
   readonly type: 'end-of-message';
   readonly trailers?: FieldsInit;
 }
 
 /** Every event a connection can be asked to send. */
-export type SendEvent = RequestInit | ResponseInit | DataInit | EndOfMessageInit | ConnectionClosedEvent;
+export type SendEvent = SendRequest | SendResponse | SendData | SendEndOfMessage | ConnectionClosedEvent;

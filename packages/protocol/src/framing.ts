@@ -184,3 +184,75 @@ export function decideFraming(m: FramingInput): Framing | FramingRefusal {
 export function isRefusal(f: Framing | FramingRefusal): f is FramingRefusal {
   return 'refused' in f;
 }
+
+/** What {@link decideSendFraming} looks at: a head we are about to send. */
+export interface SendFramingInput {
+  readonly kind: 'request' | 'response';
+  /** Response only: the version of the request it answers (the peer's). */
+  readonly peerVersion?: HttpVersion;
+  /** Response only: the method of the request it answers. */
+  readonly requestMethod?: string;
+  /** Response only. */
+  readonly status?: number;
+  /** Content-Length values the caller set, `undefined` when absent. */
+  readonly contentLength: readonly string[] | undefined;
+  /** Transfer-Encoding values the caller set, `undefined` when absent. */
+  readonly transferEncoding: readonly string[] | undefined;
+  /** The body's length when known in advance. */
+  readonly bodyLength?: number | undefined;
+  /** Request only: the body is streamed with unknown length. */
+  readonly streaming?: boolean | undefined;
+}
+
+/** A sender's framing: the decision, and the field to add to the head to announce it. */
+export interface SendFraming extends Framing {
+  readonly add: readonly [name: string, value: string] | null;
+}
+
+/**
+ * The sender's side of framing: what a head we write must say about its body, from what the
+ * caller set and knows (length known → Content-Length; streaming to HTTP/1.1 → chunked; streaming
+ * a response to HTTP/1.0 → delimited by close), refusing heads a sender must not write. The
+ * resulting head is then framed by {@link decideFraming}, exactly as its recipient will frame it.
+ */
+export function decideSendFraming(m: SendFramingInput): SendFraming | FramingRefusal {
+  const isResponse = m.kind === 'response';
+  const status = m.status ?? 0;
+  const method = m.requestMethod ?? 'GET';
+  const hasTe = m.transferEncoding !== undefined;
+  const hasCl = m.contentLength !== undefined;
+  // RFC 9112 §6.2: a sender MUST NOT send Content-Length in a message with Transfer-Encoding.
+  if (hasTe && hasCl) {
+    return { refused: 'H1_CONTENT_LENGTH_AND_TRANSFER_ENCODING', message: 'a sender must not send Content-Length with Transfer-Encoding (RFC 9112 §6.2)' };
+  }
+  if (isResponse) {
+    // RFC 9112 §6.1: no Transfer-Encoding in a response to an HTTP/1.0 request.
+    if (hasTe && m.peerVersion === '1.0') {
+      return { refused: 'H1_TRANSFER_ENCODING_IN_HTTP10', message: 'Transfer-Encoding cannot be sent to an HTTP/1.0 client (RFC 9112 §6.1)' };
+    }
+    // RFC 9110 §8.6, RFC 9112 §6.1: neither field in a 1xx or 204.
+    if ((status < 200 || status === 204) && (hasTe || hasCl)) {
+      return { refused: 'H1_CONTENT_LENGTH_AND_TRANSFER_ENCODING', message: `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6)` };
+    }
+  }
+  let add: SendFraming['add'] = null;
+  const bodyless = isResponse && (method === 'HEAD' || status < 200 || status === 204 || status === 304 || (method === 'CONNECT' && status < 300));
+  if (!hasTe && !hasCl && !bodyless) {
+    // RFC 9110 §15.3.6: a 205 has no content; say so with Content-Length: 0.
+    const length = isResponse && status === 205 ? 0 : m.bodyLength;
+    if (length !== undefined) add = ['Content-Length', String(length)];
+    else if (isResponse ? m.peerVersion !== '1.0' : m.streaming === true) add = ['Transfer-Encoding', 'chunked'];
+  }
+  const framing = decideFraming({
+    kind: m.kind,
+    version: '1.1',
+    requestMethod: method,
+    status,
+    contentLength: add?.[0] === 'Content-Length' ? [add[1]] : m.contentLength,
+    transferEncoding: add?.[0] === 'Transfer-Encoding' ? [add[1]] : m.transferEncoding,
+  });
+  if (isRefusal(framing)) return framing;
+  // A body delimited by close obliges us to close after it.
+  return { ...framing, mustClose: framing.mustClose || framing.kind === 'until-close', add };
+}
+

@@ -12,18 +12,18 @@ export { NEED_DATA, PAUSED } from './events.js';
 export type {
   ConnectionClosedEvent,
   DataEvent,
-  DataInit,
+  SendData,
   EndOfMessageEvent,
-  EndOfMessageInit,
+  SendEndOfMessage,
   Event,
   EventType,
   HttpVersion,
   InformationalResponseEvent,
   NextEvent,
   RequestEvent,
-  RequestInit,
+  SendRequest,
   ResponseEvent,
-  ResponseInit,
+  SendResponse,
   SendEvent,
 } from './events.js';
 export { LocalProtocolError, RemoteProtocolError, LOCAL_ERRORS, REMOTE_ERRORS } from './errors.js';

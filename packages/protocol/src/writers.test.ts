@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Connection, Fields, LocalProtocolError, writeRequestHead, writeResponseHead } from './index.js';
-import type { Event, FieldsInit, LocalErrorCode, RequestInit, ResponseInit, SendEvent, SendOptions } from './index.js';
+import type { Event, FieldsInit, LocalErrorCode, SendRequest, SendResponse, SendEvent, SendOptions } from './index.js';
 import { bytes, drain } from './testing.js';
 
 const HOST = { Host: 'example.com' };
@@ -99,7 +99,7 @@ function expectLocalError(fn: () => unknown, code: LocalErrorCode): void {
 }
 
 describe('request heads: exact bytes', () => {
-  const cases: [label: string, head: RequestInit, options: SendOptions, wire: string][] = [
+  const cases: [label: string, head: SendRequest, options: SendOptions, wire: string][] = [
     [
       'GET without body: no Content-Length (RFC 9110 §8.6)',
       { type: 'request', method: 'GET', target: '/a?b=c', headers: [['Host', 'example.com'], ['Accept', '*/*']] },
@@ -176,7 +176,7 @@ describe('request heads: exact bytes', () => {
 });
 
 describe('response heads: exact bytes', () => {
-  const cases: [label: string, request: string, head: ResponseInit, options: SendOptions, wire: string][] = [
+  const cases: [label: string, request: string, head: SendResponse, options: SendOptions, wire: string][] = [
     [
       'default reason phrase and Content-Length',
       'GET / HTTP/1.1\r\nHost: a\r\n\r\n',
@@ -309,7 +309,7 @@ describe('body framing bytes and round trip', () => {
   interface Case {
     label: string;
     request: string;
-    head: ResponseInit;
+    head: SendResponse;
     options: SendOptions;
     chunks: string[];
     trailers?: FieldsInit;
@@ -388,7 +388,7 @@ function parseHeadFields(head: readonly Uint8Array[]): string[] {
 }
 
 describe('requests: framing and round trip', () => {
-  const cases: [label: string, head: RequestInit, options: SendOptions, chunks: string[], trailers: FieldsInit | undefined, wire: string][] = [
+  const cases: [label: string, head: SendRequest, options: SendOptions, chunks: string[], trailers: FieldsInit | undefined, wire: string][] = [
     ['GET, no body', { type: 'request', method: 'GET', target: '/', headers: HOST }, {}, [], undefined, 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n'],
     [
       'PUT with a known length',
@@ -465,7 +465,7 @@ describe('sendMessage', () => {
     expect(text(out)).toBe('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n');
   });
 
-  const refused: [label: string, request: string, head: ResponseInit & { type: 'response' }, body: string, code: LocalErrorCode][] = [
+  const refused: [label: string, request: string, head: SendResponse & { type: 'response' }, body: string, code: LocalErrorCode][] = [
     ['body on a HEAD response', 'HEAD / HTTP/1.1\r\nHost: a\r\n\r\n', { type: 'response', status: 200 }, 'abc', 'H1_BODY_NOT_ALLOWED'],
     ['body on a 204', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { type: 'response', status: 204 }, 'abc', 'H1_BODY_NOT_ALLOWED'],
     ['body on a 304', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { type: 'response', status: 304 }, 'abc', 'H1_BODY_NOT_ALLOWED'],
@@ -494,7 +494,7 @@ describe('refusals: LocalProtocolError, nothing emitted, state unchanged', () =>
     code: LocalErrorCode;
   }
   const get11 = (): Connection => serverAfter('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-  const withHead = (request: string, head: ResponseInit, options: SendOptions = {}) => (): Connection => {
+  const withHead = (request: string, head: SendResponse, options: SendOptions = {}) => (): Connection => {
     const server = serverAfter(request);
     server.send(head, options);
     return server;
