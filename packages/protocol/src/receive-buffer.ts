@@ -16,6 +16,17 @@ import { EMPTY_BYTES, decodeLatin1 } from './latin1.js';
 
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 
+/**
+ * A zero-filled array of `size` bytes of the same kind as `like` (its species: a Node Buffer's is
+ * Node's internal FastBuffer). Keeping every array the parser reads of one kind keeps the
+ * engine's element loads monomorphic; nothing is imported.
+ */
+function allocLike(like: Uint8Array, size: number): Uint8Array {
+  const species = (like.constructor as { [Symbol.species]?: new (size: number) => Uint8Array })[Symbol.species];
+  const made = typeof species === 'function' ? new species(size) : undefined;
+  return made instanceof Uint8Array && made.length === size ? made : new Uint8Array(size);
+}
+
 // First allocation when a split forces a copy: room for a typical head and then some.
 const MIN_CAPACITY = 4096;
 
@@ -66,7 +77,7 @@ export class ReceiveBuffer {
     // Room for what is kept and the new chunk, plus as much again as is kept: growth doubles
     // with what stays unconsumed (amortised O(1) per byte when a head arrives a byte at a time),
     // while a large chunk behind a small leftover is copied without doubling its allocation.
-    const grown = new Uint8Array(Math.max(MIN_CAPACITY, 2 * kept + n));
+    const grown = allocLike(chunk, Math.max(MIN_CAPACITY, 2 * kept + n));
     grown.set(this.data.subarray(this.start, this.end), 0);
     grown.set(chunk, kept);
     this.data = grown;
