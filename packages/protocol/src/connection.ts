@@ -29,6 +29,7 @@ import { decideFraming, decideSendFraming, isRefusal } from './framing.js';
 import type { Framing, FramingRefusal } from './framing.js';
 import { HeadParser, factsOf } from './head-parser.js';
 import type { ParsedHead } from './head-parser.js';
+import { SHARED_SLAB } from './byte-slab.js';
 import { concatBytes } from './latin1.js';
 import { parseParamList } from './list-syntax.js';
 import { resolveLimits } from './limits.js';
@@ -135,6 +136,9 @@ export class Connection {
   #discarded = 0;
   /** Bytes reserved after the last head for its whole body (see sendMessage). */
   #reserved = 0;
+  /** Where heads and small framing pieces are allocated (see byte-slab.ts). */
+  readonly #slab = SHARED_SLAB;
+  readonly #alloc = (size: number): Uint8Array => this.#slab.alloc(size);
   /** Server: the exchange whose request body was cut by a RemoteProtocolError. */
   #brokenExchange: Exchange | null = null;
   /** The exchange whose response was sent or received last. */
@@ -570,7 +574,7 @@ export class Connection {
       else parts.push(...framed);
     }
     parts.push(...this.send(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers }));
-    return concatBytes(parts);
+    return concatBytes(parts, this.#alloc);
   }
 
   /**
@@ -616,7 +620,7 @@ export class Connection {
     const extra = framing.add ?? NO_LINES;
     const reserve = this.#checkWhole(framing, whole, `a ${method} request without Content-Length or Transfer-Encoding`);
     const connection = parseConnection(facts.connection);
-    const bytes = writeRequestHead(method, target, fields, extra, reserve);
+    const bytes = writeRequestHead(method, target, fields, extra, reserve, this.#slab);
     this.#transition('client', 'request');
     const exchange: Exchange = {
       method,
@@ -632,7 +636,7 @@ export class Connection {
     this.#requestExchange = exchange;
     this.#requestsSeen++;
     this.#reserved = reserve;
-    this.#writer = bodyWriter(framing.kind, framing.length, `a ${method} request without Content-Length or Transfer-Encoding`);
+    this.#writer = bodyWriter(framing.kind, framing.length, `a ${method} request without Content-Length or Transfer-Encoding`, this.#slab);
     this.#settle();
     return bytes;
   }
@@ -691,7 +695,8 @@ export class Connection {
       transferEncoding: facts.transferEncoding,
       bodyLength: options.bodyLength,
     }));
-    const extra: string[] = framing.add === null ? [] : [...framing.add];
+    const extra: string[] = [];
+    if (framing.add !== null) extra.push(framing.add[0], framing.add[1]);
     const reserve = this.#checkWhole(framing, whole, bodyless ? `a ${status} response to ${method}` : 'this response');
     if (framing.kind === 'tunnel') {
       this.#requireCompleteSwitchRequest();
@@ -721,7 +726,7 @@ export class Connection {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');
     }
-    const bytes = writeResponseHead(status, reason, out, extra, reserve);
+    const bytes = writeResponseHead(status, reason, out, extra, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;
@@ -732,7 +737,7 @@ export class Connection {
     if (closeAfter) this.#closing = true;
     this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
     this.#reserved = reserve;
-    this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response');
+    this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response', this.#slab);
     return bytes;
   }
 

@@ -51,11 +51,11 @@ export function encodeLatin1(s: string): Uint8Array {
 export const EMPTY_BYTES = new Uint8Array(0);
 
 /** Concatenate byte arrays into one (returns the only element when there is just one). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+export function concatBytes(parts: readonly Uint8Array[], alloc?: (size: number) => Uint8Array): Uint8Array {
   if (parts.length === 1) return parts[0] ?? EMPTY_BYTES;
   let total = 0;
   for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
+  const out = alloc === undefined ? new Uint8Array(total) : alloc(total);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

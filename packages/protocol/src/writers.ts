@@ -14,6 +14,7 @@ import { NOT_FIELD_VALUE_CHAR, TOKEN_PATTERN, isOws, isReasonPhrase, isRequestTa
 import { LocalProtocolError } from './errors.js';
 import type { Fields } from './fields.js';
 import type { FramingKind } from './framing.js';
+import type { ByteSlab } from './byte-slab.js';
 import { encodeLatin1, writeLatin1 } from './latin1.js';
 
 const NON_ASCII = /[\x80-\xff]/;
@@ -108,11 +109,12 @@ function appendLines(head: string, raw: readonly string[]): string {
  * into a new array with `reserve` free bytes after the head (room for a body, so that head and
  * body go out as one write without a second copy).
  */
-function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number): Uint8Array {
+function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number, slab: ByteSlab | undefined): Uint8Array {
   let head = appendLines(startLine, fields.raw);
   if (extra.length > 0) head = appendLines(head, extra);
   head += '\r\n';
-  const out = new Uint8Array(head.length + reserve);
+  const size = head.length + reserve;
+  const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
   if (NON_ASCII.test(head)) writeLatin1(head, out, 0);
   else ASCII.encodeInto(head, out);
@@ -122,28 +124,28 @@ function encodeHead(startLine: string, fields: Fields, extra: readonly string[],
 const NONE: readonly string[] = [];
 
 /**
- * Serialize a request head (`method target HTTP/1.1`, `fields`, then `extra` lines), with `reserve`
+ * Serialize a request head (`slab`: where to allocate the result, see byte-slab.ts) (`method target HTTP/1.1`, `fields`, then `extra` lines), with `reserve`
  * free bytes at the end of the returned array.
  */
-export function writeRequestHead(method: string, target: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0): Uint8Array {
+export function writeRequestHead(method: string, target: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
   if (!isToken(method)) throw new LocalProtocolError('H1_INVALID_METHOD', `invalid method ${JSON.stringify(method)}`);
   if (!isRequestTarget(target)) throw new LocalProtocolError('H1_INVALID_TARGET', `invalid request-target ${JSON.stringify(target)}`);
   // RFC 9112 §3.2: the same form rules the head parser applies to a received request.
   const problem = requestTargetProblem(method, target);
   if (problem !== null) throw new LocalProtocolError('H1_INVALID_TARGET', problem);
-  return encodeHead(`${method} ${target} HTTP/1.1\r\n`, fields, extra, reserve);
+  return encodeHead(`${method} ${target} HTTP/1.1\r\n`, fields, extra, reserve, slab);
 }
 
 /**
  * Serialize a response head (`HTTP/1.1 status reason`, `fields`, then `extra` lines), with
  * `reserve` free bytes at the end of the returned array.
  */
-export function writeResponseHead(status: number, reason: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0): Uint8Array {
+export function writeResponseHead(status: number, reason: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
   }
   if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
-  return encodeHead(`HTTP/1.1 ${status} ${reason}\r\n`, fields, extra, reserve);
+  return encodeHead(`HTTP/1.1 ${status} ${reason}\r\n`, fields, extra, reserve, slab);
 }
 
 /** Frames outgoing body data for one message. */
@@ -195,15 +197,23 @@ class LengthWriter implements BodyWriter {
 }
 
 class ChunkedWriter implements BodyWriter {
+  readonly #slab: ByteSlab | undefined;
+  constructor(slab: ByteSlab | undefined) {
+    this.#slab = slab;
+  }
+
   write(data: Uint8Array): Uint8Array[] {
     // A zero-size chunk would end the body: write nothing for empty data.
     if (data.length === 0) return [];
-    return [encodeLatin1(`${data.length.toString(16)}\r\n`), data, CRLF];
+    const line = `${data.length.toString(16)}\r\n`;
+    const bytes = this.#slab === undefined ? new Uint8Array(line.length) : this.#slab.alloc(line.length);
+    writeLatin1(line, bytes, 0);
+    return [bytes, data, CRLF];
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
     validateTrailers(trailers);
-    return [encodeHead('0\r\n', trailers, NONE, 0)];
+    return [encodeHead('0\r\n', trailers, NONE, 0, this.#slab)];
   }
 }
 
@@ -220,12 +230,12 @@ class UntilCloseWriter implements BodyWriter {
 }
 
 /** The body writer for a framing decision. */
-export function bodyWriter(kind: FramingKind, length: number, what: string): BodyWriter {
+export function bodyWriter(kind: FramingKind, length: number, what: string, slab?: ByteSlab): BodyWriter {
   switch (kind) {
     case 'length':
       return new LengthWriter(length);
     case 'chunked':
-      return new ChunkedWriter();
+      return new ChunkedWriter(slab);
     case 'until-close':
       return new UntilCloseWriter();
     case 'none':
