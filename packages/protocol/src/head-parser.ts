@@ -24,7 +24,7 @@
  *   NUL and other controls refused anywhere in the head.
  */
 
-import { TARGET_CHAR, TCHAR, requestTargetProblem } from './abnf.js';
+import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, requestTargetProblem } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { HttpVersion } from './events.js';
 import { EMPTY_FIELDS, Fields } from './fields.js';
@@ -36,6 +36,13 @@ const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
+
+/** Thrown inside the parse for an octet that may not appear in a head; `read` turns it into its error. */
+class InvalidOctet extends Error {
+  constructor(readonly at: number) {
+    super(`invalid octet at ${at}`);
+  }
+}
 
 /** Whether `data[i]` may not appear in a head: a control other than HTAB/CR/LF, DEL, or a CR not ending a line. */
 function invalidAt(data: Uint8Array, i: number, end: number): boolean {
@@ -208,6 +215,9 @@ interface HeadBytes {
   readonly data: Uint8Array;
   readonly text: string;
   readonly o: number;
+  /** `data`'s buffer as 32-bit words, and the index in `data` of word 0's first octet. */
+  readonly words: Int32Array;
+  readonly origin: number;
 }
 
 function excerpt(h: HeadBytes, start: number, end: number, max: number): string {
@@ -219,7 +229,7 @@ function excerpt(h: HeadBytes, start: number, end: number, max: number): string 
  * The section is complete and its line terminators and octets were already checked.
  */
 function parseFieldLines(h: HeadBytes, pos: number, lineEnds: Int32Array, count: number, base: number, facts: HeadFacts | null): number[] {
-  const { data, text, o } = h;
+  const { data, text, o, words, origin } = h;
   const offsets: number[] = [];
   for (let line = 0; line < count; line++) {
     const lf = base + lineEnds[line]!;
@@ -243,6 +253,19 @@ function parseFieldLines(h: HeadBytes, pos: number, lineEnds: Int32Array, count:
     let ve = lineEnd;
     while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
     while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
+    // The value's octets (RFC 9110 §5.5): four at a time where aligned (see findInvalidHeadOctet).
+    let k = vs;
+    for (; k < ve && ((k - origin) & 3) !== 0; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new InvalidOctet(k);
+    const wordEnd = (ve - origin) >> 2;
+    for (let w = (k - origin) >> 2; w < wordEnd; w++) {
+      const x = words[w]!;
+      const y = x ^ 0x7f7f7f7f;
+      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | 0) & 0x80808080) {
+        const b = (w << 2) + origin;
+        for (let j = b; j < b + 4; j++) if (FIELD_VALUE_CHAR[data[j]!] === 0) throw new InvalidOctet(j);
+      }
+    }
+    for (k = Math.max(k, (wordEnd << 2) + origin); k < ve; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new InvalidOctet(k);
     offsets.push(pos - o, i - o, vs - o, ve - o);
     if (facts !== null) collect(facts, data, pos, i - pos, text, vs - o, ve - o);
     pos = lf + 1;
@@ -377,9 +400,20 @@ export class HeadParser {
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
-        const bad = findInvalidHeadOctet(rb, base, headEnd);
-        if (bad !== -1) throw invalidCharError(text.slice(base - o, headEnd - o), bad - base, this.#startLineEnd, this.#kind);
-        const parsed = this.#parse({ data, text, o }, base);
+        let parsed: ParsedHead;
+        try {
+          // The start line's octets here; each field value's as its line is parsed (names and
+          // line ends are checked by the parse itself).
+          const bad = findInvalidHeadOctet(rb, base, base + this.#startLineEnd);
+          if (bad !== -1) throw new InvalidOctet(bad);
+          parsed = this.#parse({ data, text, o, words: rb.words(), origin: rb.wordOrigin }, base);
+        } catch (err) {
+          // A control octet anywhere in the head is what is reported, before any other problem
+          // and wherever it is, as when the whole head was checked first.
+          const bad = err instanceof InvalidOctet ? err.at : findInvalidHeadOctet(rb, base, headEnd);
+          if (bad !== -1) throw invalidCharError(text.slice(base - o, headEnd - o), bad - base, this.#startLineEnd, this.#kind);
+          throw err;
+        }
         rb.consume(headEnd - base);
         this.#reset();
         return parsed;
