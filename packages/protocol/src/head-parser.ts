@@ -234,10 +234,7 @@ function parseFieldLines(h: HeadBytes, pos: number, lineEnds: Int32Array, count:
   for (let line = 0; line < count; line++) {
     const lf = base + lineEnds[line]!;
     const lineEnd = data[lf - 1] === CR ? lf - 1 : lf;
-    const first = data[pos];
-    if (first === SP || first === HTAB) {
-      throw new RemoteProtocolError('H1_OBS_FOLD', 'obsolete line folding (a field line starting with whitespace) is not accepted');
-    }
+    // (obs-fold was refused by `read` when the line arrived.)
     let i = pos;
     while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
     if (i === lineEnd || data[i] !== COLON || i === pos) {
