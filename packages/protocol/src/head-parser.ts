@@ -5,11 +5,11 @@
  * It is a line-at-a-time state machine (`'leading' | 'fields'`) rather than a byte-at-a-time one,
  * because per-character work in JavaScript is what makes a parser slow:
  * - each socket read is decoded once to a latin1 string (receive-buffer.ts) and lines are found
- *   with the engine's native `String#indexOf`; the limits and the line terminator are checked as
- *   each line arrives, so an oversized or malformed head is refused as soon as its line is in;
- * - when the head is complete, its octets are checked four at a time (SWAR) for controls, and
- *   names are checked against the token table on the Uint8Array (a typed-array loop is several
- *   times faster than `charCodeAt`);
+ *   with the engine's native `String#indexOf`;
+ * - each line is checked in full as soon as its LF is in — terminator, limits, obs-fold, then the
+ *   name against the token table and the value's octets four at a time (SWAR) — on the
+ *   Uint8Array (a typed-array loop is several times faster than `charCodeAt`). So problems are
+ *   reported in line order, whatever the input's segmentation, and never after the fact;
  * - no field string is cut until someone reads it: {@link Fields} keeps offsets into the decoded
  *   read; only the fields framing needs (Content-Length, Transfer-Encoding, Connection, Host,
  *   Expect, Upgrade) are cut at once.
@@ -36,13 +36,6 @@ const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
-
-/** Thrown inside the parse for an octet that may not appear in a head; `read` turns it into its error. */
-class InvalidOctet extends Error {
-  constructor(readonly at: number) {
-    super(`invalid octet at ${at}`);
-  }
-}
 
 /** Whether `data[i]` may not appear in a head: a control other than HTAB/CR/LF, DEL, or a CR not ending a line. */
 function invalidAt(data: Uint8Array, i: number, end: number): boolean {
@@ -162,6 +155,21 @@ type StartLine = Omit<ParsedHead, 'fields' | 'facts'>;
 
 const NO_START_LINE: StartLine = { method: '', target: '', status: 0, reason: '', version: '1.1' };
 
+/** The text of bytes `[start, end)` of `rb`. */
+function cut(rb: ReceiveBuffer, start: number, end: number): string {
+  const text = rb.text();
+  const o = rb.textOrigin;
+  return text.slice(start - o, end - o);
+}
+
+/** The error for an octet that may not appear in a field line. */
+function octetError(data: Uint8Array, at: number): RemoteProtocolError {
+  const c = data[at]!;
+  if (c === CR) return new RemoteProtocolError('H1_BARE_CR', 'a CR not followed by LF in the head');
+  const what = c === 0 ? 'NUL' : `control character 0x${c.toString(16).padStart(2, '0')}`;
+  return new RemoteProtocolError('H1_INVALID_HEADER_VALUE', `${what} in a field line`);
+}
+
 /** What a head parser reads: a request head, a response head, or a trailer section. */
 export type HeadKind = 'request' | 'response' | 'trailers';
 
@@ -182,26 +190,26 @@ function lowerEquals(data: Uint8Array, start: number, lower: string): boolean {
   return true;
 }
 
-function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, text: string, vs: number, ve: number): void {
+function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, rb: ReceiveBuffer, vs: number, ve: number): void {
   // Only the fields that framing and persistence need are cut out as strings here.
   switch (nameLength) {
     case 4:
-      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, cut(rb, vs, ve));
       return;
     case 6:
-      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, cut(rb, vs, ve));
       return;
     case 7:
-      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, cut(rb, vs, ve));
       return;
     case 10:
-      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, cut(rb, vs, ve));
       return;
     case 14:
-      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, cut(rb, vs, ve));
       return;
     case 17:
-      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, text.slice(vs, ve));
+      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, cut(rb, vs, ve));
       return;
   }
 }
@@ -215,59 +223,10 @@ interface HeadBytes {
   readonly data: Uint8Array;
   readonly text: string;
   readonly o: number;
-  /** `data`'s buffer as 32-bit words, and the index in `data` of word 0's first octet. */
-  readonly words: Int32Array;
-  readonly origin: number;
 }
 
 function excerpt(h: HeadBytes, start: number, end: number, max: number): string {
   return JSON.stringify(h.text.slice(start - h.o, Math.min(end, start + max) - h.o));
-}
-
-/**
- * Parse the field lines from `pos` to the empty line, pushing `[name, value]` onto `raw`.
- * The section is complete and its line terminators and octets were already checked.
- */
-function parseFieldLines(h: HeadBytes, pos: number, lineEnds: Int32Array, count: number, base: number, facts: HeadFacts | null): number[] {
-  const { data, text, o, words, origin } = h;
-  const offsets: number[] = [];
-  for (let line = 0; line < count; line++) {
-    const lf = base + lineEnds[line]!;
-    const lineEnd = data[lf - 1] === CR ? lf - 1 : lf;
-    // (obs-fold was refused by `read` when the line arrived.)
-    let i = pos;
-    while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
-    if (i === lineEnd || data[i] !== COLON || i === pos) {
-      let k = i;
-      while (k < lineEnd && (data[k] === SP || data[k] === HTAB)) k++;
-      // Only whitespace that sits right before the colon is this error; "Bad Name: v" is not.
-      if (i > pos && k > i && data[k] === COLON) {
-        throw new RemoteProtocolError('H1_WHITESPACE_BEFORE_COLON', 'whitespace between a field name and the colon is not allowed (RFC 9112 §5.1)');
-      }
-      throw new RemoteProtocolError('H1_INVALID_HEADER_NAME', `invalid field line ${excerpt(h, pos, lineEnd, 40)}`);
-    }
-    let vs = i + 1;
-    let ve = lineEnd;
-    while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
-    while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
-    // The value's octets (RFC 9110 §5.5): four at a time where aligned (see findInvalidHeadOctet).
-    let k = vs;
-    for (; k < ve && ((k - origin) & 3) !== 0; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new InvalidOctet(k);
-    const wordEnd = (ve - origin) >> 2;
-    for (let w = (k - origin) >> 2; w < wordEnd; w++) {
-      const x = words[w]!;
-      const y = x ^ 0x7f7f7f7f;
-      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | 0) & 0x80808080) {
-        const b = (w << 2) + origin;
-        for (let j = b; j < b + 4; j++) if (FIELD_VALUE_CHAR[data[j]!] === 0) throw new InvalidOctet(j);
-      }
-    }
-    for (k = Math.max(k, (wordEnd << 2) + origin); k < ve; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new InvalidOctet(k);
-    offsets.push(pos - o, i - o, vs - o, ve - o);
-    if (facts !== null) collect(facts, data, pos, i - pos, text, vs - o, ve - o);
-    pos = lf + 1;
-  }
-  return offsets;
 }
 
 // "HTTP/1." as octets.
@@ -333,8 +292,9 @@ export class HeadParser {
   #offset = 0;
   #lines = 0;
   #startLineEnd = 0;
-  /** Where each field line's LF is, relative to the head's first byte. */
-  readonly #lineEnds: Int32Array;
+  #startLine: StartLine = NO_START_LINE;
+  /** `[nameStart, nameEnd, valueStart, valueEnd]` per field line, from the head's first byte. */
+  #fields: number[] = [];
   /** Reused for every head: the connection reads it before asking for the next one. */
   readonly #facts = new HeadFacts();
 
@@ -342,7 +302,6 @@ export class HeadParser {
     this.#kind = kind;
     this.#limits = limits;
     this.#state = kind === 'trailers' ? 'fields' : 'leading';
-    this.#lineEnds = new Int32Array(limits.maxHeaderCount);
   }
 
   /** Whether some bytes of a head have been seen (used to tell a clean close from a truncated head). */
@@ -357,7 +316,8 @@ export class HeadParser {
     const end = rb.end;
     if (base === end) return null;
     // Lines are found in the decoded text (string indexOf is the engine's fastest search);
-    // `o` maps byte indexes to string indexes.
+    // `o` maps byte indexes to string indexes. Each line is checked in full when its LF arrives,
+    // so problems are reported in line order however the input was split.
     let data = rb.data;
     let text = rb.text();
     let o = rb.textOrigin;
@@ -393,24 +353,17 @@ export class HeadParser {
         }
         this.#startLineEnd = lf + 1 - base;
         this.#state = 'fields';
-        if (this.#kind === 'request' && contentEnd - pos > this.#limits.maxTargetLength) this.#checkTargetSoFar(data, pos, contentEnd);
+        if (this.#kind === 'request' && contentEnd - pos > limits.maxTargetLength) this.#checkTargetSoFar(data, pos, contentEnd);
+        if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
+        const bad = findInvalidHeadOctet(rb, pos, lf + 1);
+        if (bad !== -1) throw invalidCharError(text.slice(pos - o, lf + 1 - o), bad - pos, this.#startLineEnd, this.#kind);
+        this.#facts.reset();
+        const h: HeadBytes = { data, text, o };
+        this.#startLine = this.#kind === 'request' ? this.#requestLine(h, pos, contentEnd) : this.#statusLine(h, pos, contentEnd);
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
-        let parsed: ParsedHead;
-        try {
-          // The start line's octets here; each field value's as its line is parsed (names and
-          // line ends are checked by the parse itself).
-          const bad = findInvalidHeadOctet(rb, base, base + this.#startLineEnd);
-          if (bad !== -1) throw new InvalidOctet(bad);
-          parsed = this.#parse({ data, text, o, words: rb.words(), origin: rb.wordOrigin }, base);
-        } catch (err) {
-          // A control octet anywhere in the head is what is reported, before any other problem
-          // and wherever it is, as when the whole head was checked first.
-          const bad = err instanceof InvalidOctet ? err.at : findInvalidHeadOctet(rb, base, headEnd);
-          if (bad !== -1) throw invalidCharError(text.slice(base - o, headEnd - o), bad - base, this.#startLineEnd, this.#kind);
-          throw err;
-        }
+        const parsed = this.#complete(rb, base);
         rb.consume(headEnd - base);
         this.#reset();
         return parsed;
@@ -425,11 +378,75 @@ export class HeadParser {
         if (this.#lines === limits.maxHeaderCount) {
           throw new RemoteProtocolError('H1_TOO_MANY_HEADERS', `more than ${limits.maxHeaderCount} field lines`);
         }
-        this.#lineEnds[this.#lines++] = lf - base;
+        this.#lines++;
+        this.#fieldLine(rb, pos, contentEnd, base);
       }
-      if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
       pos = lf + 1;
     }
+  }
+
+  /**
+   * Check one complete field line `data[pos, lineEnd)` — `field-name ":" OWS field-value OWS`
+   * (RFC 9112 §5.1) — and record where its name and value are.
+   */
+  #fieldLine(rb: ReceiveBuffer, pos: number, lineEnd: number, base: number): void {
+    const data = rb.data;
+    let i = pos;
+    while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
+    if (i === lineEnd || data[i] !== COLON || i === pos) throw this.#badName(rb, pos, i, lineEnd);
+    let vs = i + 1;
+    let ve = lineEnd;
+    while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
+    while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
+    // RFC 9110 §5.5: the value's octets, four at a time where aligned (see findInvalidHeadOctet).
+    const words = rb.words();
+    const origin = rb.wordOrigin;
+    let k = vs;
+    for (; k < ve && ((k - origin) & 3) !== 0; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw octetError(data, k);
+    const wordEnd = (ve - origin) >> 2;
+    for (let w = (k - origin) >> 2; w < wordEnd; w++) {
+      const x = words[w]!;
+      const y = x ^ 0x7f7f7f7f;
+      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | 0) & 0x80808080) {
+        const b = (w << 2) + origin;
+        for (let j = b; j < b + 4; j++) if (FIELD_VALUE_CHAR[data[j]!] === 0) throw octetError(data, j);
+      }
+    }
+    for (k = Math.max(k, (wordEnd << 2) + origin); k < ve; k++) if (FIELD_VALUE_CHAR[data[k]!] === 0) throw octetError(data, k);
+    this.#fields.push(pos - base, i - base, vs - base, ve - base);
+    if (this.#kind !== 'trailers') collect(this.#facts, data, pos, i - pos, rb, vs, ve);
+  }
+
+  /** The error for a field name that did not end in a colon at `data[i]`. */
+  #badName(rb: ReceiveBuffer, pos: number, i: number, lineEnd: number): RemoteProtocolError {
+    const data = rb.data;
+    const c = data[i]!;
+    if (i < lineEnd && ((c < 0x20 && c !== HTAB) || c === 0x7f)) return octetError(data, i);
+    let k = i;
+    while (k < lineEnd && (data[k] === SP || data[k] === HTAB)) k++;
+    // Only whitespace that sits right before the colon is this error; "Bad Name: v" is not.
+    if (i > pos && k > i && data[k] === COLON) {
+      return new RemoteProtocolError('H1_WHITESPACE_BEFORE_COLON', 'whitespace between a field name and the colon is not allowed (RFC 9112 §5.1)');
+    }
+    const text = rb.text();
+    const o = rb.textOrigin;
+    return new RemoteProtocolError('H1_INVALID_HEADER_NAME', `invalid field line ${JSON.stringify(text.slice(pos - o, Math.min(lineEnd, pos + 40) - o))}`);
+  }
+
+  /** The parsed head, once its empty line has arrived. */
+  #complete(rb: ReceiveBuffer, base: number): ParsedHead {
+    const offsets = this.#fields;
+    let fields = EMPTY_FIELDS;
+    if (offsets.length > 0) {
+      // Offsets from the head's first byte → indexes into the decoded text.
+      const text = rb.text();
+      const shift = base - rb.textOrigin;
+      for (let k = 0; k < offsets.length; k++) offsets[k]! += shift;
+      fields = Fields.fromText(text, offsets);
+      this.#fields = [];
+    }
+    const head = this.#startLine;
+    return { method: head.method, target: head.target, status: head.status, reason: head.reason, version: head.version, fields, facts: this.#facts };
   }
 
   /**
@@ -463,22 +480,7 @@ export class HeadParser {
     this.#offset = 0;
     this.#lines = 0;
     this.#startLineEnd = 0;
-  }
-
-  #parse(h: HeadBytes, base: number): ParsedHead {
-    const facts = this.#facts;
-    facts.reset();
-    let head: StartLine = NO_START_LINE;
-    let first = base;
-    if (this.#kind !== 'trailers') {
-      const lf = base + this.#startLineEnd - 1;
-      const lineEnd = h.data[lf - 1] === CR ? lf - 1 : lf;
-      head = this.#kind === 'request' ? this.#requestLine(h, base, lineEnd) : this.#statusLine(h, base, lineEnd);
-      first = lf + 1;
-    }
-    const count = this.#lines;
-    const fields = count === 0 ? EMPTY_FIELDS : Fields.fromText(h.text, parseFieldLines(h, first, this.#lineEnds, count, base, this.#kind === 'trailers' ? null : facts));
-    return { method: head.method, target: head.target, status: head.status, reason: head.reason, version: head.version, fields, facts };
+    this.#startLine = NO_START_LINE;
   }
 
   #requestLine(h: HeadBytes, start: number, lineEnd: number): StartLine {
