@@ -82,6 +82,18 @@ function findInvalidHeadOctet(rb: ReceiveBuffer, start: number, end: number): nu
   return -1;
 }
 
+/** The fields framing and persistence decisions read, lower-cased. */
+export const FACT_FIELDS = ['host', 'expect', 'upgrade', 'connection', 'content-length', 'transfer-encoding'] as const;
+/** One of {@link FACT_FIELDS}. */
+export type FactField = (typeof FACT_FIELDS)[number];
+
+// No two of them have the same length, so a name's length alone says which one it could be.
+const FACT_BY_LENGTH: readonly (FactField | undefined)[] = (() => {
+  const table: (FactField | undefined)[] = [];
+  for (const name of FACT_FIELDS) table[name.length] = name;
+  return table;
+})();
+
 /**
  * The fields of a head that framing and persistence decisions need, collected while parsing.
  * One instance per parser, overwritten by the next head: read it before asking for another.
@@ -94,6 +106,30 @@ export class HeadFacts {
   expect: string[] | undefined = undefined;
   upgrade: string[] | undefined = undefined;
 
+  /** Record a value of the field `name` (one of {@link FACT_FIELDS}). */
+  add(name: FactField, value: string): void {
+    switch (name) {
+      case 'host':
+        this.host = push(this.host, value);
+        return;
+      case 'expect':
+        this.expect = push(this.expect, value);
+        return;
+      case 'upgrade':
+        this.upgrade = push(this.upgrade, value);
+        return;
+      case 'connection':
+        this.connection = push(this.connection, value);
+        return;
+      case 'content-length':
+        this.contentLength = push(this.contentLength, value);
+        return;
+      case 'transfer-encoding':
+        this.transferEncoding = push(this.transferEncoding, value);
+        return;
+    }
+  }
+
   /** Forget the previous head's fields. */
   reset(): void {
     this.host = undefined;
@@ -105,36 +141,13 @@ export class HeadFacts {
   }
 }
 
-function lowerNameIs(name: string, lower: string): boolean {
-  return name.length === lower.length && name.toLowerCase() === lower;
-}
-
 /** The {@link HeadFacts} of a field list we are about to send (names in any case). */
 export function factsOf(raw: readonly string[]): HeadFacts {
   const facts = new HeadFacts();
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const value = raw[i + 1]!;
-    switch (name.length) {
-      case 4:
-        if (lowerNameIs(name, 'host')) facts.host = push(facts.host, value);
-        break;
-      case 6:
-        if (lowerNameIs(name, 'expect')) facts.expect = push(facts.expect, value);
-        break;
-      case 7:
-        if (lowerNameIs(name, 'upgrade')) facts.upgrade = push(facts.upgrade, value);
-        break;
-      case 10:
-        if (lowerNameIs(name, 'connection')) facts.connection = push(facts.connection, value);
-        break;
-      case 14:
-        if (lowerNameIs(name, 'content-length')) facts.contentLength = push(facts.contentLength, value);
-        break;
-      case 17:
-        if (lowerNameIs(name, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, value);
-        break;
-    }
+    const fact = FACT_BY_LENGTH[name.length];
+    if (fact !== undefined && name.toLowerCase() === fact) facts.add(fact, raw[i + 1]!);
   }
   return facts;
 }
@@ -192,26 +205,8 @@ function lowerEquals(data: Uint8Array, start: number, lower: string): boolean {
 
 function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLength: number, rb: ReceiveBuffer, vs: number, ve: number): void {
   // Only the fields that framing and persistence need are cut out as strings here.
-  switch (nameLength) {
-    case 4:
-      if (lowerEquals(data, nameStart, 'host')) facts.host = push(facts.host, cut(rb, vs, ve));
-      return;
-    case 6:
-      if (lowerEquals(data, nameStart, 'expect')) facts.expect = push(facts.expect, cut(rb, vs, ve));
-      return;
-    case 7:
-      if (lowerEquals(data, nameStart, 'upgrade')) facts.upgrade = push(facts.upgrade, cut(rb, vs, ve));
-      return;
-    case 10:
-      if (lowerEquals(data, nameStart, 'connection')) facts.connection = push(facts.connection, cut(rb, vs, ve));
-      return;
-    case 14:
-      if (lowerEquals(data, nameStart, 'content-length')) facts.contentLength = push(facts.contentLength, cut(rb, vs, ve));
-      return;
-    case 17:
-      if (lowerEquals(data, nameStart, 'transfer-encoding')) facts.transferEncoding = push(facts.transferEncoding, cut(rb, vs, ve));
-      return;
-  }
+  const name = FACT_BY_LENGTH[nameLength];
+  if (name !== undefined && lowerEquals(data, nameStart, name)) facts.add(name, cut(rb, vs, ve));
 }
 
 /**
