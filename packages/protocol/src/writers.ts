@@ -92,16 +92,28 @@ export function validateTrailers(trailers: Fields): void {
   }
 }
 
-function appendLines(head: string, raw: readonly string[]): string {
+// Printable ASCII and HTAB: a value with nothing else needs no further check and encodes natively.
+const NOT_PLAIN_ASCII = /[^\t\x20-\x7e]/;
+
+/**
+ * Append validated field lines to `state.head`, setting `state.nonAscii` when some value carries
+ * obs-text (0x80–0xFF), which the ASCII encoder cannot write.
+ */
+function appendLines(state: { head: string; nonAscii: boolean }, raw: readonly string[]): void {
+  let head = state.head;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
     const value = trimOws(raw[i + 1]!);
     checkName(name);
-    checkValue(name, value);
+    // One test in the common case; only a value with something unusual gets the exact check.
+    if (NOT_PLAIN_ASCII.test(value)) {
+      checkValue(name, value);
+      state.nonAscii = true;
+    }
     head += `${name}: ${value}\r\n`;
   }
-  return head;
+  state.head = head;
 }
 
 /**
@@ -110,13 +122,15 @@ function appendLines(head: string, raw: readonly string[]): string {
  * body go out as one write without a second copy).
  */
 function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number, slab: ByteSlab | undefined): Uint8Array {
-  let head = appendLines(startLine, fields.raw);
-  if (extra.length > 0) head = appendLines(head, extra);
-  head += '\r\n';
+  // The start line is ASCII unless its reason phrase carries obs-text.
+  const state = { head: startLine, nonAscii: NON_ASCII.test(startLine) };
+  appendLines(state, fields.raw);
+  if (extra.length > 0) appendLines(state, extra);
+  const head = `${state.head}\r\n`;
   const size = head.length + reserve;
   const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
-  if (NON_ASCII.test(head)) writeLatin1(head, out, 0);
+  if (state.nonAscii) writeLatin1(head, out, 0);
   else ASCII.encodeInto(head, out);
   return out;
 }
