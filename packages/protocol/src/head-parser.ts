@@ -350,11 +350,17 @@ export class HeadParser {
         this.#state = 'fields';
         if (this.#kind === 'request' && contentEnd - pos > limits.maxTargetLength) this.#checkTargetSoFar(data, pos, contentEnd);
         if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
-        const bad = findInvalidHeadOctet(rb, pos, lf + 1);
-        if (bad !== -1) throw invalidCharError(text.slice(pos - o, lf + 1 - o), bad - pos, this.#startLineEnd, this.#kind);
         this.#facts.reset();
         const h: HeadBytes = { data, text, o };
-        this.#startLine = this.#kind === 'request' ? this.#requestLine(h, pos, contentEnd) : this.#statusLine(h, pos, contentEnd);
+        try {
+          // The start line's grammar admits no control octet, so a clean line needs no scan of
+          // its own; a refused one is scanned to report a control octet as such.
+          this.#startLine = this.#kind === 'request' ? this.#requestLine(h, pos, contentEnd) : this.#statusLine(h, pos, contentEnd);
+        } catch (err) {
+          const bad = findInvalidHeadOctet(rb, pos, lf + 1);
+          if (bad !== -1) throw invalidCharError(text.slice(pos - o, lf + 1 - o), bad - pos, this.#startLineEnd, this.#kind);
+          throw err;
+        }
       } else if (contentEnd === pos) {
         const headEnd = lf + 1;
         if (headEnd - base > limits.maxHeadBytes) this.#tooLarge();
@@ -533,6 +539,10 @@ export class HeadParser {
       throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
     }
     const status = d0 * 100 + d1 * 10 + d2;
+    // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+    for (let k = after + 1; k < lineEnd; k++) {
+      if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid reason phrase ${excerpt(h, start, lineEnd, 40)}`);
+    }
     const reason = after < lineEnd ? text.slice(after + 1 - o, lineEnd - o) : '';
     return { method: '', target: '', status, reason, version };
   }
