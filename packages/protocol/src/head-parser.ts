@@ -164,9 +164,16 @@ export interface ParsedHead {
 }
 
 /** The start line of a parsed head. */
-type StartLine = Omit<ParsedHead, 'fields' | 'facts'>;
-
-const NO_START_LINE: StartLine = { method: '', target: '', status: 0, reason: '', version: '1.1' };
+/** The parser's one result, overwritten by the next head: read it before asking for another. */
+class HeadRecord implements ParsedHead {
+  method = '';
+  target = '';
+  status = 0;
+  reason = '';
+  version: HttpVersion = '1.1';
+  fields: Fields = EMPTY_FIELDS;
+  constructor(readonly facts: HeadFacts) {}
+}
 
 /** The text of bytes `[start, end)` of `rb`. */
 function cut(rb: ReceiveBuffer, start: number, end: number): string {
@@ -209,26 +216,15 @@ function collect(facts: HeadFacts, data: Uint8Array, nameStart: number, nameLeng
   if (name !== undefined && lowerEquals(data, nameStart, name)) facts.add(name, cut(rb, vs, ve));
 }
 
-/**
- * The octets of a complete head, and the same octets as text: `text.charCodeAt(i - o)` is
- * `data[i]`. Octet-level checks read `data` (a typed-array loop is several times faster than
- * `charCodeAt`); strings are only ever cut out of `text`, never built.
- */
-interface HeadBytes {
-  readonly data: Uint8Array;
-  readonly text: string;
-  readonly o: number;
-}
 
-function excerpt(h: HeadBytes, start: number, end: number, max: number): string {
-  return JSON.stringify(h.text.slice(start - h.o, Math.min(end, start + max) - h.o));
+function excerpt(text: string, o: number, start: number, end: number, max: number): string {
+  return JSON.stringify(text.slice(start - o, Math.min(end, start + max) - o));
 }
 
 // "HTTP/1." as octets.
 const HTTP_1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e] as const;
 
-function parseVersion(h: HeadBytes, start: number, end: number): HttpVersion {
-  const data = h.data;
+function parseVersion(data: Uint8Array, fullText: string, o: number, start: number, end: number): HttpVersion {
   if (
     end - start === 8 &&
     data[start] === HTTP_1[0] &&
@@ -245,7 +241,7 @@ function parseVersion(h: HeadBytes, start: number, end: number): HttpVersion {
     // RFC 9110 §2.5: a higher minor version of a major we implement is read as our highest minor.
     if (minor > 0x31 && minor <= 0x39) return '1.1';
   }
-  const text = h.text.slice(start - h.o, end - h.o);
+  const text = fullText.slice(start - o, end - o);
   if (/^HTTP\/[0-9]\.[0-9]$/.test(text)) {
     throw new RemoteProtocolError('H1_UNSUPPORTED_VERSION', `HTTP version ${text.slice(5)} is not supported`);
   }
@@ -287,7 +283,7 @@ export class HeadParser {
   #offset = 0;
   #lines = 0;
   #startLineEnd = 0;
-  #startLine: StartLine = NO_START_LINE;
+  readonly #record: HeadRecord;
   /** `[nameStart, nameEnd, valueStart, valueEnd]` per field line, from the head's first byte. */
   #fields: number[] = [];
   /** Reused for every head: the connection reads it before asking for the next one. */
@@ -297,6 +293,7 @@ export class HeadParser {
     this.#kind = kind;
     this.#limits = limits;
     this.#state = kind === 'trailers' ? 'fields' : 'leading';
+    this.#record = new HeadRecord(this.#facts);
   }
 
   /** Whether some bytes of a head have been seen (used to tell a clean close from a truncated head). */
@@ -351,11 +348,11 @@ export class HeadParser {
         if (this.#kind === 'request' && contentEnd - pos > limits.maxTargetLength) this.#checkTargetSoFar(data, pos, contentEnd);
         if (lf + 1 - base > limits.maxHeadBytes) this.#tooLarge();
         this.#facts.reset();
-        const h: HeadBytes = { data, text, o };
         try {
           // The start line's grammar admits no control octet, so a clean line needs no scan of
           // its own; a refused one is scanned to report a control octet as such.
-          this.#startLine = this.#kind === 'request' ? this.#requestLine(h, pos, contentEnd) : this.#statusLine(h, pos, contentEnd);
+          if (this.#kind === 'request') this.#requestLine(data, text, o, pos, contentEnd);
+          else this.#statusLine(data, text, o, pos, contentEnd);
         } catch (err) {
           const bad = findInvalidHeadOctet(rb, pos, lf + 1);
           if (bad !== -1) throw invalidCharError(text.slice(pos - o, lf + 1 - o), bad - pos, this.#startLineEnd, this.#kind);
@@ -446,8 +443,9 @@ export class HeadParser {
       fields = Fields.fromText(text, offsets);
       this.#fields = [];
     }
-    const head = this.#startLine;
-    return { method: head.method, target: head.target, status: head.status, reason: head.reason, version: head.version, fields, facts: this.#facts };
+    const record = this.#record;
+    record.fields = fields;
+    return record;
   }
 
   /**
@@ -481,16 +479,14 @@ export class HeadParser {
     this.#offset = 0;
     this.#lines = 0;
     this.#startLineEnd = 0;
-    this.#startLine = NO_START_LINE;
   }
 
-  #requestLine(h: HeadBytes, start: number, lineEnd: number): StartLine {
+  #requestLine(data: Uint8Array, text: string, o: number, start: number, lineEnd: number): void {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-    const { data, text, o } = h;
     let i = start;
     while (i < lineEnd && TCHAR[data[i]!] === 1) i++;
     if (i === start || data[i] !== SP) {
-      throw new RemoteProtocolError(i === lineEnd ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_METHOD', `invalid request line ${excerpt(h, start, lineEnd, 40)}`);
+      throw new RemoteProtocolError(i === lineEnd ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_METHOD', `invalid request line ${excerpt(text, o, start, lineEnd, 40)}`);
     }
     const method = knownMethod(data, start, i - start) ?? text.slice(start - o, i - o);
     const targetStart = i + 1;
@@ -498,7 +494,7 @@ export class HeadParser {
     while (j < lineEnd && TARGET_CHAR[data[j]!] === 1) j++;
     if (j === targetStart || j === lineEnd || data[j] !== SP) {
       const code = j === lineEnd || data[j] === SP ? 'H1_INVALID_REQUEST_LINE' : 'H1_INVALID_TARGET';
-      throw new RemoteProtocolError(code, `invalid request line ${excerpt(h, start, lineEnd, 60)}`);
+      throw new RemoteProtocolError(code, `invalid request line ${excerpt(text, o, start, lineEnd, 60)}`);
     }
     if (j - targetStart > this.#limits.maxTargetLength) {
       throw new RemoteProtocolError('H1_TARGET_TOO_LONG', `request-target longer than ${this.#limits.maxTargetLength} bytes`);
@@ -507,24 +503,26 @@ export class HeadParser {
     // RFC 9112 §3.2.1–3.2.4: the form must fit the method (the writer applies the same rule).
     const problem = requestTargetProblem(method, target);
     if (problem !== null) throw new RemoteProtocolError('H1_INVALID_TARGET', problem);
-    const version = parseVersion(h, j + 1, lineEnd);
-    return { method, target, status: 0, reason: '', version };
+    const version = parseVersion(data, text, o, j + 1, lineEnd);
+    const r = this.#record;
+    r.method = method;
+    r.target = target;
+    r.version = version;
   }
 
-  #statusLine(h: HeadBytes, start: number, lineEnd: number): StartLine {
+  #statusLine(data: Uint8Array, text: string, o: number, start: number, lineEnd: number): void {
     // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-    const { data, text, o } = h;
     let sp = start;
     while (sp < lineEnd && data[sp] !== SP) sp++;
     if (sp === lineEnd) {
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(text, o, start, lineEnd, 40)}`);
     }
     let version: HttpVersion;
     try {
-      version = parseVersion(h, start, sp);
+      version = parseVersion(data, text, o, start, sp);
     } catch (err) {
       if (err instanceof RemoteProtocolError && err.code === 'H1_UNSUPPORTED_VERSION') throw err;
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(text, o, start, lineEnd, 40)}`);
     }
     const d0 = (data[sp + 1] ?? 0) - 0x30;
     const d1 = (data[sp + 2] ?? 0) - 0x30;
@@ -536,14 +534,17 @@ export class HeadParser {
       (after < lineEnd && data[after] !== SP) ||
       after > lineEnd
     ) {
-      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(h, start, lineEnd, 40)}`);
+      throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid status line ${excerpt(text, o, start, lineEnd, 40)}`);
     }
     const status = d0 * 100 + d1 * 10 + d2;
     // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
     for (let k = after + 1; k < lineEnd; k++) {
-      if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid reason phrase ${excerpt(h, start, lineEnd, 40)}`);
+      if (FIELD_VALUE_CHAR[data[k]!] === 0) throw new RemoteProtocolError('H1_INVALID_STATUS_LINE', `invalid reason phrase ${excerpt(text, o, start, lineEnd, 40)}`);
     }
     const reason = after < lineEnd ? text.slice(after + 1 - o, lineEnd - o) : '';
-    return { method: '', target: '', status, reason, version };
+    const r = this.#record;
+    r.status = status;
+    r.reason = reason;
+    r.version = version;
   }
 }
