@@ -30,8 +30,8 @@ export { LocalProtocolError, RemoteProtocolError, LOCAL_ERRORS, REMOTE_ERRORS } 
 export type { LocalErrorCode, RemoteErrorCode } from './errors.js';
 export { EMPTY_FIELDS, Fields } from './fields.js';
 export type { FieldsInit } from './fields.js';
-export { decideFraming, isRefusal, parseContentLength, transferCodings } from './framing.js';
-export type { Framing, FramingInput, FramingKind, FramingRefusal } from './framing.js';
+export { decideFraming, decideSendFraming, isRefusal, parseContentLength, transferCodings } from './framing.js';
+export type { Framing, FramingInput, FramingKind, FramingRefusal, SendFraming, SendFramingInput } from './framing.js';
 export { parseConnection } from './connection-header.js';
 export type { ConnectionTokens } from './connection-header.js';
 export { formatKeepAlive, parseKeepAlive } from './keep-alive.js';
