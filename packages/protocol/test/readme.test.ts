@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { stateDiagram } from '../src/index.js';
+import { LOCAL_ERRORS, REMOTE_ERRORS, stateDiagram } from '../src/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -30,5 +30,10 @@ describe('README', () => {
     for (const role of ['client', 'server'] as const) {
       expect(readme, `regenerate with: pnpm --filter @tether/protocol docs`).toContain(stateDiagram(role));
     }
+  });
+
+  it('lists every error code, remote ones with their status', () => {
+    for (const [code, status] of Object.entries(REMOTE_ERRORS)) expect(readme).toContain(`\`${code}\` ${status}`);
+    for (const code of LOCAL_ERRORS) expect(readme).toContain(`\`${code}\``);
   });
 });
