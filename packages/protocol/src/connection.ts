@@ -38,6 +38,8 @@ import { requestAllowsPersistence, responseAllowsPersistence } from './persisten
 import { canPipeline } from './pipeline.js';
 import type { PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { ROLES } from './roles.js';
+import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
@@ -99,9 +101,6 @@ const NO_BODY_FRAMING: Framing = { kind: 'none', length: 0, mustClose: false };
 
 const CLOSED_EVENT: Event = { type: 'connection-closed' };
 
-function otherRole(role: Role): Role {
-  return role === 'client' ? 'server' : 'client';
-}
 
 function hasToken(values: readonly string[] | undefined, token: string): boolean {
   return values !== undefined && parseParamList(values).params.some(([name, value]) => name === token && value === null);
@@ -115,6 +114,8 @@ export class Connection {
   /** Which end we are. */
   readonly role: Role;
   readonly #peer: Role;
+  /** What this end does (roles.ts): the one place the two ends differ. */
+  readonly #r: RoleSpec;
   readonly #limits: ResolvedLimits;
   readonly #proxy: boolean;
   readonly #rb = new ReceiveBuffer();
@@ -146,10 +147,11 @@ export class Connection {
 
   constructor(role: Role, options: ConnectionOptions = {}) {
     this.role = role;
-    this.#peer = otherRole(role);
+    this.#r = ROLES[role];
+    this.#peer = this.#r.peer;
     this.#limits = resolveLimits(options);
     this.#proxy = options.proxy === true;
-    this.#head = new HeadParser(role === 'server' ? 'request' : 'response', this.#limits);
+    this.#head = new HeadParser(this.#r.receives, this.#limits);
   }
 
   /** Our side's state. */
@@ -190,7 +192,7 @@ export class Connection {
   get theyAreWaitingFor100Continue(): boolean {
     const ex = this.#requestExchange;
     return (
-      this.role === 'server' &&
+      this.#r.receives === 'request' &&
       ex?.expectContinue === true &&
       this.#states.client === 'SEND_BODY' &&
       this.#states.server === 'SEND_RESPONSE' &&
@@ -200,7 +202,7 @@ export class Connection {
 
   /** Client: our newest request expects `100 Continue` and no response has come yet. */
   get weAreWaitingFor100Continue(): boolean {
-    return this.role === 'client' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+    return this.#r.sends === 'request' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
   }
 
   /** Bytes dropped because they arrived after a close was decided or their side failed. */
@@ -242,7 +244,7 @@ export class Connection {
     if (s === 'MUST_CLOSE') return 'a close is decided; further input is ignored';
     if (s === 'MIGHT_SWITCH_PROTOCOL') return 'waiting for the response to a protocol switch request';
     if (s === 'SWITCHED_PROTOCOL') return 'the connection has switched protocols; see trailingData';
-    if (this.role === 'client' && s === 'IDLE' && this.#exchanges.length === 0) return 'no request in flight';
+    if (this.#r.receives === 'response' && s === 'IDLE' && this.#exchanges.length === 0) return 'no request in flight';
     return null;
   }
 
@@ -269,11 +271,11 @@ export class Connection {
     if (this.#error !== null) throw this.#error;
     const before = this.#states[this.#peer];
     try {
-      return this.role === 'server' ? this.#nextRequestEvent() : this.#nextResponseEvent();
+      return this.#r.receives === 'request' ? this.#nextRequestEvent() : this.#nextResponseEvent();
     } catch (err) {
       if (err instanceof RemoteProtocolError) {
-        // A response that cannot be used is a 502 for whoever relays it (RFC 9110 §15.6.3).
-        const error = this.role === 'client' && err.status !== 502 ? new RemoteProtocolError(err.code, err.message, 502) : err;
+        const status = this.#r.errorStatus(err);
+        const error = status === err.status ? err : new RemoteProtocolError(err.code, err.message, status);
         this.#error = error;
         // The request whose body was arriving is broken; earlier ones were received whole.
         if (before === 'SEND_BODY') this.#brokenExchange = this.#requestExchange;
@@ -352,11 +354,11 @@ export class Connection {
     const item = body.read(this.#rb) ?? (this.#eof ? body.eof() : null);
     if (item === null) return NEED_DATA;
     // The client sent body data: it is no longer waiting for 100 Continue (RFC 9110 §10.1.1, as h11).
-    if (item.type === 'data' && this.role === 'server' && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
+    if (item.type === 'data' && this.#r.receives === 'request' && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
     if (item.type === 'end-of-message') {
       this.#body = null;
       this.#transition(this.#peer, 'end-of-message');
-      if (this.role === 'client') this.#lastResponded = this.#exchanges.shift() ?? null;
+      if (this.#r.receives === 'response') this.#lastResponded = this.#exchanges.shift() ?? null;
       this.#settle();
     }
     return item;
@@ -487,7 +489,7 @@ export class Connection {
     if (to === undefined) {
       const message = `${role} cannot ${event} in state ${from}`;
       if (role === this.role) throw new LocalProtocolError('H1_INVALID_STATE', message);
-      throw new RemoteProtocolError(this.role === 'server' ? 'H1_INVALID_REQUEST_LINE' : 'H1_UNSOLICITED_RESPONSE', message);
+      throw new RemoteProtocolError(this.#r.outOfTurn, message);
     }
     this.#states[role] = to;
   }
@@ -529,7 +531,7 @@ export class Connection {
         this.#requireBody();
         const out = (this.#writer!).write(event.data);
         // Sending the body without waiting any longer ends the wait for 100 Continue (as h11).
-        if (this.role === 'client' && event.data.length > 0 && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
+        if (this.#r.sends === 'request' && event.data.length > 0 && this.#requestExchange !== null) this.#requestExchange.expectContinue = false;
         return out;
       }
       case 'end-of-message': {
@@ -537,7 +539,7 @@ export class Connection {
         const bytes = (this.#writer!).end(event.trailers === undefined ? undefined : Fields.from(event.trailers));
         this.#writer = null;
         this.#transition(this.role, 'end-of-message');
-        if (this.role === 'server' && this.#exchanges[0] === this.#lastResponded) this.#exchanges.shift();
+        if (this.#r.sends === 'response' && this.#exchanges[0] === this.#lastResponded) this.#exchanges.shift();
         this.#settle();
         return bytes;
       }
@@ -603,7 +605,7 @@ export class Connection {
   }
 
   #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody): Uint8Array {
-    if (this.role !== 'client') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
+    if (this.#r.sends !== 'request') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
     const state = this.#states.client;
     if (state === 'MUST_CLOSE' || state === 'CLOSED') {
       throw new LocalProtocolError('H1_REQUEST_AFTER_CLOSE', 'the connection is closing: no further request may be sent on it');
@@ -642,7 +644,7 @@ export class Connection {
   }
 
   #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole?: WholeBody): Uint8Array {
-    if (this.role !== 'server') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
+    if (this.#r.sends !== 'response') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
     const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
     const state = this.#states.server;
     const exchange = state === 'SEND_RESPONSE' ? this.#exchanges[0] : undefined;
