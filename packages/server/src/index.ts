@@ -1,11 +1,14 @@
 /**
- * @tether/server: keep-alive-aware HTTP/1.1 server on node:net, driven by @tether/protocol.
+ * @tether/server — a keep-alive-aware HTTP/1.1 server on node:net, driven by @tether/protocol:
+ * persistent connections with Keep-Alive timeout/max, pipelining answered in order, framing
+ * chosen by the protocol, graceful shutdown.
  *
- * Placeholder. This package has no implementation yet; the work is tracked
- * in the project's issues. The one export below keeps the build, the
- * published shape and the test run honest until the real entry point
- * replaces this file.
+ * @packageDocumentation
  */
 
-/** The npm name of this package. Placeholder export until the implementation lands. */
-export const PACKAGE = '@tether/server';
+export { TetherServer, createServer } from './server.js';
+export type { CloseOptions, Handler, ServerStats, ShutdownReport } from './server.js';
+export type { ServerOptions } from './options.js';
+export { ServerRequest } from './request.js';
+export { ServerResponse } from './response.js';
+export type { CloseReason } from './server-connection.js';

@@ -1,0 +1,135 @@
+/**
+ * Theory of operation: the response a handler writes, shaped like node:http's ServerResponse:
+ * `statusCode`, `setHeader/getHeader/removeHeader/hasHeader`, `writeHead`, `write` (false under
+ * backpressure, then 'drain'), `end`. It holds no bytes and decides no framing: it hands its head
+ * and body to its connection, which asks @tether/protocol to frame them — `end(body)` without
+ * earlier writes becomes one write with Content-Length; writes before `end` stream (chunked to
+ * HTTP/1.1, close-delimited to HTTP/1.0).
+ */
+
+import { EventEmitter } from 'node:events';
+import { validateField } from '@tether/protocol';
+
+/** What a response needs from its connection. */
+export interface ResponseSink {
+  /** Send the head with the whole body (no earlier writes): one write. */
+  sendWhole(res: ServerResponse, body: Uint8Array): void;
+  /** Send the head for a streamed body. */
+  sendHead(res: ServerResponse): void;
+  /** Send body bytes; false when the socket is over its high-water mark. */
+  sendData(res: ServerResponse, data: Uint8Array): boolean;
+  /** End the streamed body. */
+  sendEnd(res: ServerResponse): void;
+}
+
+type HeaderValue = string | number | readonly string[];
+
+function toBytes(chunk: string | Uint8Array): Uint8Array {
+  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+/** An HTTP response being written by a handler. */
+export class ServerResponse extends EventEmitter {
+  /** The status to send; default 200. */
+  statusCode = 200;
+  /** The reason phrase; default the standard one for `statusCode`. */
+  statusMessage: string | undefined;
+  readonly #sink: ResponseSink;
+  readonly #headers = new Map<string, { name: string; value: HeaderValue }>();
+  #headSent = false;
+  #ended = false;
+
+  /** @internal Made by the connection. */
+  constructor(sink: ResponseSink) {
+    super();
+    this.#sink = sink;
+  }
+
+  /** The head has been sent: headers can no longer change. */
+  get headersSent(): boolean {
+    return this.#headSent;
+  }
+
+  /** `end()` has been called. */
+  get writableEnded(): boolean {
+    return this.#ended;
+  }
+
+  /** Set a header (replacing any value of the same name, any case). */
+  setHeader(name: string, value: HeaderValue): this {
+    if (this.#headSent) throw new Error('cannot set a header after the head was sent');
+    for (const v of Array.isArray(value) ? (value as readonly string[]) : [String(value)]) validateField(name, v);
+    this.#headers.set(name.toLowerCase(), { name, value });
+    return this;
+  }
+
+  /** A header's value, or undefined. */
+  getHeader(name: string): HeaderValue | undefined {
+    return this.#headers.get(name.toLowerCase())?.value;
+  }
+
+  /** Whether a header is set. */
+  hasHeader(name: string): boolean {
+    return this.#headers.has(name.toLowerCase());
+  }
+
+  /** Remove a header. */
+  removeHeader(name: string): void {
+    if (this.#headSent) throw new Error('cannot remove a header after the head was sent');
+    this.#headers.delete(name.toLowerCase());
+  }
+
+  /** The headers set so far, lower-cased names. */
+  getHeaders(): Record<string, HeaderValue> {
+    const out: Record<string, HeaderValue> = {};
+    for (const [key, { value }] of this.#headers) out[key] = value;
+    return out;
+  }
+
+  /** Set the status (and reason) and headers, as node:http's writeHead. The head is sent with the first write. */
+  writeHead(status: number, reasonOrHeaders?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
+    this.statusCode = status;
+    const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
+    if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
+    for (const [name, value] of Object.entries(fields ?? {})) this.setHeader(name, value);
+    return this;
+  }
+
+  /** @internal The head's fields as a flat `[name, value, …]` list. */
+  rawHeaderList(): string[] {
+    const raw: string[] = [];
+    for (const { name, value } of this.#headers.values()) {
+      if (Array.isArray(value)) for (const v of value as readonly string[]) raw.push(name, v);
+      else raw.push(name, String(value));
+    }
+    return raw;
+  }
+
+  /** @internal The head is on its way. */
+  markHeadSent(): void {
+    this.#headSent = true;
+  }
+
+  /** Write body data (the head first, if not sent yet). Returns false under backpressure; wait for 'drain'. */
+  write(chunk: string | Uint8Array): boolean {
+    if (this.#ended) throw new Error('write after end');
+    if (!this.#headSent) this.#sink.sendHead(this);
+    return this.#sink.sendData(this, toBytes(chunk));
+  }
+
+  /** Finish the response, optionally with a last chunk. Without earlier writes the whole message is one write. */
+  end(chunk?: string | Uint8Array): this {
+    if (this.#ended) return this;
+    this.#ended = true;
+    if (!this.#headSent) {
+      this.#sink.sendWhole(this, chunk === undefined ? EMPTY : toBytes(chunk));
+    } else {
+      if (chunk !== undefined) this.#sink.sendData(this, toBytes(chunk));
+      this.#sink.sendEnd(this);
+    }
+    this.emit('finish');
+    return this;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

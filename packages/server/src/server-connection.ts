@@ -1,0 +1,393 @@
+/**
+ * Theory of operation: one accepted socket, driven by a server-role @tether/protocol Connection.
+ * The socket's bytes go in, request events come out; the handler's response goes back through
+ * the protocol and out to the socket. This module owns the socket, the timers and the policy;
+ * every framing and persistence decision is the protocol's.
+ *
+ * Requests are answered strictly in order. Requests that arrive while one is being answered are
+ * parsed ahead into `#queue` (pipelining) up to `maxPipelineDepth`, beyond which reading pauses:
+ *
+ *   #queue: [ req0 (being answered) | req1 | req2 … ]   ← parsed from the socket
+ *
+ * Invariants: at most one handler runs at a time (responses in order); reading pauses while the
+ * queue is full, while a request body is not being read, and while unsent bytes pass the
+ * high-water mark; once the protocol says MUST_CLOSE, the socket is half-closed after the last
+ * response and the peer's input is read and dropped for `lingerTimeout`, so a peer still sending
+ * never receives a reset that destroys responses it has not read.
+ */
+
+import { Connection, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, formatKeepAlive } from '@tether/protocol';
+import type { Socket } from 'node:net';
+import type { ResolvedServerOptions } from './options.js';
+import { ServerRequest } from './request.js';
+import { ServerResponse } from './response.js';
+import type { ResponseSink } from './response.js';
+
+/** Why a connection closed (counted in the server's stats). */
+export type CloseReason =
+  | 'client-close'
+  | 'connection-close'
+  | 'keep-alive-timeout'
+  | 'keep-alive-max'
+  | 'parse-error'
+  | 'timeout'
+  | 'shutdown'
+  | 'forced'
+  | 'error';
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly options: ResolvedServerOptions;
+  handle(req: ServerRequest, res: ServerResponse): void | Promise<void>;
+  reportError(err: unknown, req: ServerRequest | null): void;
+  onRequest(pipelined: boolean): void;
+  onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void;
+}
+
+const CRLF_DATE_CACHE = { second: -1, value: '' };
+
+/** The `Date` header value, computed at most once a second (RFC 9110 §6.6.1 wants one on responses). */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== CRLF_DATE_CACHE.second) {
+    CRLF_DATE_CACHE.second = second;
+    CRLF_DATE_CACHE.value = new Date(now).toUTCString();
+  }
+  return CRLF_DATE_CACHE.value;
+}
+
+/** One accepted socket and its protocol state. */
+export class ServerConnection implements ResponseSink {
+  readonly socket: Socket;
+  readonly #host: ConnectionHost;
+  readonly #opts: ResolvedServerOptions;
+  readonly #conn: Connection;
+  readonly #queue: ServerRequest[] = [];
+  #current: { req: ServerRequest; res: ServerResponse } | null = null;
+  #served = 0;
+  #answered = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #headersTimer: NodeJS.Timeout | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  /** A shutdown asked this connection to finish what it has and close. */
+  #draining = false;
+  /** The reason we will give when the socket closes. */
+  #reason: CloseReason = 'client-close';
+  #pendingError: RemoteProtocolError | null = null;
+  #bodyBacklog = false;
+  #finished = false;
+  #closed = false;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.#opts = host.options;
+    this.#conn = new Connection('server', this.#opts.parser);
+    socket.setNoDelay(this.#opts.noDelay);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => this.#current?.res.emit('drain'));
+    socket.on('error', () => {
+      // A reset or a write after the peer left: the socket closes next; nothing else to do.
+      this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
+    });
+    socket.on('close', () => this.#onClose());
+    this.#armIdle();
+  }
+
+  /** Whether no request is being answered or waiting. */
+  get idle(): boolean {
+    return this.#current === null && this.#queue.length === 0;
+  }
+
+  /** Requests handed to the handler on this connection so far. */
+  get served(): number {
+    return this.#served;
+  }
+
+  /** Responses completed on this connection so far. */
+  get answered(): number {
+    return this.#answered;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Input
+
+  #onData(chunk: Buffer): void {
+    this.#clearIdle();
+    if (this.#finished) return; // lingering: read and drop
+    this.#conn.receiveData(chunk);
+    // Between requests, the first byte of a head starts the slowloris clock.
+    if (this.#queue.length === 0 && this.#headersTimer === undefined) {
+      this.#headersTimer = setTimeout(() => this.#headersTimedOut(), this.#opts.headersTimeout);
+    }
+    this.#pump();
+  }
+
+  #onEnd(): void {
+    if (this.#finished) {
+      this.socket.destroy();
+      return;
+    }
+    this.#conn.receiveEof();
+    this.#pump();
+    if (this.idle) this.#finish('client-close');
+  }
+
+  /** Turn buffered bytes into requests, as far as the queue and readers allow. */
+  #pump(): void {
+    if (this.#pendingError !== null) return;
+    try {
+      while (this.#queue.length <= this.#opts.maxPipelineDepth && !this.#bodyBacklog) {
+        const event = this.#conn.nextEvent();
+        if (event === NEED_DATA || event === PAUSED) break;
+        switch (event.type) {
+          case 'request': {
+            this.#clearHeadersTimer();
+            const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers);
+            req.onBacklog = (backlogged) => this.#setBodyBacklog(backlogged);
+            const pipelined = this.#queue.length > 0;
+            this.#queue.push(req);
+            this.#host.onRequest(pipelined);
+            break;
+          }
+          case 'data':
+            this.#queue.at(-1)?.pushBody(event.data);
+            break;
+          case 'end-of-message':
+            this.#queue.at(-1)?.endBody();
+            break;
+          case 'connection-closed':
+            break;
+          default:
+            break;
+        }
+        if (event.type === 'connection-closed') break;
+      }
+    } catch (err) {
+      if (!(err instanceof RemoteProtocolError)) throw err;
+      this.#protocolError(err);
+    }
+    this.#updateReading();
+    this.#dispatch();
+  }
+
+  #setBodyBacklog(backlogged: boolean): void {
+    this.#bodyBacklog = backlogged;
+    if (!backlogged) this.#pump();
+    else this.#updateReading();
+  }
+
+  /** Pause reading while the queue is full, a body is not being read, or output is backed up. */
+  #updateReading(): void {
+    if (this.#finished) return;
+    const stop =
+      this.#queue.length > this.#opts.maxPipelineDepth ||
+      this.#bodyBacklog ||
+      this.#draining ||
+      this.socket.writableLength > this.#opts.writeHighWaterMark;
+    if (stop) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Handlers
+
+  #dispatch(): void {
+    if (this.#current !== null || this.#finished) return;
+    const req = this.#queue[0];
+    if (req === undefined) {
+      if (this.#pendingError !== null) this.#answerError(this.#pendingError);
+      return;
+    }
+    const res = new ServerResponse(this);
+    this.#current = { req, res };
+    this.#served++;
+    let result: void | Promise<void>;
+    try {
+      result = this.#host.handle(req, res);
+    } catch (err) {
+      this.#handlerFailed(req, res, err);
+      return;
+    }
+    if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(req, res, err));
+  }
+
+  #handlerFailed(req: ServerRequest, res: ServerResponse, err: unknown): void {
+    this.#host.reportError(err, req);
+    if (this.#current?.res !== res || res.writableEnded) return;
+    if (!res.headersSent) {
+      // Nothing was sent: answer 500 (and close, since the request body may be half read).
+      res.statusCode = 500;
+      for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
+      res.setHeader('connection', 'close');
+      res.end('Internal Server Error\n');
+    } else {
+      // Part of the response is out: its framing can no longer be trusted.
+      this.#reason = 'error';
+      this.socket.destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output (ResponseSink)
+
+  /** The head fields for `res`: the handler's, plus Date, and the persistence policy's. */
+  #fields(res: ServerResponse): string[] {
+    const raw = res.rawHeaderList();
+    if (!res.hasHeader('date')) raw.push('Date', httpDate());
+    const lastByPolicy = this.#served >= this.#opts.keepAliveMax;
+    const lastBeforeShutdown = this.#draining && this.#queue.length <= 1;
+    if ((lastByPolicy || lastBeforeShutdown) && !res.hasHeader('connection')) {
+      raw.push('Connection', 'close');
+      this.#reason = lastByPolicy ? 'keep-alive-max' : 'shutdown';
+    } else if (this.#opts.advertiseKeepAlive && this.#conn.keepAlive && !res.hasHeader('keep-alive')) {
+      raw.push('Keep-Alive', formatKeepAlive({ timeout: Math.floor(this.#opts.keepAliveTimeout / 1000), max: this.#opts.keepAliveMax - this.#served }));
+    }
+    return raw;
+  }
+
+  #head(res: ServerResponse): { type: 'response'; status: number; reason: string; headers: string[] } {
+    res.markHeadSent();
+    const status = res.statusCode;
+    return { type: 'response', status, reason: res.statusMessage ?? STATUS_REASONS[status] ?? '', headers: this.#fields(res) };
+  }
+
+  sendWhole(res: ServerResponse, body: Uint8Array): void {
+    const bytes = this.#conn.sendMessage(this.#head(res), body);
+    this.socket.write(bytes);
+    this.#responseDone();
+  }
+
+  sendHead(res: ServerResponse): void {
+    for (const bytes of this.#conn.send(this.#head(res))) this.socket.write(bytes);
+  }
+
+  sendData(_res: ServerResponse, data: Uint8Array): boolean {
+    let ok = true;
+    for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.socket.write(bytes);
+    return ok;
+  }
+
+  sendEnd(): void {
+    for (const bytes of this.#conn.send({ type: 'end-of-message' })) this.socket.write(bytes);
+    this.#responseDone();
+  }
+
+  #responseDone(): void {
+    this.#answered++;
+    const current = this.#current;
+    this.#current = null;
+    this.#queue.shift();
+    // A body the handler did not read is dropped as it arrives, so the next request parses.
+    current?.req.discardBody();
+    if (current !== null && !current.req.complete) current.req.onBacklog = null;
+    this.#bodyBacklog = false;
+    if (this.#conn.ourState === 'MUST_CLOSE') {
+      if (this.#reason === 'client-close') this.#reason = 'connection-close';
+      this.#finish(this.#reason);
+      return;
+    }
+    this.#pump();
+    if (this.idle && this.#pendingError === null) {
+      if (this.#draining) this.#finish('shutdown');
+      else this.#armIdle();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors, timers, closing
+
+  #protocolError(err: RemoteProtocolError): void {
+    this.#host.reportError(err, null);
+    this.#reason = 'parse-error';
+    this.#queue.at(-1)?.failBody(err);
+    this.#pendingError = err;
+    // Earlier requests are still answered, in order; the error answer follows them.
+    if (this.#current === null && this.#queue.length === 0) this.#answerError(err);
+  }
+
+  #answerError(err: RemoteProtocolError): void {
+    this.#pendingError = null;
+    try {
+      const body = Buffer.from(`${STATUS_REASONS[err.status] ?? 'Error'}\n`);
+      this.socket.write(this.#conn.sendMessage({ type: 'response', status: err.status, headers: ['Content-Type', 'text/plain', 'Date', httpDate(), 'Connection', 'close'] }, body));
+    } catch {
+      // No answer can be framed now (a response was half sent): just close.
+    }
+    this.#finish('parse-error');
+  }
+
+  #headersTimedOut(): void {
+    this.#headersTimer = undefined;
+    if (this.#queue.length > 0 || this.#finished) return;
+    this.#reason = 'timeout';
+    try {
+      this.socket.write(this.#conn.sendMessage({ type: 'response', status: 408, headers: ['Connection', 'close', 'Date', httpDate()] }));
+    } catch {
+      // Not answerable in this state; close anyway.
+    }
+    this.#finish('timeout');
+  }
+
+  #armIdle(): void {
+    this.#clearIdle();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.idle) this.#finish('keep-alive-timeout');
+    }, this.#opts.keepAliveTimeout);
+    this.#idleTimer.unref();
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #clearHeadersTimer(): void {
+    if (this.#headersTimer !== undefined) clearTimeout(this.#headersTimer);
+    this.#headersTimer = undefined;
+  }
+
+  /**
+   * Close gracefully: half-close (our FIN after everything written), then keep reading and
+   * dropping the peer's input for `lingerTimeout`, then destroy.
+   */
+  #finish(reason: CloseReason): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#reason = reason;
+    this.#clearIdle();
+    this.#clearHeadersTimer();
+    this.socket.end();
+    this.socket.resume();
+    this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#opts.lingerTimeout);
+    this.#lingerTimer.unref();
+  }
+
+  /** Shutdown: close now when idle, else answer what has arrived and close after the last. */
+  drain(): void {
+    this.#draining = true;
+    if (this.idle) this.#finish('shutdown');
+    else this.#updateReading();
+  }
+
+  /** Shutdown deadline: destroy. */
+  force(): void {
+    if (this.#closed) return;
+    this.#reason = 'forced';
+    this.socket.destroy();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearIdle();
+    this.#clearHeadersTimer();
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    const current = this.#current;
+    if (current !== null && !current.req.complete) current.req.failBody(new Error('connection closed'));
+    this.#host.onClosed(this, this.#reason, this.#served);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Theory of operation: the listening server. It accepts sockets (refusing beyond
+ * `maxConnections`), gives each a ServerConnection, counts what happens for `stats()`, and runs
+ * the graceful shutdown: stop accepting, close idle connections at once, let busy ones answer
+ * what they have received (the last answer says `Connection: close`), destroy what remains at
+ * the deadline, and report how each connection ended.
+ */
+
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolveServerOptions } from './options.js';
+import type { ResolvedServerOptions, ServerOptions } from './options.js';
+import type { ServerRequest } from './request.js';
+import type { ServerResponse } from './response.js';
+import { ServerConnection } from './server-connection.js';
+import type { CloseReason, ConnectionHost } from './server-connection.js';
+
+/** A request handler, as in node:http. A rejected promise is handled like a throw. */
+export type Handler = (req: ServerRequest, res: ServerResponse) => void | Promise<void>;
+
+/** Counters of a server's life so far. */
+export interface ServerStats {
+  readonly connections: { readonly open: number; readonly idle: number; readonly active: number; readonly total: number };
+  readonly requests: number;
+  /** Requests that arrived while an earlier one on the same connection was still unanswered. */
+  readonly pipelinedRequests: number;
+  /** Closed connections by the number of requests they served. */
+  readonly requestsPerConnection: Readonly<Record<number, number>>;
+  /** Closed connections by why they closed. */
+  readonly closedBy: Readonly<Record<CloseReason, number>>;
+}
+
+/** What `close()` did. */
+export interface ShutdownReport {
+  /** Connections that were idle and closed at once. */
+  readonly closedIdle: number;
+  /** Connections that finished their requests and then closed. */
+  readonly drained: number;
+  /** Connections destroyed at the deadline. */
+  readonly forced: number;
+  /** Requests answered during the shutdown. */
+  readonly requestsCompleted: number;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Ms to let busy connections finish before destroying them. Default 10000. */
+  readonly timeout?: number;
+}
+
+const REASONS: readonly CloseReason[] = ['client-close', 'connection-close', 'keep-alive-timeout', 'keep-alive-max', 'parse-error', 'timeout', 'shutdown', 'forced', 'error'];
+
+/** A keep-alive-aware HTTP/1.1 server. Events: 'error' (a handler failed), 'clientError' (a peer sent bad HTTP). */
+export class TetherServer extends EventEmitter implements ConnectionHost {
+  readonly options: ResolvedServerOptions;
+  readonly #handler: Handler;
+  readonly #net: net.Server;
+  readonly #connections = new Set<ServerConnection>();
+  #total = 0;
+  #requests = 0;
+  #pipelined = 0;
+  readonly #perConnection: Record<number, number> = {};
+  readonly #closedBy = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
+  #shutdown: { closedIdle: number; forced: number; completed: number; answeredAtStart: Map<ServerConnection, number> } | null = null;
+
+  constructor(options: ServerOptions, handler: Handler) {
+    super();
+    this.options = resolveServerOptions(options);
+    this.#handler = handler;
+    this.#net = net.createServer({ allowHalfOpen: true, noDelay: this.options.noDelay }, (socket) => this.#accept(socket));
+  }
+
+  /** Listen; resolves with the bound address. */
+  listen(options: { port?: number; host?: string } = {}): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#net.once('error', reject);
+      this.#net.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        this.#net.off('error', reject);
+        resolve(this.#net.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** The bound address, or null before `listen`. */
+  address(): AddressInfo | null {
+    return this.#net.address() as AddressInfo | null;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#shutdown !== null || this.#connections.size >= this.options.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.#total++;
+    this.#connections.add(new ServerConnection(socket, this));
+  }
+
+  /** @internal */
+  handle(req: ServerRequest, res: ServerResponse): void | Promise<void> {
+    return this.#handler(req, res);
+  }
+
+  /** @internal */
+  reportError(err: unknown, req: ServerRequest | null): void {
+    const event = req === null ? 'clientError' : 'error';
+    if (this.listenerCount(event) > 0) this.emit(event, err, req);
+  }
+
+  /** @internal */
+  onRequest(pipelined: boolean): void {
+    this.#requests++;
+    if (pipelined) this.#pipelined++;
+  }
+
+  /** @internal */
+  onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void {
+    this.#connections.delete(conn);
+    this.#closedBy[reason]++;
+    this.#perConnection[requests] = (this.#perConnection[requests] ?? 0) + 1;
+    const shutdown = this.#shutdown;
+    if (shutdown !== null) {
+      shutdown.completed += conn.answered - (shutdown.answeredAtStart.get(conn) ?? conn.answered);
+      if (reason === 'forced') shutdown.forced++;
+    }
+  }
+
+  /** Counters so far. */
+  stats(): ServerStats {
+    let idle = 0;
+    for (const c of this.#connections) if (c.idle) idle++;
+    return {
+      connections: { open: this.#connections.size, idle, active: this.#connections.size - idle, total: this.#total },
+      requests: this.#requests,
+      pipelinedRequests: this.#pipelined,
+      requestsPerConnection: { ...this.#perConnection },
+      closedBy: { ...this.#closedBy },
+    };
+  }
+
+  /** Graceful shutdown; resolves when every connection is gone. */
+  async close(options: CloseOptions = {}): Promise<ShutdownReport> {
+    const timeout = options.timeout ?? 10_000;
+    const answeredAtStart = new Map([...this.#connections].map((c) => [c, c.answered]));
+    const shutdown = { closedIdle: 0, forced: 0, completed: 0, answeredAtStart };
+    this.#shutdown = shutdown;
+    const listening = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    for (const conn of [...this.#connections]) {
+      if (conn.idle) shutdown.closedIdle++;
+      conn.drain();
+    }
+    const deadline = setTimeout(() => {
+      for (const conn of this.#connections) conn.force();
+    }, timeout);
+    while (this.#connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    clearTimeout(deadline);
+    await listening;
+    return {
+      closedIdle: shutdown.closedIdle,
+      drained: answeredAtStart.size - shutdown.closedIdle - shutdown.forced,
+      forced: shutdown.forced,
+      requestsCompleted: shutdown.completed,
+    };
+  }
+
+  /** Close gracefully on SIGTERM and SIGINT (once); returns a function that removes the hooks. */
+  closeOnSignals(options: CloseOptions = {}): () => void {
+    const stop = (): void => {
+      off();
+      void this.close(options);
+    };
+    const off = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return off;
+  }
+}
+
+/** Create a server: `createServer(handler)` or `createServer(options, handler)`. */
+export function createServer(handler: Handler): TetherServer;
+export function createServer(options: ServerOptions, handler: Handler): TetherServer;
+export function createServer(a: ServerOptions | Handler, b?: Handler): TetherServer {
+  if (typeof a === 'function') return new TetherServer({}, a);
+  if (b === undefined) throw new TypeError('createServer(options, handler): a handler is required');
+  return new TetherServer(a, b);
+}
