@@ -30,6 +30,8 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
   #wake: (() => void) | null = null;
   /** Set by the connection: called with `true` when unread body passes the mark, `false` when drained. */
   onBacklog: ((backlogged: boolean) => void) | null = null;
+  /** Set by the connection: called once, when the handler first reads the body (100-continue). */
+  onFirstRead: (() => void) | null = null;
 
   /** @internal Made by the connection. */
   constructor(socket: Socket, method: string, url: string, httpVersion: HttpVersion, fields: Fields) {
@@ -97,6 +99,9 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
 
   /** The body, chunk by chunk. */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    const first = this.onFirstRead;
+    this.onFirstRead = null;
+    first?.();
     for (;;) {
       const chunk = this.#chunks.shift();
       if (chunk !== undefined) {

@@ -18,8 +18,8 @@ export interface ResponseSink {
   sendHead(res: ServerResponse): void;
   /** Send body bytes; false when the socket is over its high-water mark. */
   sendData(res: ServerResponse, data: Uint8Array): boolean;
-  /** End the streamed body. */
-  sendEnd(res: ServerResponse): void;
+  /** End the streamed body, with trailers when the body is chunked. */
+  sendEnd(res: ServerResponse, trailers: readonly string[] | undefined): void;
 }
 
 type HeaderValue = string | number | readonly string[];
@@ -38,6 +38,7 @@ export class ServerResponse extends EventEmitter {
   readonly #headers = new Map<string, { name: string; value: HeaderValue }>();
   #headSent = false;
   #ended = false;
+  #trailers: string[] | undefined;
 
   /** @internal Made by the connection. */
   constructor(sink: ResponseSink) {
@@ -95,6 +96,15 @@ export class ServerResponse extends EventEmitter {
     return this;
   }
 
+  /** Trailer fields to send after a streamed (chunked) body (RFC 9112 §7.1.2). */
+  addTrailers(fields: Record<string, string>): void {
+    const list = (this.#trailers ??= []);
+    for (const [name, value] of Object.entries(fields)) {
+      validateField(name, value);
+      list.push(name, value);
+    }
+  }
+
   /** @internal The head's fields as a flat `[name, value, …]` list. */
   rawHeaderList(): string[] {
     const raw: string[] = [];
@@ -121,11 +131,12 @@ export class ServerResponse extends EventEmitter {
   end(chunk?: string | Uint8Array): this {
     if (this.#ended) return this;
     this.#ended = true;
-    if (!this.#headSent) {
+    if (!this.#headSent && this.#trailers === undefined) {
       this.#sink.sendWhole(this, chunk === undefined ? EMPTY : toBytes(chunk));
     } else {
+      if (!this.#headSent) this.#sink.sendHead(this);
       if (chunk !== undefined) this.#sink.sendData(this, toBytes(chunk));
-      this.#sink.sendEnd(this);
+      this.#sink.sendEnd(this, this.#trailers);
     }
     this.emit('finish');
     return this;

@@ -16,7 +16,7 @@
  * never receives a reset that destroys responses it has not read.
  */
 
-import { Connection, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, formatKeepAlive } from '@tether/protocol';
+import { Connection, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, formatKeepAlive, parseConnection } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import type { ResolvedServerOptions } from './options.js';
 import { ServerRequest } from './request.js';
@@ -33,18 +33,24 @@ export type CloseReason =
   | 'timeout'
   | 'shutdown'
   | 'forced'
+  | 'upgrade'
   | 'error';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
-  handle(req: ServerRequest, res: ServerResponse): void | Promise<void>;
+  handle(req: ServerRequest, res: ServerResponse): unknown;
   reportError(err: unknown, req: ServerRequest | null): void;
   onRequest(pipelined: boolean): void;
   onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void;
+  /** Offer a protocol upgrade to the application; `true` when it took the socket (then `detach` was called). */
+  upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
 
 const CRLF_DATE_CACHE = { second: -1, value: '' };
+
+/** Most bytes of an answered request's unread body dropped before the connection is closed instead. */
+const ORPHAN_BODY_LIMIT = 1024 * 1024;
 
 /** The `Date` header value, computed at most once a second (RFC 9110 §6.6.1 wants one on responses). */
 function httpDate(): string {
@@ -76,6 +82,9 @@ export class ServerConnection implements ResponseSink {
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
+  /** Bytes dropped of a body whose request was already answered. */
+  #orphanBody = 0;
+  #requestTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #closed = false;
 
@@ -87,7 +96,10 @@ export class ServerConnection implements ResponseSink {
     socket.setNoDelay(this.#opts.noDelay);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => this.#current?.res.emit('drain'));
+    socket.on('drain', () => {
+      this.#updateReading();
+      this.#current?.res.emit('drain');
+    });
     socket.on('error', () => {
       // A reset or a write after the peer left: the socket closes next; nothing else to do.
       this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
@@ -152,11 +164,19 @@ export class ServerConnection implements ResponseSink {
             this.#host.onRequest(pipelined);
             break;
           }
-          case 'data':
-            this.#queue.at(-1)?.pushBody(event.data);
+          case 'data': {
+            const req = this.#queue.at(-1);
+            if (req !== undefined) req.pushBody(event.data);
+            else if ((this.#orphanBody += event.data.length) > ORPHAN_BODY_LIMIT) {
+              // The rest of a body nobody reads: drop it, up to a bound; past it, close.
+              this.#finish('connection-close');
+              return;
+            }
             break;
+          }
           case 'end-of-message':
             this.#queue.at(-1)?.endBody();
+            this.#orphanBody = 0;
             break;
           case 'connection-closed':
             break;
@@ -204,7 +224,23 @@ export class ServerConnection implements ResponseSink {
     const res = new ServerResponse(this);
     this.#current = { req, res };
     this.#served++;
-    let result: void | Promise<void>;
+    const expect = req.fields.get('expect');
+    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+      // RFC 9110 §10.1.1: an expectation the server cannot meet gets 417.
+      res.statusCode = 417;
+      res.setHeader('connection', 'close');
+      res.end();
+      return;
+    }
+    // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
+    req.onFirstRead = () => {
+      if (this.#current?.req === req && !res.headersSent && this.#conn.theyAreWaitingFor100Continue) {
+        for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.socket.write(bytes);
+      }
+    };
+    if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#host.upgrade(req, this.socket, this.#conn.trailingData.data, () => this.#detach())) return;
+    this.#armRequestTimer(req, res);
+    let result: unknown;
     try {
       result = this.#host.handle(req, res);
     } catch (err) {
@@ -258,6 +294,7 @@ export class ServerConnection implements ResponseSink {
     const bytes = this.#conn.sendMessage(this.#head(res), body);
     this.socket.write(bytes);
     this.#responseDone();
+    this.#updateReading();
   }
 
   sendHead(res: ServerResponse): void {
@@ -267,16 +304,19 @@ export class ServerConnection implements ResponseSink {
   sendData(_res: ServerResponse, data: Uint8Array): boolean {
     let ok = true;
     for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.socket.write(bytes);
+    if (!ok) this.#updateReading();
     return ok;
   }
 
-  sendEnd(): void {
-    for (const bytes of this.#conn.send({ type: 'end-of-message' })) this.socket.write(bytes);
+  sendEnd(_res: ServerResponse, trailers: readonly string[] | undefined): void {
+    const end = trailers === undefined ? { type: 'end-of-message' as const } : { type: 'end-of-message' as const, trailers };
+    for (const bytes of this.#conn.send(end)) this.socket.write(bytes);
     this.#responseDone();
   }
 
   #responseDone(): void {
     this.#answered++;
+    this.#clearRequestTimer();
     const current = this.#current;
     this.#current = null;
     this.#queue.shift();
@@ -329,6 +369,40 @@ export class ServerConnection implements ResponseSink {
       // Not answerable in this state; close anyway.
     }
     this.#finish('timeout');
+  }
+
+  #armRequestTimer(req: ServerRequest, res: ServerResponse): void {
+    this.#clearRequestTimer();
+    this.#requestTimer = setTimeout(() => {
+      this.#requestTimer = undefined;
+      if (this.#current?.req !== req || res.writableEnded) return;
+      this.#reason = 'timeout';
+      if (!res.headersSent && !req.complete) {
+        // The request did not arrive in time: 408, then close.
+        res.statusCode = 408;
+        res.setHeader('connection', 'close');
+        res.end();
+      }
+    }, this.#opts.requestTimeout);
+    this.#requestTimer.unref();
+  }
+
+  #clearRequestTimer(): void {
+    if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer);
+    this.#requestTimer = undefined;
+  }
+
+  /** Hand the socket over (protocol upgrade): stop listening to it and forget it. */
+  #detach(): void {
+    this.#finished = true;
+    this.#clearIdle();
+    this.#clearHeadersTimer();
+    this.#clearRequestTimer();
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    this.socket.removeAllListeners('drain');
+    this.#reason = 'upgrade';
+    this.#onClose();
   }
 
   #armIdle(): void {
@@ -385,6 +459,7 @@ export class ServerConnection implements ResponseSink {
     this.#closed = true;
     this.#clearIdle();
     this.#clearHeadersTimer();
+    this.#clearRequestTimer();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     const current = this.#current;
     if (current !== null && !current.req.complete) current.req.failBody(new Error('connection closed'));

@@ -16,8 +16,8 @@ import type { ServerResponse } from './response.js';
 import { ServerConnection } from './server-connection.js';
 import type { CloseReason, ConnectionHost } from './server-connection.js';
 
-/** A request handler, as in node:http. A rejected promise is handled like a throw. */
-export type Handler = (req: ServerRequest, res: ServerResponse) => void | Promise<void>;
+/** A request handler, as in node:http. What it returns is ignored, except that a rejected promise is handled like a throw. */
+export type Handler = (req: ServerRequest, res: ServerResponse) => unknown;
 
 /** Counters of a server's life so far. */
 export interface ServerStats {
@@ -49,9 +49,13 @@ export interface CloseOptions {
   readonly timeout?: number;
 }
 
-const REASONS: readonly CloseReason[] = ['client-close', 'connection-close', 'keep-alive-timeout', 'keep-alive-max', 'parse-error', 'timeout', 'shutdown', 'forced', 'error'];
+const REASONS: readonly CloseReason[] = ['client-close', 'connection-close', 'keep-alive-timeout', 'keep-alive-max', 'parse-error', 'timeout', 'shutdown', 'forced', 'upgrade', 'error'];
 
-/** A keep-alive-aware HTTP/1.1 server. Events: 'error' (a handler failed), 'clientError' (a peer sent bad HTTP). */
+/**
+ * A keep-alive-aware HTTP/1.1 server. Events: 'error' (a handler failed), 'clientError' (a peer
+ * sent bad HTTP), 'upgrade' (`(req, socket, head)`: a request with Upgrade; the listener owns the
+ * socket and writes the 101 itself, as with node:http).
+ */
 export class TetherServer extends EventEmitter implements ConnectionHost {
   readonly options: ResolvedServerOptions;
   readonly #handler: Handler;
@@ -97,7 +101,7 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   }
 
   /** @internal */
-  handle(req: ServerRequest, res: ServerResponse): void | Promise<void> {
+  handle(req: ServerRequest, res: ServerResponse): unknown {
     return this.#handler(req, res);
   }
 
@@ -105,6 +109,14 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   reportError(err: unknown, req: ServerRequest | null): void {
     const event = req === null ? 'clientError' : 'error';
     if (this.listenerCount(event) > 0) this.emit(event, err, req);
+  }
+
+  /** @internal An 'upgrade' listener takes the socket, as in node:http. */
+  upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean {
+    if (this.listenerCount('upgrade') === 0) return false;
+    detach();
+    this.emit('upgrade', req, socket, Buffer.from(head));
+    return true;
   }
 
   /** @internal */

@@ -1,0 +1,121 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from '../src/index.js';
+import type { Handler, ServerOptions, TetherServer } from '../src/index.js';
+
+const servers: TetherServer[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close({ timeout: 500 })));
+});
+
+async function start(handler: Handler, options: ServerOptions = {}): Promise<{ server: TetherServer; port: number }> {
+  const server = createServer(options, handler);
+  servers.push(server);
+  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
+  return { server, port };
+}
+
+/** A raw client: write, and read what arrives. */
+async function client(port: number): Promise<{ socket: net.Socket; read: (until: RegExp, ms?: number) => Promise<string>; ended: Promise<void> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  sockets.push(socket);
+  await new Promise((r) => socket.once('connect', r));
+  let text = '';
+  const waiters: (() => void)[] = [];
+  socket.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+    for (const w of waiters.splice(0)) w();
+  });
+  const ended = new Promise<void>((r) => socket.once('end', () => r()));
+  const read = async (until: RegExp, ms = 2000): Promise<string> => {
+    const deadline = Date.now() + ms;
+    while (!until.test(text)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(until)}; got ${JSON.stringify(text)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 20);
+      });
+    }
+    return text;
+  };
+  return { socket, read, ended };
+}
+
+describe('@tether/server features', () => {
+  it('sends 100 Continue when the handler reads a body the client holds back', async () => {
+    const { port } = await start(async (req, res) => res.end(`got ${await req.text()}`));
+    const c = await client(port);
+    c.socket.write('POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
+    await c.read(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+    c.socket.write('hello');
+    expect(await c.read(/got hello$/)).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  });
+
+  it('answers an expectation it cannot meet with 417', async () => {
+    let called = false;
+    const { port } = await start((_req, res) => {
+      called = true;
+      res.end();
+    });
+    const c = await client(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: a\r\nExpect: something-else\r\n\r\n');
+    expect(await c.read(/\r\n\r\n$/)).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\n[\s\S]*connection: close\r\n/i);
+    await c.ended;
+    expect(called).toBe(false);
+  });
+
+  it('sends trailers after a chunked body', async () => {
+    const { port } = await start((_req, res) => {
+      res.write('abc');
+      res.addTrailers({ 'x-checksum': '42' });
+      res.end();
+    });
+    const c = await client(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(await c.read(/0\r\nx-checksum: 42\r\n\r\n$/)).toMatch(/Transfer-Encoding: chunked\r\n[\s\S]*3\r\nabc\r\n0\r\nx-checksum: 42\r\n\r\n$/);
+  });
+
+  it('answers 408 and closes when a request body does not arrive within requestTimeout', async () => {
+    const { server, port } = await start(async (req, res) => res.end(await req.text()), { requestTimeout: 150 });
+    const c = await client(port);
+    c.socket.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc');
+    expect(await c.read(/\r\n\r\n$/)).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*connection: close\r\n/i);
+    await c.ended;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(server.stats().closedBy.timeout).toBe(1);
+  });
+
+  it('drops the unread body of an answered request and parses the next request', async () => {
+    const { port } = await start((req, res) => res.end(req.url));
+    const c = await client(port);
+    c.socket.write('POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /second HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(await c.read(/\/second$/)).toMatch(/\/first[\s\S]*HTTP\/1\.1 200 OK[\s\S]*\/second$/);
+  });
+
+  it("hands an Upgrade request to an 'upgrade' listener with the socket and the bytes after the head", async () => {
+    const { server, port } = await start((_req, res) => res.end('no upgrade'));
+    server.on('upgrade', (req: { url: string }, socket: net.Socket, head: Buffer) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nearly:${head.toString()}`);
+      socket.on('data', (d: Buffer) => socket.write(d));
+      // The listener owns the socket now, its end included.
+      socket.on('end', () => socket.end());
+    });
+    const c = await client(port);
+    c.socket.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nfirst');
+    await c.read(/early:first$/);
+    c.socket.write('ping');
+    expect(await c.read(/ping$/)).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(server.stats().closedBy.upgrade).toBe(1);
+  });
+
+  it('refuses connections beyond maxConnections', async () => {
+    const { port } = await start((_req, res) => res.end('ok'), { maxConnections: 1 });
+    const first = await client(port);
+    const second = await client(port);
+    await second.ended;
+    first.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(await first.read(/ok$/)).toMatch(/^HTTP\/1\.1 200 OK/);
+  });
+});
