@@ -82,6 +82,8 @@ export class ServerConnection implements ResponseSink {
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
+  #dispatching = false;
+  #redispatch = false;
   /** Bytes dropped of a body whose request was already answered. */
   #orphanBody = 0;
   #requestTimer: NodeJS.Timeout | undefined;
@@ -99,6 +101,7 @@ export class ServerConnection implements ResponseSink {
     socket.on('drain', () => {
       this.#updateReading();
       this.#current?.res.emit('drain');
+      this.#dispatch();
     });
     socket.on('error', () => {
       // A reset or a write after the peer left: the socket closes next; nothing else to do.
@@ -138,10 +141,9 @@ export class ServerConnection implements ResponseSink {
   }
 
   #onEnd(): void {
-    if (this.#finished) {
-      this.socket.destroy();
-      return;
-    }
+    // Lingering after our half-close: the peer's FIN completes the close once our output is
+    // flushed (destroying here would throw away unsent response bytes).
+    if (this.#finished) return;
     this.#conn.receiveEof();
     this.#pump();
     if (this.idle) this.#finish('client-close');
@@ -149,7 +151,12 @@ export class ServerConnection implements ResponseSink {
 
   /** Turn buffered bytes into requests, as far as the queue and readers allow. */
   #pump(): void {
-    if (this.#pendingError !== null) return;
+    if (this.#pendingError === null) this.#parse();
+    this.#updateReading();
+    this.#dispatch();
+  }
+
+  #parse(): void {
     try {
       while (this.#queue.length <= this.#opts.maxPipelineDepth && !this.#bodyBacklog) {
         const event = this.#conn.nextEvent();
@@ -189,8 +196,6 @@ export class ServerConnection implements ResponseSink {
       if (!(err instanceof RemoteProtocolError)) throw err;
       this.#protocolError(err);
     }
-    this.#updateReading();
-    this.#dispatch();
   }
 
   #setBodyBacklog(backlogged: boolean): void {
@@ -205,7 +210,8 @@ export class ServerConnection implements ResponseSink {
     const stop =
       this.#queue.length > this.#opts.maxPipelineDepth ||
       this.#bodyBacklog ||
-      this.#draining ||
+      // Shutting down: read no new requests, but finish a body the handler is reading.
+      (this.#draining && (this.#queue.at(-1)?.complete ?? true)) ||
       this.socket.writableLength > this.#opts.writeHighWaterMark;
     if (stop) this.socket.pause();
     else this.socket.resume();
@@ -214,8 +220,31 @@ export class ServerConnection implements ResponseSink {
   // ---------------------------------------------------------------------------------------------
   // Handlers
 
+  /**
+   * Start the next handler. A handler that answers synchronously completes its response inside
+   * this call, which asks for the next dispatch: that is done by the loop here, not by recursion,
+   * so a long pipeline of synchronous answers does not grow the stack.
+   */
   #dispatch(): void {
+    if (this.#dispatching) {
+      this.#redispatch = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#redispatch = false;
+        this.#dispatchOne();
+      } while (this.#redispatch);
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  #dispatchOne(): void {
     if (this.#current !== null || this.#finished) return;
+    // Output backed up past the mark: answer more only once the socket drains.
+    if (this.socket.writableLength > this.#opts.writeHighWaterMark) return;
     const req = this.#queue[0];
     if (req === undefined) {
       if (this.#pendingError !== null) this.#answerError(this.#pendingError);
@@ -251,9 +280,17 @@ export class ServerConnection implements ResponseSink {
   }
 
   #handlerFailed(req: ServerRequest, res: ServerResponse, err: unknown): void {
-    this.#host.reportError(err, req);
+    // A protocol error in the request's body (already reported as a client error) is answered
+    // with its own status, not as the handler's fault.
+    const clientFault = err instanceof RemoteProtocolError;
+    if (!clientFault) this.#host.reportError(err, req);
     if (this.#current?.res !== res || res.writableEnded) return;
-    if (!res.headersSent) {
+    if (clientFault && !res.headersSent) {
+      for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
+      res.statusCode = err.status;
+      res.setHeader('Connection', 'close');
+      res.end(`${STATUS_REASONS[err.status] ?? 'Error'}\n`);
+    } else if (!res.headersSent) {
       // Nothing was sent: answer 500 (and close, since the request body may be half read).
       res.statusCode = 500;
       for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
@@ -342,7 +379,15 @@ export class ServerConnection implements ResponseSink {
   #protocolError(err: RemoteProtocolError): void {
     this.#host.reportError(err, null);
     this.#reason = 'parse-error';
-    this.#queue.at(-1)?.failBody(err);
+    const broken = this.#queue.at(-1);
+    if (broken !== undefined && !broken.complete) {
+      // The error is inside this request's body: the request is broken.
+      broken.failBody(err);
+      // Its handler is reading: the failure reaches it, and its answer is the error's (see
+      // #handlerFailed); the protocol closes after it.
+      if (this.#current?.req === broken) return;
+      this.#queue.pop();
+    }
     this.#pendingError = err;
     // Earlier requests are still answered, in order; the error answer follows them.
     if (this.#current === null && this.#queue.length === 0) this.#answerError(err);
@@ -450,7 +495,8 @@ export class ServerConnection implements ResponseSink {
   /** Shutdown deadline: destroy. */
   force(): void {
     if (this.#closed) return;
-    this.#reason = 'forced';
+    // A connection already closing gracefully (lingering) keeps its reason.
+    if (!this.#finished) this.#reason = 'forced';
     this.socket.destroy();
   }
 
