@@ -132,6 +132,12 @@ export class ServerConnection implements ResponseSink {
   #onData(chunk: Buffer): void {
     this.#clearIdle();
     if (this.#finished) return; // lingering: read and drop
+    // Answers produced while handling this read (pipelined requests with synchronous handlers)
+    // leave in one write, not one per response.
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.#conn.receiveData(chunk);
     // Between requests, the first byte of a head starts the slowloris clock.
     if (this.#queue.length === 0 && this.#headersTimer === undefined) {

@@ -1,0 +1,880 @@
+/**
+ * Theory of operation: the server benchmark that `pnpm bench` runs after the protocol one. It
+ * puts @tether/server, node:http, Fastify 5 and a "limit" server (raw node:net, one pre-built
+ * response per request terminator: the most any Node server can do) under the same load from
+ * wrk, and prints requests per second, latency, and tether's ratios against node:http and the
+ * limit next to the issue's targets.
+ *
+ * Every server runs alone in its own child process (`server-child.ts`), a fresh one for every
+ * run, so no run inherits another's heap, JIT state or connections; wrk (C, one thread) gets the
+ * other core. `--runs N` measures each scenario N times per server, going round the servers in
+ * turn (background load that drifts hits all of them alike), and reports the median run. Scenarios, each `wrk -t1 -c50 -d5s --latency` (`--quick`: -d2s), after
+ * an untimed 1 s warm-up run against the same child:
+ * 1. `keep-alive`: one request at a time per connection, connections kept open.
+ * 2. `pipelined`: 10 requests per write per connection (wrk's pipeline.lua pattern, written to
+ *    a temporary file at run time). wrk records one latency per batch of 10, not per request.
+ * 3. `close`: `Connection: close` on every request, so every request pays a TCP handshake.
+ * 4. `memory`: N idle keep-alive connections (10,000; `--quick`: 1,000) opened from this process
+ *    in batches, each having sent one request and read its answer; the child reports its RSS
+ *    (after two full collections) before and after; the difference over N is the cost of one
+ *    idle connection. Servers run with a 10-minute keep-alive timeout here, so none closes an
+ *    idle connection while the others are being opened.
+ *
+ * Fairness rules: every server answers GET / with the same 13-byte body "Hello, World!" (checked
+ * before loading it) and `Content-Type: text/plain` (the limit: Content-Length only), keep-alive
+ * timeout 5 s, otherwise its defaults — for tether that includes `keepAliveMax` 1000 (node:http
+ * and Fastify set no limit), so wrk reconnects every 1,000 responses.
+ *
+ * Bounds: every wrk run is killed after its duration + 20 s, a child that does not listen within
+ * 15 s is killed, the memory scenario gives up after 2 minutes, and every child process (servers
+ * and wrk) is killed by PID when the benchmark ends, fails, or is interrupted. wrk missing is not
+ * a failure: the benchmark says how to install it and exits 0 (CI does not run benchmarks). A
+ * server that crashes or a run that fails is reported in the table and makes the exit status 1;
+ * a target not met is a result, not a failure.
+ */
+
+import { execFileSync, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { arch, cpus, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+
+/** Seconds per measured wrk run: the issue's figure. */
+const FULL_SECONDS = 5;
+/** `--quick`: a smoke run. */
+const QUICK_SECONDS = 2;
+/** An untimed run before each measured one, so every server is measured with its JIT warm. */
+const WARMUP_SECONDS = 1;
+/** One wrk thread: wrk is C and needs one core for this load; the server gets the other. */
+const WRK_THREADS = 1;
+/** Connections wrk keeps open: the issue's figure. */
+const WRK_CONNECTIONS = 50;
+/** Requests per write in the pipelined scenario: the issue's figure (and wrk's pipeline.lua). */
+const PIPELINE_DEPTH = 10;
+/** Idle connections in the memory scenario: the issue's figure. */
+const FULL_IDLE = 10_000;
+const QUICK_IDLE = 1_000;
+/** Keep-alive timeout of every server under load: node:http's default. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** In the memory scenario: longer than opening and measuring N connections can take. */
+const MEMORY_KEEP_ALIVE_TIMEOUT_MS = 600_000;
+/** Connections opened at once in the memory scenario: below node's default listen backlog (511). */
+const CONNECT_BATCH = 500;
+/** Descriptors each process needs beyond the idle connections (stdio, IPC, listeners, libuv). */
+const FD_MARGIN = 256;
+/** wrk gets its duration plus this before it is killed. */
+const WRK_GRACE_MS = 20_000;
+const START_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 2_000;
+const MEMORY_DEADLINE_MS = 120_000;
+/** One idle connection waits at most this for its answer. */
+const IDLE_REQUEST_TIMEOUT_MS = 10_000;
+
+const HELLO = 'Hello, World!';
+
+const SERVER_KINDS = ['tether', 'node', 'fastify', 'limit'] as const satisfies readonly ServerKind[];
+const LABEL: Readonly<Record<ServerKind, string>> = { tether: 'tether', node: 'node:http', fastify: 'fastify', limit: 'limit' };
+
+const SCENARIO_IDS = ['keep-alive', 'pipelined', 'close', 'memory'] as const;
+type ScenarioId = (typeof SCENARIO_IDS)[number];
+type LoadScenarioId = Exclude<ScenarioId, 'memory'>;
+
+const LOAD_SCENARIOS: Readonly<Record<LoadScenarioId, { readonly title: string; readonly wrkArgs: (luaScript: string) => readonly string[] }>> = {
+  'keep-alive': { title: 'keep-alive', wrkArgs: () => [] },
+  pipelined: { title: `pipelined ×${PIPELINE_DEPTH}`, wrkArgs: (lua) => ['-s', lua] },
+  close: { title: 'Connection: close', wrkArgs: () => ['-H', 'Connection: close'] },
+};
+
+/** wrk's scripts/pipeline.lua, fixed at {@link PIPELINE_DEPTH} requests per write. */
+const PIPELINE_LUA = `-- ${PIPELINE_DEPTH} pipelined GET / per write (wrk's pipeline.lua pattern)
+init = function(args)
+  local r = {}
+  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end
+`;
+
+/** The issue's targets, all for tether. */
+interface Target {
+  readonly scenario: ScenarioId;
+  /** Whom tether is compared with. */
+  readonly versus: 'node' | 'limit';
+  /** Throughput: tether ÷ versus must be ≥ this. Memory: tether ÷ versus (bytes per connection) must be ≤ this. */
+  readonly ratio: number;
+  readonly atMost: boolean;
+}
+
+const TARGETS: readonly Target[] = [
+  { scenario: 'keep-alive', versus: 'node', ratio: 1.2, atMost: false },
+  { scenario: 'keep-alive', versus: 'limit', ratio: 0.7, atMost: false },
+  { scenario: 'pipelined', versus: 'node', ratio: 3, atMost: false },
+  { scenario: 'pipelined', versus: 'limit', ratio: 0.3, atMost: false },
+  { scenario: 'close', versus: 'node', ratio: 1, atMost: false },
+  { scenario: 'memory', versus: 'node', ratio: 1, atMost: true },
+];
+
+const USAGE = `usage: node dist/server.js [options]
+
+  --quick            ${QUICK_SECONDS} s per wrk run instead of ${FULL_SECONDS} s, ${QUICK_IDLE.toLocaleString('en-US')} idle connections instead of ${FULL_IDLE.toLocaleString('en-US')}
+  --json             print one JSON document instead of the table
+  --only LIST        scenarios to run, comma-separated: ${SCENARIO_IDS.join(', ')}
+  --servers LIST     servers to run, comma-separated: ${SERVER_KINDS.join(', ')} (ratios need tether, node, limit)
+  --runs N           measured runs per scenario and server, median reported (default 1); rounds
+                     go through every server in turn, so drifting background load hits all alike
+  --help             this text
+
+Needs wrk (apt-get install -y wrk). The memory scenario needs \`ulimit -n\` above the idle
+connection count (both this process and the server child hold one descriptor per connection).`;
+
+interface Options {
+  readonly quick: boolean;
+  readonly seconds: number;
+  readonly idle: number;
+  readonly json: boolean;
+  readonly runs: number;
+  readonly scenarios: readonly ScenarioId[];
+  readonly servers: readonly ServerKind[];
+}
+
+function fail(message: string): never {
+  process.stderr.write(`@tether/bench server: ${message}\n`);
+  process.exit(1);
+}
+
+function parseList<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
+  const out: T[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    if (!allowed.includes(item as T)) fail(`unknown ${what} ${JSON.stringify(item)} (expected one of ${allowed.join(', ')})`);
+    if (!out.includes(item as T)) out.push(item as T);
+  }
+  if (out.length === 0) fail(`--${what} needs at least one value`);
+  // Keep the canonical order whatever order they were given in.
+  return allowed.filter((id) => out.includes(id));
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        servers: { type: 'string' },
+        runs: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    fail(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const quick = v.quick === true;
+  const runs = Number(v.runs ?? 1);
+  if (!Number.isInteger(runs) || runs < 1) fail(`--runs needs an integer ≥ 1, got ${JSON.stringify(v.runs)}`);
+  return {
+    quick,
+    seconds: quick ? QUICK_SECONDS : FULL_SECONDS,
+    idle: quick ? QUICK_IDLE : FULL_IDLE,
+    json: v.json === true,
+    runs,
+    scenarios: v.only === undefined ? SCENARIO_IDS : parseList(v.only, SCENARIO_IDS, 'only'),
+    servers: v.servers === undefined ? SERVER_KINDS : parseList(v.servers, SERVER_KINDS, 'servers'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every one is tracked, and killed by PID however the benchmark ends.
+
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function killNow(child: ChildProcess): void {
+  if (child.pid === undefined || !running(child)) return;
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function killAll(): void {
+  for (const child of live) killNow(child);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const CHILD_ENTRY = fileURLToPath(new URL('./server-child.js', import.meta.url));
+
+type MemoryReport = Omit<Extract<ChildMessage, { type: 'memory' }>, 'type'>;
+
+/** One server under test, in its own process. */
+class ServerChild {
+  readonly kind: ServerKind;
+  readonly #child: ChildProcess;
+  readonly #ready: Promise<number>;
+  readonly #exited: Promise<void>;
+  #stderr = '';
+  #stopping = false;
+  #memoryWaiter: ((report: MemoryReport) => void) | null = null;
+  #crash: string | null = null;
+  port = 0;
+
+  constructor(kind: ServerKind, keepAliveTimeout: number) {
+    this.kind = kind;
+    const child = fork(CHILD_ENTRY, [kind, String(keepAliveTimeout)], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.#child = child;
+    track(child);
+    child.stdout?.resume();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // Keep the tail: what a crash printed last.
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (!this.#stopping) this.#crash = `exited with ${signal ?? `code ${String(code)}`}${this.#stderr.trim() === '' ? '' : `: ${this.#stderr.trim()}`}`;
+        resolve();
+      });
+    });
+    this.#ready = new Promise((resolve, reject) => {
+      child.on('message', (message: ChildMessage) => {
+        if (message.type === 'listening') {
+          this.port = message.port;
+          resolve(message.port);
+        } else {
+          const { rss, heapUsed, external, arrayBuffers, connections } = message;
+          this.#memoryWaiter?.({ rss, heapUsed, external, arrayBuffers, connections });
+          this.#memoryWaiter = null;
+        }
+      });
+      void this.#exited.then(() => reject(new Error(`${LABEL[kind]} server ${this.#crash ?? 'exited'}`)));
+    });
+  }
+
+  /** How the child ended, when it ended without being asked to; null while it runs or after `stop()`. */
+  crashed(): string | null {
+    return this.#crash;
+  }
+
+  /** Resolves once the child listens. */
+  ready(): Promise<number> {
+    return withTimeout(this.#ready, START_TIMEOUT_MS, `${LABEL[this.kind]} server start`);
+  }
+
+  /** The child's memory after two full collections, and its open connections. */
+  memory(): Promise<MemoryReport> {
+    const answer = new Promise<MemoryReport>((resolve, reject) => {
+      this.#memoryWaiter = resolve;
+      void this.#exited.then(() => reject(new Error(`${LABEL[this.kind]} server ${this.#crash ?? 'exited'}`)));
+    });
+    const ask: ParentMessage = { type: 'memory' };
+    this.#child.send(ask);
+    return withTimeout(answer, 30_000, `${LABEL[this.kind]} memory report`);
+  }
+
+  /** SIGTERM by PID, SIGKILL after {@link STOP_GRACE_MS}; resolves when the child is gone. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (child.pid === undefined || !running(child)) return;
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => killNow(child), STOP_GRACE_MS);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+async function startServer(kind: ServerKind, keepAliveTimeout: number): Promise<ServerChild> {
+  const server = new ServerChild(kind, keepAliveTimeout);
+  try {
+    await server.ready();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}
+
+/** One GET / on a fresh connection: the answer must be 200 with exactly {@link HELLO}. */
+function checkHello(port: number): Promise<void> {
+  const check = new Promise<void>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        if (res.statusCode === 200 && body === HELLO) resolve();
+        else reject(new Error(`GET / answered ${String(res.statusCode)} ${JSON.stringify(body.slice(0, 80))}, expected 200 ${JSON.stringify(HELLO)}`));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return withTimeout(check, 5_000, 'GET / check');
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk.
+
+function haveWrk(): boolean {
+  try {
+    // `which wrk`, in its POSIX spelling (works where `which` is not installed).
+    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout. */
+function runWrk(args: readonly string[], seconds: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const timer = setTimeout(() => killNow(child), seconds * 1000 + WRK_GRACE_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`wrk ${args.join(' ')} ended with ${signal ?? `code ${String(code)}`}: ${(err + out).trim()}`));
+    });
+  });
+}
+
+interface WrkNumbers {
+  readonly requestsPerSec: number;
+  readonly requests: number;
+  readonly seconds: number;
+  /** From `--latency`; per batch of {@link PIPELINE_DEPTH} in the pipelined scenario. */
+  readonly latencyMs: { readonly p50: number; readonly p75: number; readonly p90: number; readonly p99: number };
+  readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
+  readonly non2xx: number;
+  /** wrk's whole output, kept (in --json) when its percentiles are out of order (p99 below p90: a wrk histogram quirk seen with pipelining). */
+  readonly raw?: string;
+}
+
+/** wrk prints durations with a unit: us, ms, s, m or h. */
+function toMs(value: string, unit: string): number {
+  const scale: Readonly<Record<string, number>> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+  const factor = scale[unit];
+  if (factor === undefined) throw new Error(`wrk: unknown time unit ${JSON.stringify(unit)}`);
+  return Number(value) * factor;
+}
+
+function parseWrk(out: string): WrkNumbers {
+  const need = (re: RegExp, what: string): RegExpExecArray => {
+    const m = re.exec(out);
+    if (m === null) throw new Error(`cannot find ${what} in wrk's output:\n${out}`);
+    return m;
+  };
+  const percentile = (p: number): number => {
+    const m = need(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `the ${p}% latency`);
+    return toMs(m[1]!, m[2]!);
+  };
+  const total = need(/(\d+) requests in ([\d.]+)(us|ms|s|m|h)/, 'the request count');
+  // Absent when there were none.
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const latencyMs = { p50: percentile(50), p75: percentile(75), p90: percentile(90), p99: percentile(99) };
+  return {
+    ...(latencyMs.p99 < latencyMs.p90 ? { raw: out } : {}),
+    requestsPerSec: Number(need(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
+    requests: Number(total[1]),
+    seconds: toMs(total[2]!, total[3]!) / 1000,
+    latencyMs,
+    socketErrors: {
+      connect: Number(errors?.[1] ?? 0),
+      read: Number(errors?.[2] ?? 0),
+      write: Number(errors?.[3] ?? 0),
+      timeout: Number(errors?.[4] ?? 0),
+    },
+    non2xx: Number(non2xx?.[1] ?? 0),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+/**
+ * One scenario on one server: the run with the median req/s (its latencies with it), wrk's
+ * error counts summed over all runs, and every run's req/s.
+ */
+type LoadResult =
+  | ({ readonly scenario: LoadScenarioId; readonly server: ServerKind; readonly ok: true; readonly runsPerSec: readonly number[] } & WrkNumbers)
+  | { readonly scenario: LoadScenarioId; readonly server: ServerKind; readonly ok: false; readonly failure: string };
+
+type MemoryResult =
+  | {
+      readonly scenario: 'memory';
+      readonly server: ServerKind;
+      readonly ok: true;
+      readonly connections: number;
+      /** Connections the server counted as open when measured. */
+      readonly serverOpen: number;
+      /** Our sockets still open when measured (a server that closed some shows here). */
+      readonly clientOpen: number;
+      readonly before: MemoryReport;
+      readonly after: MemoryReport;
+      readonly rssPerConnection: number;
+      /** JS heap + external (Buffers) per connection. */
+      readonly heapPerConnection: number;
+    }
+  | { readonly scenario: 'memory'; readonly server: ServerKind; readonly ok: false; readonly failure: string };
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The run with the median req/s (the lower middle one for an even count), errors summed over all. */
+function combineRuns(scenario: LoadScenarioId, kind: ServerKind, runs: readonly WrkNumbers[]): LoadResult {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+  const mid = sorted[(sorted.length - 1) >> 1]!;
+  const sum = (f: (r: WrkNumbers) => number): number => runs.reduce((acc, r) => acc + f(r), 0);
+  return {
+    scenario,
+    server: kind,
+    ok: true,
+    ...mid,
+    socketErrors: {
+      connect: sum((r) => r.socketErrors.connect),
+      read: sum((r) => r.socketErrors.read),
+      write: sum((r) => r.socketErrors.write),
+      timeout: sum((r) => r.socketErrors.timeout),
+    },
+    non2xx: sum((r) => r.non2xx),
+    runsPerSec: runs.map((r) => r.requestsPerSec),
+  };
+}
+
+async function runLoad(scenario: LoadScenarioId, kind: ServerKind, opts: Options, lua: string): Promise<WrkNumbers | { failure: string }> {
+  let server: ServerChild | undefined;
+  try {
+    server = await startServer(kind, KEEP_ALIVE_TIMEOUT_MS);
+    await checkHello(server.port);
+    const url = `http://127.0.0.1:${server.port}/`;
+    const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...LOAD_SCENARIOS[scenario].wrkArgs(lua)];
+    await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
+    if (server.crashed() !== null) throw new Error(`${LABEL[kind]} server crashed during the warm-up: ${server.crashed()}`);
+    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
+    // Let an exit caused by the run's last bytes arrive before deciding it did not crash.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (server.crashed() !== null) throw new Error(`${LABEL[kind]} server crashed under load: ${server.crashed()}`);
+    return parseWrk(out);
+  } catch (err) {
+    return { failure: errorText(err) };
+  } finally {
+    await server?.stop();
+  }
+}
+
+const IDLE_REQUEST = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
+/** Open one connection, send one request, resolve once its answer is read; the socket stays open. */
+function openIdle(port: number, sockets: net.Socket[], closed: { count: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    sockets.push(socket);
+    let got = '';
+    const timer = setTimeout(() => reject(new Error(`no answer to an idle connection's request in ${IDLE_REQUEST_TIMEOUT_MS} ms`)), IDLE_REQUEST_TIMEOUT_MS);
+    socket.setEncoding('latin1');
+    socket.once('connect', () => socket.write(IDLE_REQUEST));
+    const onData = (chunk: string): void => {
+      got += chunk;
+      if (!got.endsWith(HELLO)) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('close', () => closed.count++);
+  });
+}
+
+async function runMemory(kind: ServerKind, count: number): Promise<MemoryResult> {
+  let server: ServerChild | undefined;
+  const sockets: net.Socket[] = [];
+  const closed = { count: 0 };
+  try {
+    server = await startServer(kind, MEMORY_KEEP_ALIVE_TIMEOUT_MS);
+    await checkHello(server.port);
+    const before = await server.memory();
+    const deadline = performance.now() + MEMORY_DEADLINE_MS;
+    for (let opened = 0; opened < count; opened += CONNECT_BATCH) {
+      const n = Math.min(CONNECT_BATCH, count - opened);
+      const port = server.port;
+      await Promise.all(Array.from({ length: n }, () => openIdle(port, sockets, closed)));
+      if (performance.now() > deadline) throw new Error(`opening ${count} connections took over ${MEMORY_DEADLINE_MS} ms`);
+      if (server.crashed() !== null) break;
+    }
+    // Let the server finish whatever follows a response (timers, bookkeeping) before measuring.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (server.crashed() !== null) throw new Error(`${LABEL[kind]} server crashed while connections were opened: ${server.crashed()}`);
+    const after = await server.memory();
+    return {
+      scenario: 'memory',
+      server: kind,
+      ok: true,
+      connections: count,
+      serverOpen: after.connections,
+      clientOpen: count - closed.count,
+      before,
+      after,
+      rssPerConnection: (after.rss - before.rss) / count,
+      heapPerConnection: (after.heapUsed + after.external - before.heapUsed - before.external) / count,
+    };
+  } catch (err) {
+    return { scenario: 'memory', server: kind, ok: false, failure: errorText(err) };
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await server?.stop();
+  }
+}
+
+/** The soft limit on open descriptors (`ulimit -n`), which the children inherit. */
+function openFileLimit(): number {
+  try {
+    const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return text === 'unlimited' ? Number.POSITIVE_INFINITY : Number(text);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts and output.
+
+interface Verdict {
+  readonly target: Target;
+  readonly label: string;
+  /** tether ÷ versus, or null when either side did not produce a number. */
+  readonly measured: number | null;
+  readonly met: boolean | null;
+}
+
+function throughput(results: readonly LoadResult[], scenario: ScenarioId, kind: ServerKind): number | null {
+  const r = results.find((x) => x.scenario === scenario && x.server === kind);
+  return r?.ok === true ? r.requestsPerSec : null;
+}
+
+function perConnection(results: readonly MemoryResult[], kind: ServerKind): number | null {
+  const r = results.find((x) => x.server === kind);
+  return r?.ok === true ? r.rssPerConnection : null;
+}
+
+function verdicts(load: readonly LoadResult[], memory: readonly MemoryResult[], opts: Options): Verdict[] {
+  return TARGETS.filter((t) => opts.scenarios.includes(t.scenario)).map((target) => {
+    const [mine, theirs] =
+      target.scenario === 'memory'
+        ? [perConnection(memory, 'tether'), perConnection(memory, target.versus)]
+        : [throughput(load, target.scenario, 'tether'), throughput(load, target.scenario, target.versus)];
+    const measured = mine === null || theirs === null || theirs <= 0 ? null : mine / theirs;
+    const met = measured === null ? null : target.atMost ? measured <= target.ratio : measured >= target.ratio;
+    const title = target.scenario === 'memory' ? 'memory per idle connection' : LOAD_SCENARIOS[target.scenario].title;
+    const what = target.scenario === 'memory' ? 'RSS/conn tether ÷' : 'req/s tether ÷';
+    return { target, label: `${title}: ${what} ${LABEL[target.versus]}`, measured, met };
+  });
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratioText = (r: number | null): string => (r === null ? '–' : `${r.toFixed(2)}×`);
+const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : fmt(n));
+/** wrk's p99, or `?` when wrk printed one below its p90 (see {@link WrkNumbers.raw}). */
+const p99Text = (r: WrkNumbers): string => (r.raw === undefined ? ms(r.latencyMs.p99) : '?');
+const kib = (bytes: number): string => `${fmt(bytes / 1024, 2)} KiB`;
+const mib = (bytes: number): string => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
+
+function table(header: readonly { title: string; width: number; right: boolean }[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (header[i]!.right ? c.padStart(header[i]!.width) : c.padEnd(header[i]!.width))).join('  ').trimEnd();
+  return [line(header.map((c) => c.title)), line(header.map((c) => '-'.repeat(c.width))), ...rows.map(line)].join('\n');
+}
+
+function errorsText(r: WrkNumbers): string {
+  const parts = Object.entries(r.socketErrors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n)}`);
+  if (r.non2xx > 0) parts.push(`non-2xx ${fmt(r.non2xx)}`);
+  return parts.length === 0 ? '0' : parts.join(', ');
+}
+
+function renderLoad(results: readonly LoadResult[], opts: Options): string {
+  const rows: string[][] = [];
+  for (const scenario of opts.scenarios) {
+    if (scenario === 'memory') continue;
+    const node = throughput(results, scenario, 'node');
+    const limit = throughput(results, scenario, 'limit');
+    opts.servers.forEach((kind, i) => {
+      const r = results.find((x) => x.scenario === scenario && x.server === kind);
+      const title = i === 0 ? LOAD_SCENARIOS[scenario].title : '';
+      if (r === undefined) return;
+      if (!r.ok) {
+        rows.push([title, LABEL[kind], 'FAILED', '', '', '', '', r.failure.split('\n')[0]!.slice(0, 100)]);
+        return;
+      }
+      rows.push([
+        title,
+        LABEL[kind],
+        fmt(r.requestsPerSec),
+        ms(r.latencyMs.p50),
+        p99Text(r),
+        node === null ? '–' : ratioText(r.requestsPerSec / node),
+        limit === null ? '–' : ratioText(r.requestsPerSec / limit),
+        errorsText(r),
+        ...(opts.runs > 1 ? [r.runsPerSec.map((x) => fmt(x / 1000, 1)).join(', ')] : []),
+      ]);
+    });
+  }
+  return table(
+    [
+      { title: 'scenario', width: 17, right: false },
+      { title: 'server', width: 9, right: false },
+      { title: 'req/s', width: 9, right: true },
+      { title: 'p50 ms', width: 7, right: true },
+      { title: 'p99 ms', width: 7, right: true },
+      { title: '÷ node:http', width: 11, right: true },
+      { title: '÷ limit', width: 7, right: true },
+      { title: 'wrk errors', width: 10, right: false },
+      ...(opts.runs > 1 ? [{ title: 'each run, k req/s', width: 17, right: false }] : []),
+    ],
+    rows,
+  );
+}
+
+function renderMemory(results: readonly MemoryResult[], opts: Options): string {
+  const node = perConnection(results, 'node');
+  const rows = opts.servers.map((kind) => {
+    const r = results.find((x) => x.server === kind);
+    if (r === undefined) return [LABEL[kind], '–'];
+    if (!r.ok) return [LABEL[kind], 'FAILED', '', '', '', '', '', r.failure.split('\n')[0]!.slice(0, 100)];
+    return [
+      LABEL[kind],
+      mib(r.before.rss),
+      mib(r.after.rss),
+      kib(r.rssPerConnection),
+      node === null ? '–' : ratioText(r.rssPerConnection / node),
+      kib(r.heapPerConnection),
+      `${fmt(r.serverOpen)} / ${fmt(r.clientOpen)}`,
+    ];
+  });
+  return table(
+    [
+      { title: 'server', width: 9, right: false },
+      { title: 'RSS before', width: 10, right: true },
+      { title: 'RSS after', width: 10, right: true },
+      { title: 'RSS/conn', width: 10, right: true },
+      { title: '÷ node:http', width: 11, right: true },
+      { title: 'heap+ext/conn', width: 13, right: true },
+      { title: 'open server/client', width: 18, right: true },
+    ],
+    rows,
+  );
+}
+
+function renderVerdicts(list: readonly Verdict[]): string {
+  return table(
+    [
+      { title: 'target (issue)', width: Math.max(14, ...list.map((v) => v.label.length)), right: false },
+      { title: 'measured', width: 8, right: true },
+      { title: 'required', width: 8, right: true },
+      { title: 'verdict', width: 12, right: false },
+    ],
+    list.map((v) => [
+      v.label,
+      ratioText(v.measured),
+      `${v.target.atMost ? '≤' : '≥'} ${v.target.ratio.toFixed(1)}×`,
+      v.met === null ? 'NOT MEASURED' : v.met ? 'MET' : 'NOT MET',
+    ]),
+  );
+}
+
+function environment(): Record<string, string | number> {
+  return {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    wrk: (() => {
+      try {
+        // `wrk --version` prints its banner and usage, then exits with status 1.
+        return execFileSync('sh', ['-c', 'wrk --version 2>&1 || true'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'unknown';
+      } catch {
+        return 'unknown';
+      }
+    })(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!haveWrk()) {
+    const message = 'wrk not found: the server benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
+    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
+    else process.stdout.write(`\n@tether/bench server: ${message}\n`);
+    return;
+  }
+  const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
+  const lua = join(dir, 'pipeline.lua');
+  writeFileSync(lua, PIPELINE_LUA);
+  const load: LoadResult[] = [];
+  const memory: MemoryResult[] = [];
+  const notes: string[] = [];
+  let idle = opts.idle;
+  try {
+    const loadScenarios = opts.scenarios.filter((s): s is LoadScenarioId => s !== 'memory');
+    progress(
+      `@tether/bench server: ${loadScenarios.length} load scenario(s) × ${opts.servers.length} server(s), wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each…`,
+    );
+    for (const scenario of loadScenarios) {
+      const runs = new Map<ServerKind, WrkNumbers[]>(opts.servers.map((kind) => [kind, []]));
+      const failures = new Map<ServerKind, string>();
+      for (let round = 1; round <= opts.runs; round++) {
+        for (const kind of opts.servers) {
+          if (failures.has(kind)) continue;
+          const r = await runLoad(scenario, kind, opts, lua);
+          const tag = `  ${scenario} ${LABEL[kind]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
+          if ('failure' in r) {
+            failures.set(kind, r.failure);
+            progress(`${tag}: FAILED ${r.failure}`);
+          } else {
+            runs.get(kind)!.push(r);
+            progress(`${tag}: ${fmt(r.requestsPerSec)} req/s, p99 ${p99Text(r)} ms, errors ${errorsText(r)}`);
+          }
+        }
+      }
+      for (const kind of opts.servers) {
+        const failure = failures.get(kind);
+        load.push(failure === undefined ? combineRuns(scenario, kind, runs.get(kind)!) : { scenario, server: kind, ok: false, failure });
+      }
+    }
+    if (opts.scenarios.includes('memory')) {
+      const limit = openFileLimit();
+      if (!(limit >= idle + FD_MARGIN)) {
+        const fits = Number.isFinite(limit) ? Math.floor((limit - FD_MARGIN) / 1000) * 1000 : 0;
+        notes.push(
+          `ulimit -n is ${String(limit)}: too low for ${fmt(idle)} idle connections; ${fits >= 1000 ? `measured ${fmt(fits)} instead` : 'memory scenario skipped'}. Raise it (ulimit -n 65536) for the full figure.`,
+        );
+        idle = fits;
+      }
+      if (idle >= 1000) {
+        progress(`  memory: ${fmt(idle)} idle keep-alive connections per server…`);
+        for (const kind of opts.servers) {
+          const r = await runMemory(kind, idle);
+          memory.push(r);
+          progress(r.ok ? `  memory ${LABEL[kind]}: ${kib(r.rssPerConnection)} RSS per connection` : `  memory ${LABEL[kind]}: FAILED ${r.failure}`);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    killAll();
+  }
+
+  const list = verdicts(load, memory, opts);
+  const env = environment();
+  // A server that crashed or a run that failed is a failure of the benchmark; a target not met is a result.
+  if ([...load, ...memory].some((r) => !r.ok)) process.exitCode = 1;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({
+      environment: env,
+      parameters: {
+        seconds: opts.seconds,
+        runs: opts.runs,
+        warmupSeconds: WARMUP_SECONDS,
+        wrkThreads: WRK_THREADS,
+        wrkConnections: WRK_CONNECTIONS,
+        pipelineDepth: PIPELINE_DEPTH,
+        idleConnections: idle,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        memoryKeepAliveTimeoutMs: MEMORY_KEEP_ALIVE_TIMEOUT_MS,
+      },
+      load,
+      memory,
+      targets: list.map((v) => ({ scenario: v.target.scenario, versus: v.target.versus, required: v.target.ratio, atMost: v.target.atMost, measured: v.measured, met: v.met })),
+      notes,
+      elapsedMs: Math.round(performance.now() - started),
+    }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    '',
+    `@tether/server vs node:http, Fastify and a raw node:net limit — Node ${String(env.node)}, ${String(env.platform)}, ${String(env.cores)} × ${String(env.cpu)}, ${String(env.wrk)}`,
+    `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s --latency, after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `median of ${opts.runs} runs (the median run's latencies, errors summed); ` : ''}each server alone in a fresh child process per run; GET / → 13-byte "Hello, World!"`,
+  ];
+  if (load.length > 0) {
+    lines.push('', renderLoad(load, opts), '');
+    lines.push(`÷ columns: that server's req/s over node:http's and over the limit's. Pipelined p50/p99 are per batch of ${PIPELINE_DEPTH} (wrk times a batch).`);
+    if (load.some((r) => r.ok && r.raw !== undefined)) lines.push('p99 ?: wrk printed a 99th percentile below its 90th (a wrk histogram quirk); its output is in --json.');
+    lines.push('tether runs with its defaults (keepAliveMax 1000: wrk reconnects every 1,000 responses); the others have no per-connection limit.');
+  }
+  if (memory.length > 0) {
+    lines.push('', `memory: ${fmt(idle)} idle keep-alive connections, each after one request; RSS of the server process after two full gcs, before and after`, '');
+    lines.push(renderMemory(memory, opts));
+  }
+  if (list.length > 0) lines.push('', renderVerdicts(list));
+  for (const note of notes) lines.push('', `note: ${note}`);
+  lines.push(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+main().catch((err: unknown) => {
+  killAll();
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
+});
