@@ -15,6 +15,7 @@ export type FieldsInit =
 
 const NO_LINES: readonly string[] = [];
 const NO_OFFSETS: readonly number[] = [];
+const NO_VALUES: readonly string[] = [];
 
 /** An immutable, ordered list of HTTP field lines with case-insensitive lookup. */
 export class Fields implements Iterable<[name: string, value: string]> {
@@ -99,9 +100,41 @@ export class Fields implements Iterable<[name: string, value: string]> {
     return index;
   }
 
+  /**
+   * While the fields are still offsets into the received text, a lookup scans them instead of
+   * cutting every string and building the index: a server asking for two fields of a head costs
+   * two scans of ~10 name lengths, not a map of them all. `undefined` once the fields are strings.
+   */
+  #scan(lower: string): readonly string[] | undefined {
+    if (this.#raw !== undefined) return undefined;
+    const text = this.#text;
+    const off = this.#offsets;
+    const n = lower.length;
+    let found: string[] | undefined;
+    for (let i = 0; i < off.length; i += 4) {
+      const start = off[i]!;
+      if (off[i + 1]! - start !== n) continue;
+      let k = 0;
+      for (; k < n; k++) {
+        let c = text.charCodeAt(start + k);
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20; // ASCII upper → lower case
+        if (c !== lower.charCodeAt(k)) break;
+      }
+      if (k === n) (found ??= []).push(text.slice(off[i + 2], off[i + 3]));
+    }
+    return found ?? NO_VALUES;
+  }
+
+  #values(name: string): readonly string[] | undefined {
+    const lower = name.toLowerCase();
+    const scanned = this.#index === undefined ? this.#scan(lower) : undefined;
+    if (scanned !== undefined) return scanned.length === 0 ? undefined : scanned;
+    return this.#lookup().get(lower);
+  }
+
   /** All values of `name` (any case), in order; empty when absent. */
   getAll(name: string): readonly string[] {
-    return this.#lookup().get(name.toLowerCase()) ?? [];
+    return this.#values(name) ?? NO_VALUES;
   }
 
   /**
@@ -109,14 +142,14 @@ export class Fields implements Iterable<[name: string, value: string]> {
    * For `set-cookie`, which cannot be combined, use {@link Fields.getAll}.
    */
   get(name: string): string | undefined {
-    const values = this.#lookup().get(name.toLowerCase());
+    const values = this.#values(name);
     if (values === undefined) return undefined;
     return values.length === 1 ? values[0] : values.join(', ');
   }
 
   /** Whether a field named `name` (any case) is present. */
   has(name: string): boolean {
-    return this.#lookup().has(name.toLowerCase());
+    return this.#values(name) !== undefined;
   }
 
   /** The distinct field names, lower-cased, in order of first appearance. */

@@ -162,6 +162,19 @@ describe('regressions', () => {
     expect(s.ourState).toBe('SEND_RESPONSE');
     expect(text(s.sendMessage(head, bytes('hi'), new Fields(['X-Sum', 'abc'])))).toContain('2\r\nhi\r\n0\r\nX-Sum: abc\r\n\r\n');
   });
+
+  it('looking up one field of a parsed head matches names exactly, case-insensitively', () => {
+    const s = new Connection('server');
+    s.receiveData(bytes('GET / HTTP/1.1\r\nHost: a\r\nA^b: caret\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\n'));
+    const [req] = drain(s);
+    if (req?.type !== 'request') throw new Error('no request');
+    expect(req.headers.get('a~b')).toBeUndefined();
+    expect(req.headers.get('A^B')).toBe('caret');
+    expect(req.headers.getAll('x-twice')).toEqual(['1', '2']);
+    expect(req.headers.has('expect')).toBe(false);
+    expect(req.headers.raw).toEqual(['Host', 'a', 'A^b', 'caret', 'X-Twice', '1', 'x-twice', '2']);
+    expect(req.headers.get('X-TWICE')).toBe('1, 2');
+  });
 });
 
 function concat(parts: Uint8Array[]): Uint8Array {
