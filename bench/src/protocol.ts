@@ -48,6 +48,7 @@
  * no batches: a server that has not answered only appends.
  */
 
+import { failer, fmt, parseList } from './cli.js';
 import { createRequire } from 'node:module';
 import { STATUS_CODES } from 'node:http';
 import { arch, cpus, platform } from 'node:os';
@@ -137,22 +138,8 @@ interface Options {
   readonly warmup: number;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`@tether/bench: ${message}\n`);
-  process.exit(1);
-}
+const fail: (message: string) => never = failer('');
 
-function parseList<T extends string>(text: string, allowed: readonly T[], aliases: Readonly<Record<string, readonly T[]>>, what: string): T[] {
-  const out: T[] = [];
-  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const expanded = aliases[item] ?? (allowed.includes(item as T) ? [item as T] : undefined);
-    if (expanded === undefined) fail(`unknown ${what} ${JSON.stringify(item)} (expected one of ${[...allowed, ...Object.keys(aliases)].join(', ')})`);
-    for (const id of expanded) if (!out.includes(id)) out.push(id);
-  }
-  if (out.length === 0) fail(`--${what} needs at least one value`);
-  // Keep the canonical order whatever order they were given in.
-  return allowed.filter((id) => out.includes(id));
-}
 
 function parseCount(text: string | undefined, fallback: number, what: string, min: number): number {
   if (text === undefined) return fallback;
@@ -191,8 +178,8 @@ function parseOptions(argv: readonly string[]): Options {
     json: v.json === true,
     workloads: v.only === undefined
       ? WORKLOAD_IDS
-      : parseList(v.only, WORKLOAD_IDS, { parse: ['requests', 'responses'], write: ['write-responses', 'write-requests'] }, 'only'),
-    impls: v.impl === undefined ? IMPLS : parseList(v.impl, IMPLS, {}, 'impl'),
+      : parseList(fail, v.only, WORKLOAD_IDS, 'only', { parse: ['requests', 'responses'], write: ['write-responses', 'write-requests'] }),
+    impls: v.impl === undefined ? IMPLS : parseList(fail, v.impl, IMPLS, 'impl'),
     runs: parseCount(v.runs, DEFAULT_RUNS, 'runs', 1),
     warmup: parseCount(v.warmup, DEFAULT_WARMUP, 'warmup', 0),
   };
@@ -896,7 +883,6 @@ function measure(w: Workload, opts: Options, progress: (line: string) => void): 
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);

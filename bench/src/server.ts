@@ -33,6 +33,7 @@
  * a target not met is a result, not a failure.
  */
 
+import { failer, fmt, parseList } from './cli.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -147,21 +148,8 @@ interface Options {
   readonly servers: readonly ServerKind[];
 }
 
-function fail(message: string): never {
-  process.stderr.write(`@tether/bench server: ${message}\n`);
-  process.exit(1);
-}
+const fail: (message: string) => never = failer('server');
 
-function parseList<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
-  const out: T[] = [];
-  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    if (!allowed.includes(item as T)) fail(`unknown ${what} ${JSON.stringify(item)} (expected one of ${allowed.join(', ')})`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  if (out.length === 0) fail(`--${what} needs at least one value`);
-  // Keep the canonical order whatever order they were given in.
-  return allowed.filter((id) => out.includes(id));
-}
 
 function parseOptions(argv: readonly string[]): Options {
   let parsed;
@@ -196,8 +184,8 @@ function parseOptions(argv: readonly string[]): Options {
     idle: quick ? QUICK_IDLE : FULL_IDLE,
     json: v.json === true,
     runs,
-    scenarios: v.only === undefined ? SCENARIO_IDS : parseList(v.only, SCENARIO_IDS, 'only'),
-    servers: v.servers === undefined ? SERVER_KINDS : parseList(v.servers, SERVER_KINDS, 'servers'),
+    scenarios: v.only === undefined ? SCENARIO_IDS : parseList(fail, v.only, SCENARIO_IDS, 'only'),
+    servers: v.servers === undefined ? SERVER_KINDS : parseList(fail, v.servers, SERVER_KINDS, 'servers'),
   };
 }
 
@@ -623,7 +611,6 @@ function verdicts(load: readonly LoadResult[], memory: readonly MemoryResult[], 
   });
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratioText = (r: number | null): string => (r === null ? '–' : `${r.toFixed(2)}×`);
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : fmt(n));
 /** wrk's p99, or `?` when wrk printed one below its p90 (see {@link WrkNumbers.raw}). */
