@@ -17,6 +17,7 @@
  */
 
 import { Connection, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, formatKeepAlive, parseConnection } from '@tether/protocol';
+import type { SendResponse } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import type { ResolvedServerOptions } from './options.js';
 import { ServerRequest } from './request.js';
@@ -47,7 +48,15 @@ export interface ConnectionHost {
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
 
-const CRLF_DATE_CACHE = { second: -1, value: '' };
+const DATE_CACHE = { second: -1, value: '' };
+
+/** A final response head to send. */
+type FinalHead = SendResponse & { readonly type: 'response' };
+
+/** The short text body of an error answer. */
+function errorBody(status: number): Buffer {
+  return Buffer.from(`${STATUS_REASONS[status] ?? 'Error'}\n`);
+}
 
 /** Most bytes of an answered request's unread body dropped before the connection is closed instead. */
 const ORPHAN_BODY_LIMIT = 1024 * 1024;
@@ -56,11 +65,11 @@ const ORPHAN_BODY_LIMIT = 1024 * 1024;
 function httpDate(): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
-  if (second !== CRLF_DATE_CACHE.second) {
-    CRLF_DATE_CACHE.second = second;
-    CRLF_DATE_CACHE.value = new Date(now).toUTCString();
+  if (second !== DATE_CACHE.second) {
+    DATE_CACHE.second = second;
+    DATE_CACHE.value = new Date(now).toUTCString();
   }
-  return CRLF_DATE_CACHE.value;
+  return DATE_CACHE.value;
 }
 
 /** One accepted socket and its protocol state. */
@@ -295,7 +304,7 @@ export class ServerConnection implements ResponseSink {
       for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
       res.statusCode = err.status;
       res.setHeader('Connection', 'close');
-      res.end(`${STATUS_REASONS[err.status] ?? 'Error'}\n`);
+      res.end(errorBody(err.status));
     } else if (!res.headersSent) {
       // Nothing was sent: answer 500 (and close, since the request body may be half read).
       res.statusCode = 500;
@@ -327,10 +336,11 @@ export class ServerConnection implements ResponseSink {
     return raw;
   }
 
-  #head(res: ServerResponse): { type: 'response'; status: number; reason: string; headers: string[] } {
+  #head(res: ServerResponse): FinalHead {
     res.markHeadSent();
-    const status = res.statusCode;
-    return { type: 'response', status, reason: res.statusMessage ?? STATUS_REASONS[status] ?? '', headers: this.#fields(res) };
+    const head: FinalHead = { type: 'response', status: res.statusCode, headers: this.#fields(res) };
+    // Without a reason of the handler's, the protocol writes the standard one.
+    return res.statusMessage === undefined ? head : { ...head, reason: res.statusMessage };
   }
 
   sendWhole(res: ServerResponse, body: Uint8Array): void {
@@ -401,25 +411,25 @@ export class ServerConnection implements ResponseSink {
 
   #answerError(err: RemoteProtocolError): void {
     this.#pendingError = null;
-    try {
-      const body = Buffer.from(`${STATUS_REASONS[err.status] ?? 'Error'}\n`);
-      this.socket.write(this.#conn.sendMessage({ type: 'response', status: err.status, headers: ['Content-Type', 'text/plain', 'Date', httpDate(), 'Connection', 'close'] }, body));
-    } catch {
-      // No answer can be framed now (a response was half sent): just close.
-    }
-    this.#finish('parse-error');
+    this.#closeWith(err.status, 'parse-error');
   }
 
   #headersTimedOut(): void {
     this.#headersTimer = undefined;
     if (this.#queue.length > 0 || this.#finished) return;
-    this.#reason = 'timeout';
+    this.#closeWith(408, 'timeout');
+  }
+
+  /** Answer `status` with no request to answer (an error, a timeout), then close. */
+  #closeWith(status: number, reason: CloseReason): void {
+    this.#reason = reason;
     try {
-      this.socket.write(this.#conn.sendMessage({ type: 'response', status: 408, headers: ['Connection', 'close', 'Date', httpDate()] }));
+      const head = { type: 'response' as const, status, headers: ['Content-Type', 'text/plain', 'Date', httpDate(), 'Connection', 'close'] };
+      this.socket.write(this.#conn.sendMessage(head, errorBody(status)));
     } catch {
-      // Not answerable in this state; close anyway.
+      // No answer can be framed in this state (a response was half sent): just close.
     }
-    this.#finish('timeout');
+    this.#finish(reason);
   }
 
   #armRequestTimer(req: ServerRequest, res: ServerResponse): void {
