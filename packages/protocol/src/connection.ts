@@ -654,9 +654,8 @@ export class Connection {
       if (exchange.version === '1.0') {
         throw new LocalProtocolError('H1_INVALID_STATE', `a ${status} cannot be sent to an HTTP/1.0 client (RFC 9110 §15.2)`);
       }
-      if (facts.contentLength !== undefined || facts.transferEncoding !== undefined) {
-        throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6, RFC 9112 §6.1)`);
-      }
+      // The sender's framing rules refuse Content-Length and Transfer-Encoding on a 1xx.
+      this.#sentFraming(decideSendFraming({ kind: 'response', status, contentLength: facts.contentLength, transferEncoding: facts.transferEncoding }));
       if (status === 101) {
         if (!exchange.upgrade || exchange.method === 'CONNECT') throw new LocalProtocolError('H1_INVALID_STATE', '101 needs a request that asked for an upgrade');
         this.#requireCompleteSwitchRequest();
