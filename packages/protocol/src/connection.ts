@@ -205,6 +205,11 @@ export class Connection {
     return this.#r.sends === 'request' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
   }
 
+  /** Bytes received and not yet parsed (part of a head, say); 0 when everything fed was consumed. */
+  get bufferedBytes(): number {
+    return this.#rb.length;
+  }
+
   /** Bytes dropped because they arrived after a close was decided or their side failed. */
   get discardedBytes(): number {
     return this.#discarded;

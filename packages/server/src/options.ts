@@ -7,18 +7,26 @@ import type { ParserOptions } from '@tether/protocol';
 
 /** Options of {@link createServer}. Every field is optional. */
 export interface ServerOptions extends ParserOptions {
-  /** Idle ms before a keep-alive connection is closed. Default 5000 (node:http's default). */
+  /** Idle ms before a keep-alive connection is closed. Default 5000 (node:http's default); 0 = never. */
   readonly keepAliveTimeout?: number;
   /** Requests served per connection; the last is answered with `Connection: close`. Default 1000. */
   readonly keepAliveMax?: number;
   /** Send `Keep-Alive: timeout=…, max=…` on persistent responses. Default true. */
   readonly advertiseKeepAlive?: boolean;
-  /** Ms allowed from the first byte of a request head to its end (slowloris guard). Default 60000 (node:http). */
+  /** Ms allowed from the first byte of a request head to its end (slowloris guard). Default 60000 (node:http); 0 = none. */
   readonly headersTimeout?: number;
-  /** Ms allowed for a whole request, head and body. Default 300000 (node:http). */
+  /** Ms allowed for a whole request, head and body. Default 300000 (node:http); 0 = none. */
   readonly requestTimeout?: number;
   /** Requests parsed ahead of the one being answered before reading pauses. Default 16. */
   readonly maxPipelineDepth?: number;
+  /**
+   * Handlers that may run at once on one connection for pipelined GET and HEAD requests. Default 1:
+   * one at a time. Above 1, the handlers of complete GET/HEAD requests queued behind the one being
+   * answered start early; their responses are held in memory (each up to `writeHighWaterMark`
+   * bytes before `write()` returns false) and written strictly in request order. A request of any
+   * other method is never started early, and nothing behind it is.
+   */
+  readonly pipelineConcurrency?: number;
   /** TCP_NODELAY on accepted sockets. Default true. */
   readonly noDelay?: boolean;
   /** Ms to keep reading (and discarding) after our half-close, so the peer gets no reset. Default 2000. */
@@ -31,12 +39,14 @@ export interface ServerOptions extends ParserOptions {
 
 /** {@link ServerOptions} with every default filled in. */
 export interface ResolvedServerOptions {
+  /** Ms; `Infinity` when disabled (as are the other timeouts). */
   readonly keepAliveTimeout: number;
   readonly keepAliveMax: number;
   readonly advertiseKeepAlive: boolean;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
   readonly maxPipelineDepth: number;
+  readonly pipelineConcurrency: number;
   readonly noDelay: boolean;
   readonly lingerTimeout: number;
   readonly maxConnections: number;
@@ -44,19 +54,37 @@ export interface ResolvedServerOptions {
   readonly parser: ParserOptions;
 }
 
-/** Fill in the defaults. */
+/** A count or size: a non-negative integer (or Infinity where `unbounded`), else a RangeError naming the option. */
+function count(name: string, value: number | undefined, dflt: number, min = 0): number {
+  if (value === undefined) return dflt;
+  if (value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= min)) return value;
+  throw new RangeError(`${name} must be an integer ≥ ${min} or Infinity, got ${String(value)}`);
+}
+
+/** A timeout in ms: 0 and Infinity both mean none. */
+function timeout(name: string, value: number | undefined, dflt: number): number {
+  const ms = count(name, value, dflt);
+  return ms === 0 ? Number.POSITIVE_INFINITY : ms;
+}
+
+/**
+ * Fill in the defaults.
+ *
+ * @throws RangeError when a number option is negative, fractional or NaN.
+ */
 export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptions {
   return {
-    keepAliveTimeout: o.keepAliveTimeout ?? 5000,
-    keepAliveMax: o.keepAliveMax ?? 1000,
+    keepAliveTimeout: timeout('keepAliveTimeout', o.keepAliveTimeout, 5000),
+    keepAliveMax: count('keepAliveMax', o.keepAliveMax, 1000, 1),
     advertiseKeepAlive: o.advertiseKeepAlive ?? true,
-    headersTimeout: o.headersTimeout ?? 60_000,
-    requestTimeout: o.requestTimeout ?? 300_000,
-    maxPipelineDepth: o.maxPipelineDepth ?? 16,
+    headersTimeout: timeout('headersTimeout', o.headersTimeout, 60_000),
+    requestTimeout: timeout('requestTimeout', o.requestTimeout, 300_000),
+    maxPipelineDepth: count('maxPipelineDepth', o.maxPipelineDepth, 16),
+    pipelineConcurrency: count('pipelineConcurrency', o.pipelineConcurrency, 1, 1),
     noDelay: o.noDelay ?? true,
-    lingerTimeout: o.lingerTimeout ?? 2000,
-    maxConnections: o.maxConnections ?? Number.POSITIVE_INFINITY,
-    writeHighWaterMark: o.writeHighWaterMark ?? 64 * 1024,
+    lingerTimeout: count('lingerTimeout', o.lingerTimeout, 2000),
+    maxConnections: count('maxConnections', o.maxConnections, Number.POSITIVE_INFINITY),
+    writeHighWaterMark: count('writeHighWaterMark', o.writeHighWaterMark, 64 * 1024),
     parser: {
       ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),

@@ -21,6 +21,7 @@ import type { SendResponse } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import type { ResolvedServerOptions } from './options.js';
 import { ServerRequest } from './request.js';
+import { DeferredSink } from './deferred-sink.js';
 import { ServerResponse } from './response.js';
 import type { ResponseSink } from './response.js';
 
@@ -50,6 +51,31 @@ export interface ConnectionHost {
 
 const DATE_CACHE = { second: -1, value: '' };
 
+/** Formatted `Keep-Alive` values per options, indexed by requests left (a response head needs one each). */
+const KEEP_ALIVE_VALUES = new WeakMap<ResolvedServerOptions, string[]>();
+const KEEP_ALIVE_CACHED = 4096;
+
+/** The `Keep-Alive` value advertising `opts`' idle timeout and `left` more requests. */
+function keepAliveValue(opts: ResolvedServerOptions, left: number): string {
+  let values = KEEP_ALIVE_VALUES.get(opts);
+  if (values === undefined) KEEP_ALIVE_VALUES.set(opts, (values = []));
+  let value = values[left];
+  if (value === undefined) {
+    const timeout = opts.keepAliveTimeout === Number.POSITIVE_INFINITY ? undefined : Math.floor(opts.keepAliveTimeout / 1000);
+    value = formatKeepAlive({ ...(timeout === undefined ? {} : { timeout }), ...(Number.isFinite(left) ? { max: left } : {}) });
+    if (left < KEEP_ALIVE_CACHED) values[left] = value;
+  }
+  return value;
+}
+
+/** A handler running ahead of its turn, and what it has written so far. */
+interface Early {
+  readonly res: ServerResponse;
+  readonly sink: DeferredSink;
+  /** It threw after its head was recorded: the response cannot be completed. */
+  failed: boolean;
+}
+
 /** A final response head to send. */
 type FinalHead = SendResponse & { readonly type: 'response' };
 
@@ -58,8 +84,16 @@ function errorBody(status: number): Buffer {
   return Buffer.from(`${STATUS_REASONS[status] ?? 'Error'}\n`);
 }
 
+/** Most bytes of a read's output joined into one array; more is written as a gather list. */
+const COPY_LIMIT = 16 * 1024;
+
 /** Most bytes of an answered request's unread body dropped before the connection is closed instead. */
 const ORPHAN_BODY_LIMIT = 1024 * 1024;
+
+/** Whether a handler may run before the responses ahead of its request are written. */
+function mayRunAhead(req: ServerRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.complete && !req.fields.has('expect') && !req.fields.has('upgrade');
+}
 
 /** The `Date` header value, computed at most once a second (RFC 9110 §6.6.1 wants one on responses). */
 function httpDate(): string {
@@ -80,10 +114,20 @@ export class ServerConnection implements ResponseSink {
   readonly #conn: Connection;
   readonly #queue: ServerRequest[] = [];
   #current: { req: ServerRequest; res: ServerResponse } | null = null;
+  /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
+  readonly #early = new Map<ServerRequest, Early>();
   #served = 0;
   #answered = 0;
-  #idleTimer: NodeJS.Timeout | undefined;
-  #headersTimer: NodeJS.Timeout | undefined;
+  /**
+   * Timeouts are deadlines checked by one lazy timer (see #watch): when the connection went idle,
+   * when the head being received started, when the request being answered was dispatched; -1 when
+   * not running. Moving a deadline costs a clock read, not a timer.
+   */
+  #idleSince = -1;
+  #headStart = -1;
+  #requestStart = -1;
+  #watchdog: NodeJS.Timeout | undefined;
+  #watchAt = Number.POSITIVE_INFINITY;
   #lingerTimer: NodeJS.Timeout | undefined;
   /** A shutdown asked this connection to finish what it has and close. */
   #draining = false;
@@ -95,9 +139,14 @@ export class ServerConnection implements ResponseSink {
   #redispatch = false;
   /** Bytes dropped of a body whose request was already answered. */
   #orphanBody = 0;
-  #requestTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #closed = false;
+  /**
+   * Output produced while handling one read, written in one piece when the read is handled (so
+   * the answers to a pipelined batch leave in one write); null outside a read.
+   */
+  #batch: Uint8Array[] | null = null;
+  #batchBytes = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
@@ -139,20 +188,53 @@ export class ServerConnection implements ResponseSink {
   // Input
 
   #onData(chunk: Buffer): void {
-    this.#clearIdle();
+    this.#idleSince = -1;
     if (this.#finished) return; // lingering: read and drop
     // Answers produced while handling this read (pipelined requests with synchronous handlers)
     // leave in one write, not one per response.
-    if (this.socket.writableCorked === 0) {
+    this.#batch = [];
+    try {
+      this.#conn.receiveData(chunk);
+      this.#pump();
+      // Between requests, part of a head left waiting starts the slowloris clock.
+      if (this.#queue.length === 0 && this.#headStart < 0 && this.#conn.bufferedBytes > 0 && !this.#finished) {
+        this.#headStart = performance.now();
+        this.#watch(this.#headStart + this.#opts.headersTimeout);
+      }
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /** Write `bytes`, after whatever this read has produced so far. */
+  #write(bytes: Uint8Array): boolean {
+    const batch = this.#batch;
+    if (batch === null) return this.socket.write(bytes);
+    batch.push(bytes);
+    this.#batchBytes += bytes.length;
+    return this.#unsent <= this.#opts.writeHighWaterMark;
+  }
+
+  /** Write out what this read produced: one write, however many answers it holds. */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#batch = null;
+    const size = this.#batchBytes;
+    this.#batchBytes = 0;
+    if (batch.length === 1) this.socket.write(batch[0]!);
+    else if (size <= COPY_LIMIT) this.socket.write(Buffer.concat(batch, size));
+    else if (batch.length > 1) {
+      // Large pieces are not copied: the kernel gathers them (writev).
       this.socket.cork();
-      process.nextTick(() => this.socket.uncork());
+      for (const bytes of batch) this.socket.write(bytes);
+      this.socket.uncork();
     }
-    this.#conn.receiveData(chunk);
-    // Between requests, the first byte of a head starts the slowloris clock.
-    if (this.#queue.length === 0 && this.#headersTimer === undefined) {
-      this.#headersTimer = setTimeout(() => this.#headersTimedOut(), this.#opts.headersTimeout);
-    }
-    this.#pump();
+  }
+
+  /** Bytes written by us and not yet taken by the kernel. */
+  get #unsent(): number {
+    return this.socket.writableLength + this.#batchBytes;
   }
 
   #onEnd(): void {
@@ -178,7 +260,7 @@ export class ServerConnection implements ResponseSink {
         if (event === NEED_DATA || event === PAUSED) break;
         switch (event.type) {
           case 'request': {
-            this.#clearHeadersTimer();
+            this.#headStart = -1;
             const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers);
             req.onBacklog = (backlogged) => this.#setBodyBacklog(backlogged);
             const pipelined = this.#queue.length > 0;
@@ -227,7 +309,7 @@ export class ServerConnection implements ResponseSink {
       this.#bodyBacklog ||
       // Shutting down: read no new requests, but finish a body the handler is reading.
       (this.#draining && (this.#queue.at(-1)?.complete ?? true)) ||
-      this.socket.writableLength > this.#opts.writeHighWaterMark;
+      this.#unsent > this.#opts.writeHighWaterMark;
     if (stop) this.socket.pause();
     else this.socket.resume();
   }
@@ -257,12 +339,33 @@ export class ServerConnection implements ResponseSink {
   }
 
   #dispatchOne(): void {
-    if (this.#current !== null || this.#finished) return;
+    if (this.#finished) return;
+    if (this.#current === null) this.#startFront();
+    if (this.#current !== null && this.#opts.pipelineConcurrency > 1 && !this.#finished) this.#startEarly();
+  }
+
+  /** Give the first request in the queue its turn: start its handler, or replay what it wrote ahead. */
+  #startFront(): void {
     // Output backed up past the mark: answer more only once the socket drains.
-    if (this.socket.writableLength > this.#opts.writeHighWaterMark) return;
+    if (this.#unsent > this.#opts.writeHighWaterMark) return;
     const req = this.#queue[0];
     if (req === undefined) {
       if (this.#pendingError !== null) this.#answerError(this.#pendingError);
+      return;
+    }
+    const early = this.#early.get(req);
+    if (early !== undefined) {
+      this.#early.delete(req);
+      this.#current = { req, res: early.res };
+      const waiting = early.sink.replay(early.res, this);
+      if (early.failed) {
+        // Its handler threw halfway: what it wrote is out, the rest can never be framed.
+        this.#reason = 'error';
+        this.#flush();
+        this.socket.destroy();
+      } else if (waiting && this.#current?.res === early.res && this.#unsent <= this.#opts.writeHighWaterMark) {
+        early.res.emit('drain');
+      }
       return;
     }
     const res = new ServerResponse(this);
@@ -279,11 +382,50 @@ export class ServerConnection implements ResponseSink {
     // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
     req.onFirstRead = () => {
       if (this.#current?.req === req && !res.headersSent && this.#conn.theyAreWaitingFor100Continue) {
-        for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.socket.write(bytes);
+        for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#write(bytes);
       }
     };
     if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#host.upgrade(req, this.socket, this.#conn.trailingData.data, () => this.#detach())) return;
-    this.#armRequestTimer(req, res);
+    if (!req.complete) {
+      // The body is still arriving: the whole request must be in within requestTimeout.
+      this.#requestStart = performance.now();
+      this.#watch(this.#requestStart + this.#opts.requestTimeout);
+    }
+    let result: unknown;
+    try {
+      result = this.#host.handle(req, res);
+    } catch (err) {
+      this.#handlerFailed(req, res, err);
+      return;
+    }
+    if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(req, res, err));
+  }
+
+  /**
+   * Start the handlers of pipelined GET and HEAD requests behind the one being answered, up to
+   * `pipelineConcurrency` running at once. Only while every request from the front up to them is a
+   * complete GET or HEAD: nothing runs ahead of (or alongside) a request that may change state.
+   */
+  #startEarly(): void {
+    const limit = this.#opts.pipelineConcurrency;
+    let running = 1 + this.#early.size;
+    for (let i = 0; i < this.#queue.length && running < limit; i++) {
+      const req = this.#queue[i]!;
+      if (!mayRunAhead(req)) return;
+      if (i === 0 || this.#early.has(req)) continue;
+      // Past keepAliveMax the connection closes first: that request is never answered.
+      if (this.#answered + i + 1 > this.#opts.keepAliveMax) return;
+      this.#runEarly(req);
+      if (this.#finished) return;
+      running++;
+    }
+  }
+
+  #runEarly(req: ServerRequest): void {
+    const sink = new DeferredSink(this.#opts.writeHighWaterMark);
+    const res = new ServerResponse(sink);
+    this.#early.set(req, { res, sink, failed: false });
+    this.#served++;
     let result: unknown;
     try {
       result = this.#host.handle(req, res);
@@ -299,7 +441,14 @@ export class ServerConnection implements ResponseSink {
     // with its own status, not as the handler's fault.
     const clientFault = err instanceof RemoteProtocolError;
     if (!clientFault) this.#host.reportError(err, req);
-    if (this.#current?.res !== res || res.writableEnded) return;
+    if (res.writableEnded) return;
+    const early = this.#early.get(req);
+    if (early?.res === res && res.headersSent) {
+      // Ahead of its turn: it fails when its turn comes (see #startFront).
+      early.failed = true;
+      return;
+    }
+    if (this.#current?.res !== res && early?.res !== res) return;
     if (clientFault && !res.headersSent) {
       for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
       res.statusCode = err.status;
@@ -314,6 +463,7 @@ export class ServerConnection implements ResponseSink {
     } else {
       // Part of the response is out: its framing can no longer be trusted.
       this.#reason = 'error';
+      this.#flush();
       this.socket.destroy();
     }
   }
@@ -325,13 +475,15 @@ export class ServerConnection implements ResponseSink {
   #fields(res: ServerResponse): string[] {
     const raw = res.rawHeaderList();
     if (!res.hasHeader('date')) raw.push('Date', httpDate());
-    const lastByPolicy = this.#served >= this.#opts.keepAliveMax;
+    // This response's number on the connection (handlers may have started ahead of it).
+    const ordinal = this.#answered + 1;
+    const lastByPolicy = ordinal >= this.#opts.keepAliveMax;
     const lastBeforeShutdown = this.#draining && this.#queue.length <= 1;
     if ((lastByPolicy || lastBeforeShutdown) && !res.hasHeader('connection')) {
       raw.push('Connection', 'close');
       this.#reason = lastByPolicy ? 'keep-alive-max' : 'shutdown';
     } else if (this.#opts.advertiseKeepAlive && this.#conn.keepAlive && !res.hasHeader('keep-alive')) {
-      raw.push('Keep-Alive', formatKeepAlive({ timeout: Math.floor(this.#opts.keepAliveTimeout / 1000), max: this.#opts.keepAliveMax - this.#served }));
+      raw.push('Keep-Alive', keepAliveValue(this.#opts, this.#opts.keepAliveMax - ordinal));
     }
     return raw;
   }
@@ -344,32 +496,31 @@ export class ServerConnection implements ResponseSink {
   }
 
   sendWhole(res: ServerResponse, body: Uint8Array): void {
-    const bytes = this.#conn.sendMessage(this.#head(res), body);
-    this.socket.write(bytes);
+    this.#write(this.#conn.sendMessage(this.#head(res), body));
     this.#responseDone();
     this.#updateReading();
   }
 
   sendHead(res: ServerResponse): void {
-    for (const bytes of this.#conn.send(this.#head(res))) this.socket.write(bytes);
+    for (const bytes of this.#conn.send(this.#head(res))) this.#write(bytes);
   }
 
   sendData(_res: ServerResponse, data: Uint8Array): boolean {
     let ok = true;
-    for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.socket.write(bytes);
+    for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.#write(bytes);
     if (!ok) this.#updateReading();
     return ok;
   }
 
   sendEnd(_res: ServerResponse, trailers: readonly string[] | undefined): void {
     const end = trailers === undefined ? { type: 'end-of-message' as const } : { type: 'end-of-message' as const, trailers };
-    for (const bytes of this.#conn.send(end)) this.socket.write(bytes);
+    for (const bytes of this.#conn.send(end)) this.#write(bytes);
     this.#responseDone();
   }
 
   #responseDone(): void {
     this.#answered++;
-    this.#clearRequestTimer();
+    this.#requestStart = -1;
     const current = this.#current;
     this.#current = null;
     this.#queue.shift();
@@ -414,51 +565,87 @@ export class ServerConnection implements ResponseSink {
     this.#closeWith(err.status, 'parse-error');
   }
 
-  #headersTimedOut(): void {
-    this.#headersTimer = undefined;
-    if (this.#queue.length > 0 || this.#finished) return;
-    this.#closeWith(408, 'timeout');
-  }
-
   /** Answer `status` with no request to answer (an error, a timeout), then close. */
   #closeWith(status: number, reason: CloseReason): void {
     this.#reason = reason;
     try {
       const head = { type: 'response' as const, status, headers: ['Content-Type', 'text/plain', 'Date', httpDate(), 'Connection', 'close'] };
-      this.socket.write(this.#conn.sendMessage(head, errorBody(status)));
+      this.#write(this.#conn.sendMessage(head, errorBody(status)));
     } catch {
       // No answer can be framed in this state (a response was half sent): just close.
     }
     this.#finish(reason);
   }
 
-  #armRequestTimer(req: ServerRequest, res: ServerResponse): void {
-    this.#clearRequestTimer();
-    this.#requestTimer = setTimeout(() => {
-      this.#requestTimer = undefined;
-      if (this.#current?.req !== req || res.writableEnded) return;
-      this.#reason = 'timeout';
-      if (!res.headersSent && !req.complete) {
-        // The request did not arrive in time: 408, then close.
-        res.statusCode = 408;
-        res.setHeader('connection', 'close');
-        res.end();
-      }
-    }, this.#opts.requestTimeout);
-    this.#requestTimer.unref();
+  /**
+   * Make sure the watchdog fires no later than `deadline`. It is armed at most `#horizon` ahead,
+   * and every deadline set later lies at least that far ahead of its own start, so once armed it
+   * rarely needs moving: it fires, acts on what expired, and re-arms for what is pending.
+   */
+  #watch(deadline: number): void {
+    if (deadline >= this.#watchAt || this.#finished) return;
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchAt = deadline;
+    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#watchdog.unref();
   }
 
-  #clearRequestTimer(): void {
-    if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer);
-    this.#requestTimer = undefined;
+  #onWatchdog(): void {
+    this.#watchdog = undefined;
+    this.#watchAt = Number.POSITIVE_INFINITY;
+    if (this.#finished) return;
+    const now = performance.now();
+    const o = this.#opts;
+    if (this.#idleSince >= 0 && now >= this.#idleSince + o.keepAliveTimeout) {
+      if (this.idle) {
+        this.#finish('keep-alive-timeout');
+        return;
+      }
+      this.#idleSince = -1;
+    }
+    if (this.#headStart >= 0 && now >= this.#headStart + o.headersTimeout) {
+      this.#headStart = -1;
+      if (this.#queue.length === 0) {
+        // Slowloris: the head did not arrive in time.
+        this.#closeWith(408, 'timeout');
+        return;
+      }
+    }
+    if (this.#requestStart >= 0 && now >= this.#requestStart + o.requestTimeout) {
+      this.#requestStart = -1;
+      this.#requestTimedOut();
+      if (this.#finished) return;
+    }
+    let next = now + this.#horizon;
+    if (this.#idleSince >= 0) next = Math.min(next, this.#idleSince + o.keepAliveTimeout);
+    if (this.#headStart >= 0) next = Math.min(next, this.#headStart + o.headersTimeout);
+    if (this.#requestStart >= 0) next = Math.min(next, this.#requestStart + o.requestTimeout);
+    this.#watch(next);
+  }
+
+  /** The shortest timeout: how far ahead the watchdog is armed at most. */
+  get #horizon(): number {
+    const o = this.#opts;
+    return Math.min(o.keepAliveTimeout, o.headersTimeout, o.requestTimeout);
+  }
+
+  #requestTimedOut(): void {
+    const current = this.#current;
+    if (current === null || current.res.writableEnded) return;
+    this.#reason = 'timeout';
+    if (!current.res.headersSent && !current.req.complete) {
+      // The request did not arrive in time: 408, then close.
+      current.res.statusCode = 408;
+      current.res.setHeader('connection', 'close');
+      current.res.end();
+    }
   }
 
   /** Hand the socket over (protocol upgrade): stop listening to it and forget it. */
   #detach(): void {
+    this.#flush();
     this.#finished = true;
-    this.#clearIdle();
-    this.#clearHeadersTimer();
-    this.#clearRequestTimer();
+    this.#clearTimers();
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('end');
     this.socket.removeAllListeners('drain');
@@ -467,22 +654,15 @@ export class ServerConnection implements ResponseSink {
   }
 
   #armIdle(): void {
-    this.#clearIdle();
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      if (this.idle) this.#finish('keep-alive-timeout');
-    }, this.#opts.keepAliveTimeout);
-    this.#idleTimer.unref();
+    this.#idleSince = performance.now();
+    this.#watch(this.#idleSince + this.#opts.keepAliveTimeout);
   }
 
-  #clearIdle(): void {
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
-  }
-
-  #clearHeadersTimer(): void {
-    if (this.#headersTimer !== undefined) clearTimeout(this.#headersTimer);
-    this.#headersTimer = undefined;
+  #clearTimers(): void {
+    this.#idleSince = this.#headStart = this.#requestStart = -1;
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#watchAt = Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -493,12 +673,14 @@ export class ServerConnection implements ResponseSink {
     if (this.#finished) return;
     this.#finished = true;
     this.#reason = reason;
-    this.#clearIdle();
-    this.#clearHeadersTimer();
+    this.#clearTimers();
+    this.#flush();
     this.socket.end();
     this.socket.resume();
-    this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#opts.lingerTimeout);
-    this.#lingerTimer.unref();
+    if (Number.isFinite(this.#opts.lingerTimeout)) {
+      this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#opts.lingerTimeout);
+      this.#lingerTimer.unref();
+    }
   }
 
   /** Shutdown: close now when idle, else answer what has arrived and close after the last. */
@@ -519,9 +701,7 @@ export class ServerConnection implements ResponseSink {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearIdle();
-    this.#clearHeadersTimer();
-    this.#clearRequestTimer();
+    this.#clearTimers();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     const current = this.#current;
     if (current !== null && !current.req.complete) current.req.failBody(new Error('connection closed'));

@@ -118,4 +118,23 @@ describe('@tether/server features', () => {
     first.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(await first.read(/ok$/)).toMatch(/^HTTP\/1\.1 200 OK/);
   });
+
+  it('refuses option values that are not counts or durations, naming the option', () => {
+    const handler: Handler = (_req, res) => res.end();
+    expect(() => createServer({ keepAliveTimeout: -1 }, handler)).toThrow(/keepAliveTimeout/);
+    expect(() => createServer({ keepAliveMax: 0 }, handler)).toThrow(RangeError);
+    expect(() => createServer({ pipelineConcurrency: 1.5 }, handler)).toThrow(/pipelineConcurrency/);
+    expect(() => createServer({ headersTimeout: Number.NaN }, handler)).toThrow(/headersTimeout/);
+  });
+
+  it('keepAliveTimeout 0 keeps an idle connection open and advertises only max', async () => {
+    const { server, port } = await start((_req, res) => res.end('ok'), { keepAliveTimeout: 0 });
+    const c = await client(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(await c.read(/ok$/)).toMatch(/\r\nKeep-Alive: max=999\r\n/);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(server.stats().connections.open).toBe(1);
+    c.socket.write('GET /again HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(await c.read(/ok[\s\S]*ok$/)).toMatch(/max=998/);
+  });
 });
