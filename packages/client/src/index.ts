@@ -1,11 +1,20 @@
 /**
- * @tether/client: per-origin pool of persistent HTTP/1.1 connections with pipelining, driven by @tether/protocol.
+ * @tether/client — a per-origin pool of persistent HTTP/1.1 connections with safe pipelining,
+ * driven by @tether/protocol: reuse, pipelining only where the rules allow it, in-order
+ * matching of responses, re-sending of idempotent requests lost to a dropped connection,
+ * and the server's `Connection: close` and `Keep-Alive: timeout/max` honoured.
  *
- * Placeholder. This package has no implementation yet; the work is tracked
- * in the project's issues. The one export below keeps the build, the
- * published shape and the test run honest until the real entry point
- * replaces this file.
+ * @packageDocumentation
  */
 
-/** The npm name of this package. Placeholder export until the implementation lands. */
-export const PACKAGE = '@tether/client';
+export { Pool } from './pool.js';
+export type { PoolStats, RequestOptions } from './pool.js';
+export { Client } from './client.js';
+export { request, closeDefaultPools } from './request.js';
+export type { RequestUrlOptions } from './request.js';
+export { ClientResponse, ResponseBody } from './response.js';
+export { ClientError, CLIENT_ERRORS } from './errors.js';
+export type { ClientErrorCode } from './errors.js';
+export type { PoolOptions, RetryOptions } from './options.js';
+export type { ConnectionCloseReason } from './client-connection.js';
+export type { RequestBody } from './pending.js';

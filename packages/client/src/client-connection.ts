@@ -1,0 +1,618 @@
+/**
+ * Theory of operation: one TCP connection to the origin, driven by a client-role
+ * @tether/protocol Connection. Requests go out in the order the pool hands them over; responses
+ * come back in the same order and are matched to the oldest request in flight:
+ *
+ *   #inFlight: [ req0 (its response is arriving) | req1 | req2 … ]   ← written, oldest first
+ *
+ * The protocol decides framing, persistence and whether one more request may be pipelined
+ * (`canSend`); this module owns the socket, the timers and the policy: how long to keep an idle
+ * connection (ours and the server's `Keep-Alive: timeout`), how many requests to send on it
+ * (ours and the server's `Keep-Alive: max`), and what happens to the requests in flight when
+ * the connection ends. Those are given back to the pool (re-sent on a newer connection) when
+ * re-sending is safe, or failed with an error that says whether the server may have acted.
+ *
+ * Invariants: a connection is never closed with response bytes unread by us (we end our side
+ * only when nothing is in flight, or after the server ended its own); a timed-out connection
+ * is destroyed, never reused; writes produced in one turn of the event loop leave in one write.
+ */
+
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import { Connection, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
+import { ClientError } from './errors.js';
+import type { ClientErrorCode } from './errors.js';
+import type { ResolvedPoolOptions } from './options.js';
+import type { PendingRequest } from './pending.js';
+import { ClientResponse, ResponseBody } from './response.js';
+import type { BodySource } from './response.js';
+
+/** Why a connection closed (counted in the pool's stats). */
+export type ConnectionCloseReason =
+  /** The server said `Connection: close` (or answered HTTP/1.0 without keep-alive). */
+  | 'server-close'
+  /** The server closed a connection that had nothing in flight. */
+  | 'server-idle-close'
+  /** We retired it idle, before our or the server's keep-alive timeout ran out. */
+  | 'keep-alive-timeout'
+  /** It carried as many requests as we or the server's `Keep-Alive: max` allow. */
+  | 'keep-alive-max'
+  /** Reset, refused, unparseable response, or dropped with requests in flight. */
+  | 'error'
+  /** A connect, headers or body timeout. */
+  | 'timeout'
+  /** The pool closed it (close(), destroy(), an abort, or to make room). */
+  | 'client-close';
+
+/** What a connection needs from its pool. */
+export interface ConnectionHost {
+  readonly options: ResolvedPoolOptions;
+  /** Host and port to connect to, and the Host field value. */
+  readonly address: { readonly host: string; readonly port: number; readonly authority: string };
+  /** The pool is closing and has nothing queued: the request being written is the last. */
+  lastRequest(): boolean;
+  /** Connections to the origin may be reused (the option, unless the server proved it unsafe). */
+  keepAlive(): boolean;
+  /** It can take (more) requests. */
+  onFree(conn: ClientConnection): void;
+  /** A request was written. */
+  onSent(conn: ClientConnection, req: PendingRequest, reused: boolean): void;
+  /** A response completed. */
+  onAnswered(conn: ClientConnection): void;
+  /** The server dropped pipelined requests after answering some, without announcing a close. */
+  onPipeliningBroken(conn: ClientConnection): void;
+  /** The server closed a reused connection under requests it had not answered, without announcing it. */
+  onReuseBroken(conn: ClientConnection): void;
+  /** It closed; `requeue` are requests to send again, oldest first. */
+  onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[], retried: number): void;
+}
+
+/** Ms we keep reading after ending our side, waiting for the server's FIN, before destroying. */
+const LINGER_MS = 2000;
+
+/**
+ * Safety margin before a server's advertised idle timeout: 1 s (what undici keeps), or half the
+ * timeout when it is shorter than 2 s, so a request never races the server's close.
+ */
+function serverIdleLimit(seconds: number): number {
+  const ms = seconds * 1000;
+  return ms >= 2000 ? ms - 1000 : ms / 2;
+}
+
+/** One connection to the origin. */
+export class ClientConnection implements BodySource {
+  /** Increases with every connection a pool opens (see PendingRequest.freshAfter). */
+  readonly serial: number;
+  readonly #host: ConnectionHost;
+  readonly #opts: ResolvedPoolOptions;
+  readonly #socket: Socket;
+  readonly #conn: Connection;
+  readonly #inFlight: PendingRequest[] = [];
+  /** Requests taken but not written yet (before connect, or behind a streaming body). */
+  readonly #unwritten: PendingRequest[] = [];
+  #connected = false;
+  #sent = 0;
+  #answered = 0;
+  /** Most requests this connection may carry (ours, lowered by the server's `Keep-Alive: max`). */
+  #limit: number;
+  /** Ms it may stay idle (ours, lowered by the server's `Keep-Alive: timeout`). */
+  #idleLimit: number;
+  /** No new requests: it closes once what is in flight is answered. */
+  #retiring: ConnectionCloseReason | null = null;
+  /** The server announced that it closes after a response (so later requests were not processed). */
+  #announcedAt = -1;
+  #streaming = false;
+  #body: ResponseBody | null = null;
+  #bodyPaused = false;
+  #reason: ConnectionCloseReason = 'error';
+  #error: ClientError | null = null;
+  #ending = false;
+  #closed = false;
+  /** Destroyed because a request on it was aborted. */
+  #aborted = false;
+  #out: Uint8Array[] = [];
+  #flushQueued = false;
+  // Deadlines (performance.now() ms; -1 = none), checked by one lazy timer (#watch).
+  #connectStart: number;
+  #headSince = -1;
+  #bodySince = -1;
+  #idleSince = -1;
+  #watchdog: NodeJS.Timeout | undefined;
+  #watchAt = Number.POSITIVE_INFINITY;
+  #lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(host: ConnectionHost, serial: number) {
+    this.serial = serial;
+    this.#host = host;
+    this.#opts = host.options;
+    this.#limit = this.#opts.maxRequestsPerConnection;
+    this.#idleLimit = this.#opts.keepAliveTimeout;
+    this.#conn = new Connection('client', this.#opts.parser);
+    const { host: h, port } = host.address;
+    this.#socket = net.connect({ host: h, port, noDelay: this.#opts.noDelay });
+    this.#connectStart = performance.now();
+    this.#watch(this.#connectStart + this.#opts.connectTimeout);
+    this.#socket.on('connect', () => this.#onConnect());
+    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#socket.on('end', () => this.#onEnd());
+    this.#socket.on('error', (err: Error) => this.#onError(err));
+    this.#socket.on('close', () => this.#onClose());
+    this.#socket.on('drain', () => this.#host.onFree(this));
+  }
+
+  /** Requests written or waiting to be, whose responses are not complete. */
+  get load(): number {
+    return this.#inFlight.length + this.#unwritten.length;
+  }
+
+  /** Connected, nothing in flight, not retiring. */
+  get idle(): boolean {
+    return this.#connected && this.load === 0 && this.#retiring === null && !this.#closed;
+  }
+
+  /** Responses completed on it so far. */
+  get answered(): number {
+    return this.#answered;
+  }
+
+  /** Requests written on it so far. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** It takes no new requests. */
+  get retiring(): boolean {
+    return this.#retiring !== null || this.#closed || this.#ending;
+  }
+
+  /** May `req` be handed to this connection now, with at most `pipelining` in flight? */
+  canTake(req: PendingRequest, pipelining: number): boolean {
+    if (this.retiring || req.freshAfter >= this.serial) return false;
+    const load = this.load;
+    // Before the handshake, a connection takes its first request only: nothing is pipelined
+    // behind an exchange that has not shown the connection persists.
+    if (!this.#connected) return load === 0;
+    if (load >= pipelining || this.#sent + this.#unwritten.length >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
+    // Unsent output over the socket's mark: let it drain before piling on.
+    if (load > 0 && this.#socket.writableNeedDrain) return false;
+    return this.#conn.canSend({ method: req.method, streamingBody: req.streaming }).ok;
+  }
+
+  /** Take `req`: write it now, or once connected. */
+  take(req: PendingRequest): void {
+    req.connection = this;
+    this.#idleSince = -1;
+    this.#socket.ref();
+    if (!this.#connected || this.#streaming) this.#unwritten.push(req);
+    else this.#write(req);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing
+
+  #onConnect(): void {
+    this.#connected = true;
+    this.#connectStart = -1;
+    this.#writeWaiting();
+    if (this.load === 0) this.#becameIdle();
+  }
+
+  #writeWaiting(): void {
+    while (this.#unwritten.length > 0 && !this.#streaming && !this.#closed) this.#write(this.#unwritten.shift()!);
+  }
+
+  #write(req: PendingRequest): void {
+    if (req.settled) return; // aborted while waiting
+    const lastForPool = this.#host.lastRequest();
+    const last = !this.#host.keepAlive() || this.#sent + 1 >= this.#limit || lastForPool;
+    const headers = last ? [...req.headers, 'Connection', 'close'] : req.headers;
+    const head = { type: 'request' as const, method: req.method, target: req.path, headers };
+    const pipelined = this.#inFlight.length > 0;
+    try {
+      if (req.body === null || req.body instanceof Uint8Array) {
+        this.#output(this.#conn.sendMessage(head, req.body ?? undefined));
+      } else {
+        const options = req.contentLength === undefined ? { streaming: true } : { bodyLength: req.contentLength };
+        this.#output(...this.#conn.send(head, options));
+      }
+    } catch (err) {
+      // The protocol refused it before changing anything (all or nothing): the connection is fine.
+      if (!(err instanceof LocalProtocolError)) throw err;
+      req.fail(new ClientError('TETHER_INVALID_REQUEST', `${req.toString()}: ${err.message}`, { mayHaveBeenProcessed: false, cause: err }));
+      if (this.load === 0) this.#becameIdle();
+      return;
+    }
+    req.pipelined = pipelined;
+    this.#inFlight.push(req);
+    this.#sent++;
+    this.#host.onSent(this, req, this.#sent > 1);
+    if (this.#inFlight.length === 1) this.#headSince = performance.now();
+    this.#watch(performance.now() + this.#opts.headersTimeout);
+    if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
+    if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
+  }
+
+  /** Write a streamed body, respecting the socket's backpressure; nothing else is written meanwhile. */
+  async #stream(req: PendingRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#streaming = true;
+    try {
+      for await (const data of body) {
+        if (this.#closed) return;
+        if (data.length === 0) continue;
+        this.#output(...this.#conn.send({ type: 'data', data }));
+        this.#flush();
+        if (this.#socket.writableNeedDrain) await new Promise((resolve) => this.#socket.once('drain', resolve));
+      }
+      if (this.#closed) return;
+      this.#output(...this.#conn.send({ type: 'end-of-message' }));
+    } catch (err) {
+      // The body's source failed, or it did not match its declared length: the request cannot
+      // be completed on this connection.
+      const cause = err instanceof Error ? err : new Error(String(err));
+      req.fail(new ClientError('TETHER_INVALID_REQUEST', `${req.toString()}: the request body failed: ${cause.message}`, { mayHaveBeenProcessed: true, cause }));
+      this.destroy(null);
+      return;
+    } finally {
+      this.#streaming = false;
+    }
+    this.#writeWaiting();
+    this.#host.onFree(this);
+  }
+
+  /** Queue bytes; they leave together at the end of this turn. */
+  #output(...bytes: Uint8Array[]): void {
+    this.#out.push(...bytes);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const out = this.#out;
+    if (out.length === 0 || this.#closed) return;
+    this.#out = [];
+    if (out.length === 1) this.#socket.write(out[0]!);
+    else this.#socket.write(Buffer.concat(out));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#conn.receiveData(chunk);
+    this.#process();
+  }
+
+  #onEnd(): void {
+    // The server finished sending: complete what can be completed (a body delimited by close),
+    // then end our side too. Whatever is still in flight is lost (see #onClose).
+    if (!this.#closed) {
+      this.#conn.receiveEof();
+      this.#process();
+    }
+    if (this.#reason === 'error') {
+      if (this.#announcedAt >= 0) this.#reason = 'server-close';
+      else if (this.#inFlight.length === 0 && this.#unwritten.length === 0) this.#reason = 'server-idle-close';
+    }
+    this.#endOurSide();
+  }
+
+  /** Turn received bytes into responses. */
+  #process(): void {
+    try {
+      for (;;) {
+        if (this.#bodyPaused) return;
+        const event = this.#conn.nextEvent();
+        if (event === NEED_DATA || event === PAUSED) return;
+        switch (event.type) {
+          case 'response': {
+            const req = this.#inFlight[0]!;
+            this.#headSince = -1;
+            this.#bodySince = performance.now();
+            this.#watch(this.#bodySince + this.#opts.bodyTimeout);
+            this.#heed(event.headers.get('keep-alive'));
+            const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
+            this.#body = body;
+            const res = new ClientResponse(event.status, event.reason, event.version, event.headers, body);
+            if (req.settled) void body.dump().catch(() => undefined); // aborted: drop its body
+            else req.succeed(res);
+            break;
+          }
+          case 'data':
+            this.#bodySince = performance.now();
+            this.#body?.push(event.data);
+            break;
+          case 'end-of-message':
+            this.#responseDone();
+            break;
+          case 'informational-response':
+          case 'request':
+            break;
+          case 'connection-closed':
+            return;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof RemoteProtocolError)) throw err;
+      this.#protocolError(err);
+    }
+  }
+
+  /** A response head arrived: note what the server says about this connection's future. */
+  #heed(keepAlive: string | undefined): void {
+    if (!this.#conn.keepAlive) {
+      // Connection: close, or HTTP/1.0 without keep-alive: this response is the last.
+      this.#announcedAt = this.#answered;
+      this.#retiring = 'server-close';
+      this.#reason = 'server-close';
+      return;
+    }
+    if (keepAlive === undefined) return;
+    const params = parseKeepAlive(keepAlive);
+    // Keep-Alive: max=N counts the requests the server still takes after this one.
+    if (params.max !== undefined) this.#limit = Math.min(this.#limit, this.#answered + 1 + params.max);
+    if (params.timeout !== undefined) this.#idleLimit = Math.min(this.#opts.keepAliveTimeout, serverIdleLimit(params.timeout));
+  }
+
+  #responseDone(): void {
+    const req = this.#inFlight.shift()!;
+    req.connection = null;
+    this.#answered++;
+    this.#body?.end();
+    this.#body = null;
+    this.#bodySince = -1;
+    this.#host.onAnswered(this);
+    if (this.#inFlight.length > 0) this.#headSince = performance.now();
+    if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
+    if (this.load === 0) {
+      if (this.#retiring !== null) {
+        this.#reason = this.#retiring;
+        this.#endOurSide();
+        return;
+      }
+      this.#becameIdle();
+    }
+    this.#host.onFree(this);
+  }
+
+  #becameIdle(): void {
+    this.#idleSince = performance.now();
+    this.#watch(this.#idleSince + this.#idleLimit);
+    // An idle connection does not keep the process alive (as Node's agents do).
+    this.#socket.unref();
+    this.#host.onFree(this);
+  }
+
+  /** BodySource: the caller fell behind (false) or caught up (true). */
+  flow(on: boolean): void {
+    if (this.#bodyPaused === !on) return;
+    this.#bodyPaused = !on;
+    if (on) {
+      this.#bodySince = performance.now();
+      this.#socket.resume();
+      this.#process();
+    } else {
+      this.#bodySince = -1;
+      this.#socket.pause();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Failures and closing
+
+  #protocolError(err: RemoteProtocolError): void {
+    const truncated = err.code === 'H1_INCOMPLETE_MESSAGE';
+    const code: ClientErrorCode = truncated ? 'TETHER_TRUNCATED_BODY' : 'TETHER_PROTOCOL';
+    const req = this.#inFlight[0];
+    const what = req === undefined ? 'response' : `response to ${req.toString()}`;
+    this.#error = new ClientError(code, `${what}: ${err.message}`, { mayHaveBeenProcessed: true, cause: err });
+    this.#reason = 'error';
+    // The response being read fails; the ones behind it are lost with the connection.
+    if (req !== undefined) {
+      this.#inFlight.shift();
+      if (req.response !== null) req.response.body.fail(this.#error);
+      else req.fail(this.#error);
+    }
+    this.destroy(null);
+  }
+
+  #onError(err: Error): void {
+    if (this.#error !== null) return;
+    const code: ClientErrorCode = this.#connected ? 'TETHER_CONNECTION_LOST' : 'TETHER_CONNECT_FAILED';
+    const { host, port } = this.#host.address;
+    this.#error = new ClientError(code, `${host}:${port}: ${err.message}`, { mayHaveBeenProcessed: this.#connected, cause: err });
+    this.#reason = 'error';
+  }
+
+  /** End our side once nothing more is expected; keep reading until the server's FIN (or a linger period). */
+  #endOurSide(): void {
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
+    this.#clearDeadlines();
+    this.#flush();
+    this.#socket.end();
+    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    this.#lingerTimer.unref();
+    if (this.#bodyPaused) this.#socket.resume();
+  }
+
+  /** Close gracefully now (idle), or after what is in flight (busy). */
+  close(reason: ConnectionCloseReason = 'client-close'): void {
+    if (this.#closed) return;
+    this.#retiring ??= reason;
+    if (this.load === 0) {
+      this.#reason = this.#retiring;
+      if (this.#connected) this.#endOurSide();
+      else this.destroy(null);
+    }
+  }
+
+  /**
+   * Cancel `req` (taken by this connection). Not yet written: it is simply dropped. Written: an
+   * exchange cannot be cut out of the byte stream, so the connection is destroyed and the other
+   * requests on it go back to the pool.
+   */
+  abort(req: PendingRequest, err: Error): void {
+    const waiting = this.#unwritten.indexOf(req);
+    if (waiting >= 0) {
+      this.#unwritten.splice(waiting, 1);
+      req.fail(err);
+      if (this.load === 0 && this.#connected) this.#becameIdle();
+      return;
+    }
+    if (!this.#inFlight.includes(req)) return;
+    if (req.response !== null) req.response.body.fail(err);
+    else req.fail(err);
+    this.#aborted = true;
+    this.destroy(null, 'client-close');
+  }
+
+  /** Destroy now; requests in flight fail with `err` (or are given back to the pool when null). */
+  destroy(err: Error | null, reason?: ConnectionCloseReason): void {
+    if (this.#closed) return;
+    if (reason !== undefined) this.#reason = reason;
+    if (err !== null) {
+      for (const req of [...this.#inFlight.splice(0), ...this.#unwritten.splice(0)]) {
+        if (req.response !== null) req.response.body.fail(err);
+        else req.fail(err);
+      }
+    }
+    this.#socket.destroy();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearDeadlines();
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    const { requeue, retried } = this.#settleLost();
+    this.#host.onClosed(this, this.#reason, requeue, retried);
+  }
+
+  /**
+   * The connection is gone: decide the fate of every request on it that has no complete response.
+   * - its head was handed over: the body fails (nothing is re-sent once the caller has a response);
+   * - never written, or written after the response on which the server announced its close
+   *   (so the server did not process it): sent again, at no cost to its retry budget;
+   * - written, re-sendable (idempotent, body replayable), budget left: sent again on a newer
+   *   connection;
+   * - otherwise: fails, saying the server may or may not have processed it.
+   */
+  #settleLost(): { requeue: PendingRequest[]; retried: number } {
+    const requeue: PendingRequest[] = [];
+    let retried = 0;
+    const lost = this.#error ?? new ClientError('TETHER_CONNECTION_LOST', 'the connection closed', { mayHaveBeenProcessed: true });
+    let pipelinedLost = false;
+    let unanswered = 0;
+    this.#inFlight.forEach((req, i) => {
+      if (req.settled && req.response === null) return;
+      if (req.response !== null) {
+        const truncated = new ClientError('TETHER_TRUNCATED_BODY', `response to ${req.toString()}: the connection closed before the body was complete`, { mayHaveBeenProcessed: true, cause: lost });
+        req.response.body.fail(truncated);
+        return;
+      }
+      const unprocessed = this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt;
+      if (unprocessed) {
+        retried++;
+        requeue.push(req);
+        return;
+      }
+      unanswered++;
+      if (req.pipelined) pipelinedLost = true;
+      if (!this.#connected) {
+        req.fail(lost);
+      } else if (req.retryable && this.#aborted) {
+        // Lost to an abort of another request on this connection: ours to repeat, free of charge.
+        retried++;
+        requeue.push(req);
+      } else if (req.retryable && req.attempts < this.#opts.retryAttempts) {
+        req.attempts++;
+        retried++;
+        requeue.push(req);
+      } else {
+        req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
+      }
+    });
+    this.#inFlight.length = 0;
+    for (const req of this.#unwritten.splice(0)) {
+      if (req.settled) continue;
+      if (this.#connected || this.#error === null) requeue.push(req);
+      else req.fail(this.#error);
+    }
+    for (const req of requeue) {
+      req.freshAfter = this.serial;
+      req.connection = null;
+    }
+    if (this.#connected && this.#answered > 0 && this.#announcedAt < 0 && unanswered > 0 && !this.#aborted) {
+      if (pipelinedLost) this.#host.onPipeliningBroken(this);
+      else if (this.#error?.code !== 'TETHER_HEADERS_TIMEOUT' && this.#error?.code !== 'TETHER_BODY_TIMEOUT') this.#host.onReuseBroken(this);
+    }
+    return { requeue, retried };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deadlines
+
+  /** Make sure the timer fires no later than `deadline` (it re-arms itself for what is pending). */
+  #watch(deadline: number): void {
+    if (deadline >= this.#watchAt || this.#closed) return;
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchAt = deadline;
+    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#watchdog.unref();
+  }
+
+  #onWatchdog(): void {
+    this.#watchdog = undefined;
+    this.#watchAt = Number.POSITIVE_INFINITY;
+    if (this.#closed || this.#ending) return;
+    const now = performance.now();
+    const o = this.#opts;
+    if (this.#connectStart >= 0 && now >= this.#connectStart + o.connectTimeout) {
+      return this.#timedOut('TETHER_CONNECT_TIMEOUT', `${this.#host.address.host}:${this.#host.address.port}: not connected within ${o.connectTimeout} ms`, false);
+    }
+    if (this.#headSince >= 0 && now >= this.#headSince + o.headersTimeout) {
+      return this.#timedOut('TETHER_HEADERS_TIMEOUT', `${this.#inFlight[0]?.toString() ?? 'request'}: no response head within ${o.headersTimeout} ms`, true);
+    }
+    if (this.#bodySince >= 0 && now >= this.#bodySince + o.bodyTimeout) {
+      return this.#timedOut('TETHER_BODY_TIMEOUT', `response to ${this.#inFlight[0]?.toString() ?? 'request'}: no body data for ${o.bodyTimeout} ms`, true);
+    }
+    if (this.#idleSince >= 0 && now >= this.#idleSince + this.#idleLimit && this.load === 0) {
+      this.close('keep-alive-timeout');
+      return;
+    }
+    let next = Number.POSITIVE_INFINITY;
+    if (this.#connectStart >= 0) next = Math.min(next, this.#connectStart + o.connectTimeout);
+    if (this.#headSince >= 0) next = Math.min(next, this.#headSince + o.headersTimeout);
+    if (this.#bodySince >= 0) next = Math.min(next, this.#bodySince + o.bodyTimeout);
+    if (this.#idleSince >= 0) next = Math.min(next, this.#idleSince + this.#idleLimit);
+    this.#watch(next);
+  }
+
+  /** A timeout: the oldest request (or its body) fails with `code`; the connection is destroyed. */
+  #timedOut(code: ClientErrorCode, message: string, processed: boolean): void {
+    const err = new ClientError(code, message, { mayHaveBeenProcessed: processed });
+    this.#error = err;
+    this.#reason = 'timeout';
+    if (code === 'TETHER_CONNECT_TIMEOUT') {
+      this.destroy(err);
+      return;
+    }
+    const req = this.#inFlight.shift();
+    if (req !== undefined) {
+      if (req.response !== null) req.response.body.fail(err);
+      else req.fail(err);
+    }
+    this.destroy(null);
+  }
+
+  #clearDeadlines(): void {
+    this.#connectStart = this.#headSince = this.#bodySince = this.#idleSince = -1;
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#watchAt = Number.POSITIVE_INFINITY;
+  }
+}

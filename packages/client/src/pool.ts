@@ -1,0 +1,340 @@
+/**
+ * Theory of operation: a pool of connections to one origin and one queue of requests waiting
+ * for a connection:
+ *
+ *   #queue: [ next | … ]  ──#pick──▶  an idle connection
+ *                                     else a new one (up to `connections`)
+ *                                     else the least loaded one that may pipeline it
+ *
+ * Whether a request may be pipelined behind others is the protocol's `canSend` (persistence
+ * confirmed, idempotent method, no streaming body, nothing non-idempotent in flight), capped by
+ * `pipelining`, and off for the origin once a server has been seen dropping pipelined requests.
+ * Requests a connection gives back when it drops are put at the front of the queue in their
+ * original order and may only go out on a connection opened after the drop.
+ */
+
+import { Fields, isIdempotentMethod } from '@tether/protocol';
+import { ClientConnection } from './client-connection.js';
+import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
+import { ClientError } from './errors.js';
+import { resolvePoolOptions } from './options.js';
+import type { PoolOptions, ResolvedPoolOptions } from './options.js';
+import { PendingRequest } from './pending.js';
+import type { RequestBody } from './pending.js';
+import type { ClientResponse } from './response.js';
+
+/** A request to send. */
+export interface RequestOptions {
+  /** Default 'GET'. */
+  readonly method?: string;
+  /** The request-target: path and query. Default '/'. */
+  readonly path?: string;
+  /** Header fields: a record (an array value repeats the field) or a flat `[name, value, …]` list. */
+  readonly headers?: Readonly<Record<string, string | number | readonly string[] | undefined>> | readonly string[];
+  /**
+   * The body: text (UTF-8), bytes, or an async iterable of bytes (streamed: chunked, or with the
+   * `content-length` given in `headers`). A streamed body is never pipelined nor re-sent.
+   */
+  readonly body?: RequestBody;
+  /** Cancels the request (and, once it is on the wire, its connection). */
+  readonly signal?: AbortSignal;
+  /**
+   * Treat the request as idempotent (it may be pipelined and re-sent) or not, whatever its method.
+   * Default: by method (RFC 9110 §9.2.2).
+   */
+  readonly idempotent?: boolean;
+}
+
+/** Counters of a pool. */
+export interface PoolStats {
+  readonly connections: {
+    /** Connections opened so far (TCP handshakes made). */
+    readonly opened: number;
+    readonly open: number;
+    readonly idle: number;
+    readonly busy: number;
+    /** Connections that carried more than one request. */
+    readonly reused: number;
+  };
+  /** Connections closed, by reason. */
+  readonly closedBy: Readonly<Record<ConnectionCloseReason, number>>;
+  /** Responses received. */
+  readonly requests: number;
+  /** Requests written while others were in flight on their connection. */
+  readonly pipelinedRequests: number;
+  /** Requests written again after their connection dropped. */
+  readonly retries: number;
+  /** Closed connections by the number of requests each carried: `{ [requests]: connections }`. */
+  readonly requestsPerConnection: Readonly<Record<number, number>>;
+  /** Requests written on a connection that had carried one before: handshakes not made. */
+  readonly handshakesSaved: number;
+}
+
+const REASONS: readonly ConnectionCloseReason[] = ['server-close', 'server-idle-close', 'keep-alive-timeout', 'keep-alive-max', 'error', 'timeout', 'client-close'];
+
+function abortError(signal: AbortSignal, req: string, sent: boolean): ClientError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : 'aborted';
+  return new ClientError('TETHER_ABORTED', `${req}: ${why}`, { mayHaveBeenProcessed: sent, cause: reason });
+}
+
+/** Persistent connections to one origin, shared by the requests sent to it. */
+export class Pool {
+  /** The origin, e.g. `http://127.0.0.1:8080`. */
+  readonly origin: string;
+  /** @internal */
+  readonly options: ResolvedPoolOptions;
+  /** @internal */
+  readonly address: { readonly host: string; readonly port: number; readonly authority: string };
+  readonly #queue: PendingRequest[] = [];
+  readonly #conns: ClientConnection[] = [];
+  #serial = 0;
+  #pipeliningSafe = true;
+  #reuseSafe = true;
+  #reuseFailures = 0;
+  #closing: { promise: Promise<void>; resolve: () => void } | null = null;
+  #destroyed: Error | null = null;
+  #dispatching = false;
+  #redispatch = false;
+  #opened = 0;
+  #reused = 0;
+  #responses = 0;
+  #pipelined = 0;
+  #retries = 0;
+  #handshakesSaved = 0;
+  readonly #closedBy = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ConnectionCloseReason, number>;
+  readonly #perConnection: Record<number, number> = {};
+  readonly #host: ConnectionHost;
+
+  constructor(origin: string | URL, options: PoolOptions = {}) {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:') throw new TypeError(`@tether/client speaks plain HTTP/1.1: ${url.protocol} origins are not supported`);
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      throw new TypeError(`an origin is scheme, host and port only, got ${String(origin)}`);
+    }
+    this.origin = url.origin;
+    this.options = resolvePoolOptions(options);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.address = { host, port: url.port === '' ? 80 : Number(url.port), authority: url.host };
+    // The connections' view of the pool (kept off the public surface).
+    this.#host = {
+      options: this.options,
+      address: this.address,
+      lastRequest: () => this.#closing !== null && this.#queue.length === 0,
+      keepAlive: () => this.options.keepAlive && this.#reuseSafe,
+      onFree: () => this.#dispatch(),
+      onSent: (_conn, req, reused) => {
+        if (req.pipelined) this.#pipelined++;
+        if (reused) this.#handshakesSaved++;
+      },
+      onAnswered: (conn) => {
+        this.#responses++;
+        if (conn.answered > 1) this.#reuseFailures = 0;
+      },
+      onPipeliningBroken: () => {
+        this.#pipeliningSafe = false;
+      },
+      onReuseBroken: () => {
+        // Twice in a row, a reused connection closed under an unanswered request: this server
+        // closes after each response without saying so. Stop reusing (say Connection: close).
+        if (++this.#reuseFailures >= 2) this.#reuseSafe = false;
+      },
+      onClosed: (conn, reason, requeue, retried) => this.#onClosed(conn, reason, requeue, retried),
+    };
+  }
+
+  /** Whether this origin is still trusted to answer pipelined requests (false once one dropped them). */
+  get pipeliningSafe(): boolean {
+    return this.#pipeliningSafe;
+  }
+
+  /**
+   * Whether connections to this origin are reused: the `keepAlive` option, turned off when the
+   * server twice closed a reused connection under a request without announcing it.
+   */
+  get reusingConnections(): boolean {
+    return this.options.keepAlive && this.#reuseSafe;
+  }
+
+  /**
+   * Send a request. Resolves with the response as soon as its head has arrived; read its body
+   * (or `dump()` it) to free the connection for the responses behind it.
+   */
+  request(options: RequestOptions = {}): Promise<ClientResponse> {
+    return new Promise<ClientResponse>((resolve, reject) => {
+      const method = options.method ?? 'GET';
+      const path = options.path ?? '/';
+      if (this.#destroyed !== null || this.#closing !== null) {
+        reject(new ClientError('TETHER_CLOSED', `${method} ${path}: the pool is ${this.#destroyed !== null ? 'destroyed' : 'closing'}`, { mayHaveBeenProcessed: false }));
+        return;
+      }
+      let req: PendingRequest;
+      try {
+        req = this.#prepare(options, method, path, resolve, reject);
+      } catch (err) {
+        reject(err instanceof ClientError ? err : new ClientError('TETHER_INVALID_REQUEST', `${method} ${path}: ${String((err as Error).message)}`, { mayHaveBeenProcessed: false, cause: err }));
+        return;
+      }
+      const signal = options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          req.fail(abortError(signal, req.toString(), false));
+          return;
+        }
+        const onAbort = (): void => this.#abort(req, signal);
+        signal.addEventListener('abort', onAbort, { once: true });
+        // Once the response (body included) is complete or failed, nothing is left to cancel.
+        req.onSettled = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(req);
+      this.#dispatch();
+    });
+  }
+
+  #prepare(options: RequestOptions, method: string, path: string, resolve: (res: ClientResponse) => void, reject: (err: Error) => void): PendingRequest {
+    const fields = Fields.from(options.headers ?? []);
+    const list = [...fields.raw];
+    if (!fields.has('host')) list.push('Host', this.address.authority);
+    let body: Uint8Array | AsyncIterable<Uint8Array> | null = null;
+    let contentLength: number | undefined;
+    const given = options.body;
+    if (typeof given === 'string') body = new TextEncoder().encode(given);
+    else if (given instanceof Uint8Array) body = given;
+    else if (given !== undefined) {
+      body = given;
+      const declared = fields.get('content-length');
+      if (declared !== undefined) contentLength = Number(declared);
+    }
+    // A whole body's length is added by the protocol; a declared one must not be repeated.
+    const headers = body instanceof Uint8Array ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
+    const idempotent = options.idempotent ?? isIdempotentMethod(method);
+    const retryable = idempotent && this.options.retryMethods.has(method) && !(body !== null && !(body instanceof Uint8Array));
+    return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, resolve, reject });
+  }
+
+  #abort(req: PendingRequest, signal: AbortSignal): void {
+    const queued = this.#queue.indexOf(req);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      req.fail(abortError(signal, req.toString(), false));
+      return;
+    }
+    const err = abortError(signal, req.toString(), true);
+    if (req.connection !== null) req.connection.abort(req, err);
+    else if (req.response !== null) req.response.body.fail(err);
+  }
+
+  /** Hand queued requests to connections, as far as they can take them. */
+  #dispatch(): void {
+    if (this.#dispatching) {
+      this.#redispatch = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#redispatch = false;
+        for (;;) {
+          const req = this.#queue[0];
+          if (req === undefined) break;
+          if (req.settled) {
+            this.#queue.shift();
+            continue;
+          }
+          const conn = this.#pick(req);
+          if (conn === null) break;
+          this.#queue.shift();
+          conn.take(req);
+        }
+      } while (this.#redispatch);
+    } finally {
+      this.#dispatching = false;
+    }
+    this.#settleClose();
+  }
+
+  #pick(req: PendingRequest): ClientConnection | null {
+    const pipelining = this.#pipeliningSafe ? this.options.pipelining : 1;
+    for (const conn of this.#conns) if (conn.idle && conn.canTake(req, pipelining)) return conn;
+    if (this.#conns.length < this.options.connections) return this.#open();
+    let best: ClientConnection | null = null;
+    for (const conn of this.#conns) if ((best === null || conn.load < best.load) && conn.canTake(req, pipelining)) best = conn;
+    if (best === null && req.freshAfter > 0) {
+      // A re-sent request needs a connection newer than the one that dropped it: make room by
+      // retiring an idle older one (it may well be stale too).
+      const stale = this.#conns.find((c) => c.idle && c.serial <= req.freshAfter);
+      stale?.close('client-close');
+    }
+    return best;
+  }
+
+  #open(): ClientConnection {
+    const conn = new ClientConnection(this.#host, ++this.#serial);
+    this.#opened++;
+    this.#conns.push(conn);
+    return conn;
+  }
+
+  #onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[], retried: number): void {
+    const i = this.#conns.indexOf(conn);
+    if (i >= 0) this.#conns.splice(i, 1);
+    this.#closedBy[reason]++;
+    this.#perConnection[conn.sent] = (this.#perConnection[conn.sent] ?? 0) + 1;
+    if (conn.sent > 1) this.#reused++;
+    this.#retries += retried;
+    if (this.#destroyed !== null) {
+      for (const req of requeue) req.fail(this.#destroyed);
+    } else {
+      this.#queue.unshift(...requeue);
+    }
+    this.#dispatch();
+  }
+
+  /** Closing: once nothing is queued, close idle connections; busy ones close after their last response. */
+  #settleClose(): void {
+    const closing = this.#closing;
+    if (closing === null || this.#queue.length > 0) return;
+    for (const conn of [...this.#conns]) conn.close('client-close');
+    if (this.#conns.length === 0) closing.resolve();
+  }
+
+  /** Finish every queued and in-flight request, then close every connection gracefully. */
+  close(): Promise<void> {
+    if (this.#closing === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#closing = { promise, resolve };
+      this.#settleClose();
+    }
+    return this.#closing.promise;
+  }
+
+  /** Abort everything now: queued and in-flight requests fail with `err` (default: TETHER_CLOSED). */
+  destroy(err?: Error): void {
+    const reason = err ?? new ClientError('TETHER_CLOSED', 'the pool was destroyed', { mayHaveBeenProcessed: true });
+    this.#destroyed = reason;
+    for (const req of this.#queue.splice(0)) req.fail(new ClientError('TETHER_CLOSED', `${req.toString()}: the pool was destroyed`, { mayHaveBeenProcessed: false, cause: err }));
+    for (const conn of [...this.#conns]) conn.destroy(reason, 'client-close');
+    if (this.#closing === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#closing = { promise, resolve };
+    }
+    if (this.#conns.length === 0) this.#closing.resolve();
+  }
+
+  /** Counters so far. */
+  stats(): PoolStats {
+    let idle = 0;
+    for (const conn of this.#conns) if (conn.idle) idle++;
+    return {
+      connections: { opened: this.#opened, open: this.#conns.length, idle, busy: this.#conns.length - idle, reused: this.#reused + this.#conns.filter((c) => c.sent > 1).length },
+      closedBy: { ...this.#closedBy },
+      requests: this.#responses,
+      pipelinedRequests: this.#pipelined,
+      retries: this.#retries,
+      requestsPerConnection: { ...this.#perConnection },
+      handshakesSaved: this.#handshakesSaved,
+    };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Theory of operation: a response as the caller sees it. The head is complete when the caller
+ * gets it; the body arrives as the connection parses it and is read once, as an async iterable
+ * or whole (`text()`, `json()`, `arrayBuffer()`, `bytes()`). Unread bytes are bounded: above
+ * `highWaterMark` the body asks its connection to stop reading the socket, and asks it to go on
+ * once the caller has read below the mark (so pipelined responses behind it wait, in the
+ * kernel's buffers, not ours).
+ */
+
+import type { Fields, HttpVersion } from '@tether/protocol';
+
+/** What a body needs from its connection. */
+export interface BodySource {
+  /** Stop (`false`) or go on (`true`) reading the socket for this body. */
+  flow(on: boolean): void;
+}
+
+/** A response body: read it once, piece by piece or whole. */
+export class ResponseBody implements AsyncIterable<Uint8Array> {
+  readonly #chunks: Uint8Array[] = [];
+  readonly #highWaterMark: number;
+  readonly #source: BodySource;
+  #buffered = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #wake: (() => void) | null = null;
+  #used = false;
+  #dumping = false;
+  /** @internal Called once when the body ends or fails. */
+  onSettled: (() => void) | null = null;
+
+  /** @internal Made by the connection. */
+  constructor(source: BodySource, highWaterMark: number) {
+    this.#source = source;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** The whole body has arrived. */
+  get complete(): boolean {
+    return this.#ended;
+  }
+
+  /** Whether the body has been (or is being) read. */
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  /** @internal Body data from the connection. */
+  push(data: Uint8Array): void {
+    if (this.#dumping) return;
+    this.#chunks.push(data);
+    this.#buffered += data.length;
+    if (this.#buffered > this.#highWaterMark) this.#source.flow(false);
+    this.#notify();
+  }
+
+  /** @internal The body is complete. */
+  end(): void {
+    this.#ended = true;
+    this.#settle();
+    this.#notify();
+  }
+
+  #settle(): void {
+    const done = this.onSettled;
+    this.onSettled = null;
+    done?.();
+  }
+
+  /** @internal The body will never complete. */
+  fail(err: Error): void {
+    if (this.#ended || this.#error !== null) return;
+    this.#error = err;
+    this.#settle();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #take(): void {
+    if (this.#used) throw new TypeError('the response body has already been read');
+    this.#used = true;
+  }
+
+  /** The body, piece by piece. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.#take();
+    for (;;) {
+      const chunk = this.#chunks.shift();
+      if (chunk !== undefined) {
+        const wasOver = this.#buffered > this.#highWaterMark;
+        this.#buffered -= chunk.length;
+        if (wasOver && this.#buffered <= this.#highWaterMark) this.#source.flow(true);
+        yield chunk;
+        continue;
+      }
+      if (this.#error !== null) throw this.#error;
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  /** The whole body as bytes. */
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of this) {
+      parts.push(chunk);
+      size += chunk.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /** The whole body as UTF-8 text. */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /** The whole body parsed as JSON. */
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  /** The whole body in a new ArrayBuffer. */
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = await this.bytes();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  /**
+   * Read the rest of the body and drop it, so the connection can carry on with the next
+   * response. Resolves when the body is complete (rejects if it fails).
+   */
+  async dump(): Promise<void> {
+    this.#take();
+    this.#dumping = true;
+    this.#chunks.length = 0;
+    if (this.#buffered > this.#highWaterMark) this.#source.flow(true);
+    this.#buffered = 0;
+    while (!this.#ended) {
+      if (this.#error !== null) throw this.#error;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+}
+
+/** A response: status and head now, the body as it arrives. */
+export class ClientResponse {
+  /** The status code. */
+  readonly statusCode: number;
+  /** The reason phrase as received. */
+  readonly statusMessage: string;
+  /** The version the server answered with. */
+  readonly httpVersion: HttpVersion;
+  /** The body (read once). */
+  readonly body: ResponseBody;
+  readonly #fields: Fields;
+  #headers: Record<string, string | string[]> | undefined;
+
+  /** @internal Made by the connection. */
+  constructor(status: number, reason: string, version: HttpVersion, fields: Fields, body: ResponseBody) {
+    this.statusCode = status;
+    this.statusMessage = reason;
+    this.httpVersion = version;
+    this.#fields = fields;
+    this.body = body;
+  }
+
+  /** Field names lower-cased, values joined with ", " (`set-cookie` an array), as in node:http. */
+  get headers(): Record<string, string | string[]> {
+    return (this.#headers ??= this.#fields.toObject());
+  }
+
+  /** The field lines as received, `[name, value, …]`. */
+  get rawHeaders(): readonly string[] {
+    return this.#fields.raw;
+  }
+
+  /** The received fields with case-insensitive lookup. */
+  get fields(): Fields {
+    return this.#fields;
+  }
+
+  /** The body as UTF-8 text. */
+  text(): Promise<string> {
+    return this.body.text();
+  }
+
+  /** The body parsed as JSON. */
+  json(): Promise<unknown> {
+    return this.body.json();
+  }
+
+  /** The body in a new ArrayBuffer. */
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.body.arrayBuffer();
+  }
+
+  /** The body as bytes. */
+  bytes(): Promise<Uint8Array> {
+    return this.body.bytes();
+  }
+
+  /** Drop the body (see {@link ResponseBody.dump}). */
+  dump(): Promise<void> {
+    return this.body.dump();
+  }
+}
