@@ -307,7 +307,9 @@ describe('aborts', () => {
     const cut = p.request({ path: '/slow', signal: inFlight.signal });
     await eventually(() => arrivals.length === 3);
     inFlight.abort(new Error('changed my mind'));
-    await expect(cut).rejects.toMatchObject({ code: 'TETHER_ABORTED', message: expect.stringMatching(/changed my mind/) });
+    const aborted = (await cut.catch((e: unknown) => e)) as ClientError;
+    expect(aborted).toMatchObject({ code: 'TETHER_ABORTED' });
+    expect(aborted.message).toMatch(/changed my mind/);
     expect(await (await p.request({ path: '/next' })).text()).toBe('body of /next');
   });
 
@@ -374,7 +376,9 @@ describe('timeouts and failures', () => {
     const err: unknown = await p.request().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err).toMatchObject({ code: 'TETHER_PROTOCOL' });
-    expect((err as ClientError).cause).toMatchObject({ name: 'RemoteProtocolError', code: expect.stringMatching(/^H1_/) });
+    const cause = (err as ClientError).cause as { name: string; code: string };
+    expect(cause.name).toBe('RemoteProtocolError');
+    expect(cause.code).toMatch(/^H1_/);
   });
 
   it('a header the protocol refuses to write: TETHER_INVALID_REQUEST; the connection stays usable', async () => {
