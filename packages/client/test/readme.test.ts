@@ -20,6 +20,6 @@ describe('README', () => {
     expect(lines[0]).toBe('200 hello /item/0 … 200 hello /item/9');
     // 10 requests, 4 per connection at most: at least 3 connections; none lost.
     expect(lines[1]).toMatch(/^10 responses, [34] connections opened, [67] handshakes saved, 0 re-sent$/);
-    expect(readme).toContain(lines[1]!.replace(/\d+ connections opened, \d+ handshakes saved/, ''));
+    expect(readme).toContain(lines[0]);
   });
 });
