@@ -120,6 +120,7 @@ export class ClientConnection implements BodySource {
   #watchdog: NodeJS.Timeout | undefined;
   #watchAt = Number.POSITIVE_INFINITY;
   #lingerTimer: NodeJS.Timeout | undefined;
+  #openedAt = 0;
 
   constructor(host: ConnectionHost, serial: number) {
     this.serial = serial;
@@ -130,7 +131,7 @@ export class ClientConnection implements BodySource {
     this.#conn = new Connection('client', this.#opts.parser);
     const { host: h, port } = host.address;
     this.#socket = net.connect({ host: h, port, noDelay: this.#opts.noDelay });
-    this.#connectStart = performance.now();
+    this.#connectStart = this.#openedAt = performance.now();
     this.#watch(this.#connectStart + this.#opts.connectTimeout);
     this.#socket.on('connect', () => this.#onConnect());
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -181,6 +182,11 @@ export class ClientConnection implements BodySource {
   /** Take `req`: write it now, or once connected. */
   take(req: PendingRequest): void {
     req.connection = this;
+    if (!this.#connected) {
+      // It waits for this connection's handshake: that is part of its timeline.
+      req.connectStartAt = this.#openedAt;
+      req.connectedAt = undefined;
+    }
     this.#idleSince = -1;
     this.#socket.ref();
     if (!this.#connected || this.#streaming) this.#unwritten.push(req);
@@ -193,6 +199,8 @@ export class ClientConnection implements BodySource {
   #onConnect(): void {
     this.#connected = true;
     this.#connectStart = -1;
+    const now = performance.now();
+    for (const req of this.#unwritten) req.connectedAt = now;
     this.#writeWaiting();
     if (this.load === 0) this.#becameIdle();
   }
@@ -223,6 +231,7 @@ export class ClientConnection implements BodySource {
       return;
     }
     req.pipelined = pipelined;
+    req.sentAt = performance.now();
     this.#inFlight.push(req);
     this.#sent++;
     this.#host.onSent(this, req, this.#sent > 1);
@@ -316,7 +325,8 @@ export class ClientConnection implements BodySource {
             this.#heed(event.headers.get('keep-alive'));
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
-            const res = new ClientResponse(event.status, event.reason, event.version, event.headers, body);
+            const timings = { queued: req.queuedAt, connectStart: req.connectStartAt, connected: req.connectedAt, sent: req.sentAt, head: performance.now(), connection: this.serial };
+            const res = new ClientResponse(event.status, event.reason, event.version, event.headers, body, timings);
             if (req.settled) void body.dump().catch(() => undefined); // aborted: drop its body
             else req.succeed(res);
             break;

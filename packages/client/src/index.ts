@@ -13,6 +13,7 @@ export { Client } from './client.js';
 export { request, closeDefaultPools } from './request.js';
 export type { RequestUrlOptions } from './request.js';
 export { ClientResponse, ResponseBody } from './response.js';
+export type { ResponseTimings } from './response.js';
 export { ClientError, CLIENT_ERRORS } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export type { PoolOptions, RetryOptions } from './options.js';

@@ -36,6 +36,11 @@ export class PendingRequest {
   connection: ClientConnection | null = null;
   /** Called once when the request fails or its response body ends or fails. */
   onSettled: (() => void) | null = null;
+  /** When `request()` was called, and (later) when its connection was opened and it was written (performance.now() ms). */
+  readonly queuedAt = performance.now();
+  connectStartAt: number | undefined;
+  connectedAt: number | undefined;
+  sentAt = -1;
   #settled = false;
   readonly #resolve: (res: ClientResponse) => void;
   readonly #reject: (err: Error) => void;

@@ -9,6 +9,24 @@
 
 import type { Fields, HttpVersion } from '@tether/protocol';
 
+/**
+ * When things happened to a request, in `performance.now()` ms: for a waterfall chart (queued →
+ * connect → sent → head → body end).
+ */
+export interface ResponseTimings {
+  /** `request()` was called. */
+  readonly queued: number;
+  /** It waited for a new connection: when that connection's handshake started and ended. */
+  readonly connectStart: number | undefined;
+  readonly connected: number | undefined;
+  /** Its head (and whole body, when known in advance) was written. */
+  readonly sent: number;
+  /** The response head arrived. */
+  readonly head: number;
+  /** Which connection of its pool carried it (1, 2, … in the order they were opened). */
+  readonly connection: number;
+}
+
 /** What a body needs from its connection. */
 export interface BodySource {
   /** Stop (`false`) or go on (`true`) reading the socket for this body. */
@@ -28,6 +46,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #dumping = false;
   /** @internal Called once when the body ends or fails. */
   onSettled: (() => void) | null = null;
+  /** When the whole body had arrived (`performance.now()` ms), or undefined. */
+  endedAt: number | undefined;
 
   /** @internal Made by the connection. */
   constructor(source: BodySource, highWaterMark: number) {
@@ -57,6 +77,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   /** @internal The body is complete. */
   end(): void {
     this.#ended = true;
+    this.endedAt = performance.now();
     this.#settle();
     this.#notify();
   }
@@ -165,11 +186,14 @@ export class ClientResponse {
   readonly httpVersion: HttpVersion;
   /** The body (read once). */
   readonly body: ResponseBody;
+  /** When the request was queued, connected, sent and answered. */
+  readonly timings: ResponseTimings;
   readonly #fields: Fields;
   #headers: Record<string, string | string[]> | undefined;
 
   /** @internal Made by the connection. */
-  constructor(status: number, reason: string, version: HttpVersion, fields: Fields, body: ResponseBody) {
+  constructor(status: number, reason: string, version: HttpVersion, fields: Fields, body: ResponseBody, timings: ResponseTimings) {
+    this.timings = timings;
     this.statusCode = status;
     this.statusMessage = reason;
     this.httpVersion = version;
