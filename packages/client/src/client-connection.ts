@@ -61,8 +61,16 @@ export interface ConnectionHost {
   onAnswered(conn: ClientConnection): void;
   /** The server dropped pipelined requests after answering some, without announcing a close. */
   onPipeliningBroken(conn: ClientConnection): void;
-  /** The server closed a reused connection under requests it had not answered, without announcing it. */
-  onReuseBroken(conn: ClientConnection): void;
+  /**
+   * The connection ended after exactly one response without the server announcing a close (it
+   * closed while idle, or under the next request): the mark of a server that closes after every
+   * response without saying so.
+   */
+  onClosedAfterOne(conn: ClientConnection): void;
+  /** The server announced its close (`Connection: close`) on the connection's `n`-th response. */
+  onAnnouncedClose(conn: ClientConnection, n: number): void;
+  /** Requests a new connection may carry, learned from the server's past closes (Infinity: no limit known). */
+  learnedLimit(): number;
   /** It closed; `requeue` are requests to send again, oldest first. */
   onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[], retried: number): void;
 }
@@ -126,7 +134,7 @@ export class ClientConnection implements BodySource {
     this.serial = serial;
     this.#host = host;
     this.#opts = host.options;
-    this.#limit = this.#opts.maxRequestsPerConnection;
+    this.#limit = Math.min(this.#opts.maxRequestsPerConnection, host.learnedLimit());
     this.#idleLimit = this.#opts.keepAliveTimeout;
     this.#conn = new Connection('client', this.#opts.parser);
     const { host: h, port } = host.address;
@@ -356,6 +364,7 @@ export class ClientConnection implements BodySource {
     if (!this.#conn.keepAlive) {
       // Connection: close, or HTTP/1.0 without keep-alive: this response is the last.
       this.#announcedAt = this.#answered;
+      this.#host.onAnnouncedClose(this, this.#answered + 1);
       this.#retiring = 'server-close';
       this.#reason = 'server-close';
       return;
@@ -534,8 +543,11 @@ export class ClientConnection implements BodySource {
       if (req.pipelined) pipelinedLost = true;
       if (!this.#connected) {
         req.fail(lost);
-      } else if (req.retryable && this.#aborted) {
-        // Lost to an abort of another request on this connection: ours to repeat, free of charge.
+      } else if (req.retryable && (this.#aborted || (i === 0 && this.#answered > 0 && !req.raced && this.#error?.code !== 'TETHER_HEADERS_TIMEOUT' && this.#error?.code !== 'TETHER_BODY_TIMEOUT'))) {
+        // Lost to an abort of another request on this connection, or the classic keep-alive race
+        // (the first unanswered request on a reused connection the server closed as it arrived):
+        // repeated once free of charge, on a newer connection, where it will be the first request.
+        if (!this.#aborted) req.raced = true;
         retried++;
         requeue.push(req);
       } else if (req.retryable && req.attempts < this.#opts.retryAttempts) {
@@ -556,9 +568,9 @@ export class ClientConnection implements BodySource {
       req.freshAfter = this.serial;
       req.connection = null;
     }
-    if (this.#connected && this.#answered > 0 && this.#announcedAt < 0 && unanswered > 0 && !this.#aborted) {
-      if (pipelinedLost) this.#host.onPipeliningBroken(this);
-      else if (this.#error?.code !== 'TETHER_HEADERS_TIMEOUT' && this.#error?.code !== 'TETHER_BODY_TIMEOUT') this.#host.onReuseBroken(this);
+    if (this.#connected && this.#answered > 0 && this.#announcedAt < 0 && unanswered > 0 && !this.#aborted && pipelinedLost) this.#host.onPipeliningBroken(this);
+    if (this.#connected && this.#answered === 1 && this.#announcedAt < 0 && !this.#aborted && this.#reason !== 'timeout' && this.#reason !== 'client-close' && this.#reason !== 'keep-alive-timeout') {
+      this.#host.onClosedAfterOne(this);
     }
     return { requeue, retried };
   }

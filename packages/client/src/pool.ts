@@ -64,9 +64,9 @@ export interface PoolStats {
   readonly pipelinedRequests: number;
   /** Requests written again after their connection dropped. */
   readonly retries: number;
-  /** Closed connections by the number of requests each carried: `{ [requests]: connections }`. */
+  /** Closed connections by the number of responses each carried: `{ [responses]: connections }`. */
   readonly requestsPerConnection: Readonly<Record<number, number>>;
-  /** Requests written on a connection that had carried one before: handshakes not made. */
+  /** Responses received on a connection that had carried one before: handshakes not made. */
   readonly handshakesSaved: number;
 }
 
@@ -91,7 +91,12 @@ export class Pool {
   #serial = 0;
   #pipeliningSafe = true;
   #reuseSafe = true;
-  #reuseFailures = 0;
+  /** A connection of this pool has answered more than one response: reuse works with this server. */
+  #reuseSeen = false;
+  /** Connections closed by the server, unannounced, after exactly one response. */
+  #closedAfterOne = 0;
+  /** The response count on which the server announced its last two closes (a pattern to learn). */
+  #announced: [number, number] = [0, 0];
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
   #destroyed: Error | null = null;
   #dispatching = false;
@@ -123,21 +128,29 @@ export class Pool {
       lastRequest: () => this.#closing !== null && this.#queue.length === 0,
       keepAlive: () => this.options.keepAlive && this.#reuseSafe,
       onFree: () => this.#dispatch(),
-      onSent: (_conn, req, reused) => {
+      onSent: (_conn, req) => {
         if (req.pipelined) this.#pipelined++;
-        if (reused) this.#handshakesSaved++;
       },
       onAnswered: (conn) => {
         this.#responses++;
-        if (conn.answered > 1) this.#reuseFailures = 0;
+        if (conn.answered > 1) {
+          // A response on a connection that carried one before: a handshake not made.
+          this.#handshakesSaved++;
+          this.#reuseSeen = true;
+        }
       },
+      onAnnouncedClose: (_conn, n) => {
+        this.#announced = [this.#announced[1], n];
+      },
+      learnedLimit: () => (this.#announced[0] === this.#announced[1] && this.#announced[0] > 0 ? this.#announced[0] : Number.POSITIVE_INFINITY),
       onPipeliningBroken: () => {
         this.#pipeliningSafe = false;
       },
-      onReuseBroken: () => {
-        // Twice in a row, a reused connection closed under an unanswered request: this server
-        // closes after each response without saying so. Stop reusing (say Connection: close).
-        if (++this.#reuseFailures >= 2) this.#reuseSafe = false;
+      onClosedAfterOne: () => {
+        // Three connections ended after one response each, unannounced, and none ever carried
+        // two: this server closes after every response without saying so. Stop reusing (every
+        // request says Connection: close) instead of racing its closes.
+        if (++this.#closedAfterOne >= 3 && !this.#reuseSeen) this.#reuseSafe = false;
       },
       onClosed: (conn, reason, requeue, retried) => this.#onClosed(conn, reason, requeue, retried),
     };
@@ -279,8 +292,8 @@ export class Pool {
     const i = this.#conns.indexOf(conn);
     if (i >= 0) this.#conns.splice(i, 1);
     this.#closedBy[reason]++;
-    this.#perConnection[conn.sent] = (this.#perConnection[conn.sent] ?? 0) + 1;
-    if (conn.sent > 1) this.#reused++;
+    this.#perConnection[conn.answered] = (this.#perConnection[conn.answered] ?? 0) + 1;
+    if (conn.answered > 1) this.#reused++;
     this.#retries += retried;
     if (this.#destroyed !== null) {
       for (const req of requeue) req.fail(this.#destroyed);
@@ -328,7 +341,7 @@ export class Pool {
     let idle = 0;
     for (const conn of this.#conns) if (conn.idle) idle++;
     return {
-      connections: { opened: this.#opened, open: this.#conns.length, idle, busy: this.#conns.length - idle, reused: this.#reused + this.#conns.filter((c) => c.sent > 1).length },
+      connections: { opened: this.#opened, open: this.#conns.length, idle, busy: this.#conns.length - idle, reused: this.#reused + this.#conns.filter((c) => c.answered > 1).length },
       closedBy: { ...this.#closedBy },
       requests: this.#responses,
       pipelinedRequests: this.#pipelined,
