@@ -10,17 +10,19 @@
  * - `tether`: @tether/server, default options but `keepAliveTimeout`.
  * - `node`: `http.createServer` with `keepAliveTimeout` set.
  * - `fastify`: Fastify 5, logger off, `keepAliveTimeout` set.
- * - `limit`: raw node:net: counts `\r\n\r\n` request terminators in what arrives and writes one
- *   pre-built response per terminator, in one write per read. No parsing, no headers object, no
- *   timers: the most any Node server can do on the same socket layer.
+ * - `limit`: raw node:net (`limit-server.ts`): counts `\r\n\r\n` request terminators in what
+ *   arrives and writes one pre-built response per terminator, in one write per read. No parsing,
+ *   no headers object, no timers: the most any Node server can do on the same socket layer.
  *
  * Each kind is imported only when it runs, so a child's baseline memory holds its own code only.
  * The child exits when its parent goes away (IPC disconnect), so it can never be left behind.
  */
 
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
+
+import { HELLO, createLimitServer } from './limit-server.js';
 
 /** The servers this file can run. */
 export type ServerKind = 'tether' | 'node' | 'fastify' | 'limit';
@@ -42,9 +44,6 @@ export type ChildMessage =
 export interface ParentMessage {
   readonly type: 'memory';
 }
-
-/** The response body every server sends: 13 bytes (server.ts checks it; only types are shared, since importing this file runs a server). */
-const HELLO = 'Hello, World!';
 
 interface Running {
   readonly port: number;
@@ -92,65 +91,8 @@ async function startFastify(keepAliveTimeout: number): Promise<Running> {
   return { port: (app.server.address() as AddressInfo).port, connections: () => netConnections(app.server) };
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-/** The end of a request head (RFC 9112 §2.1: the empty line after the field lines). */
-const TERMINATOR = Buffer.from('\r\n\r\n', 'latin1');
-/** Marks a request that asks to close; `onnection` so either case of the name matches. */
-const CLOSE_MARK = Buffer.from('onnection: close', 'latin1');
-const RESPONSE = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${HELLO.length}\r\n\r\n${HELLO}`, 'latin1');
-const CLOSE_RESPONSE = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${HELLO.length}\r\nConnection: close\r\n\r\n${HELLO}`, 'latin1');
-/** Pre-built runs of responses for pipelined reads, by count (wrk's pipeline is 10 deep). */
-const RESPONSE_RUNS: Buffer[] = [Buffer.alloc(0), RESPONSE];
-for (let n = 2; n <= 64; n++) RESPONSE_RUNS.push(Buffer.concat([RESPONSE_RUNS[n - 1]!, RESPONSE]));
-
-/**
- * Count terminators in `chunk`, given `state` bytes of one already matched at the end of the
- * previous read (0–3); returns the count and the new state.
- */
-function countTerminators(chunk: Buffer, state: number): { count: number; state: number } {
-  let count = 0;
-  let i = 0;
-  // Finish a terminator split across reads, byte by byte.
-  while (state > 0 && i < chunk.length) {
-    const b = chunk[i++]!;
-    if (b === TERMINATOR[state]) {
-      if (++state === 4) {
-        count++;
-        state = 0;
-      }
-    } else {
-      state = b === CR ? 1 : 0;
-    }
-  }
-  if (state > 0) return { count, state };
-  for (let at = chunk.indexOf(TERMINATOR, i); at !== -1; at = chunk.indexOf(TERMINATOR, i)) {
-    count++;
-    i = at + 4;
-  }
-  const n = chunk.length;
-  if (n - i >= 3 && chunk[n - 3] === CR && chunk[n - 2] === LF && chunk[n - 1] === CR) state = 3;
-  else if (n - i >= 2 && chunk[n - 2] === CR && chunk[n - 1] === LF) state = 2;
-  else if (n - i >= 1 && chunk[n - 1] === CR) state = 1;
-  return { count, state };
-}
-
 async function startLimit(): Promise<Running> {
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    let state = 0;
-    socket.on('data', (chunk: Buffer) => {
-      const found = countTerminators(chunk, state);
-      state = found.state;
-      if (found.count === 0) return;
-      if (chunk.includes(CLOSE_MARK)) {
-        // `Connection: close` (the close scenario): answer once and close, as a real server must.
-        socket.end(CLOSE_RESPONSE);
-        return;
-      }
-      socket.write(RESPONSE_RUNS[found.count] ?? Buffer.concat(Array.from({ length: found.count }, () => RESPONSE)));
-    });
-    socket.on('error', () => socket.destroy());
-  });
+  const server = createLimitServer();
   const port = await listenNet(server);
   return { port, connections: () => netConnections(server) };
 }

@@ -34,6 +34,7 @@
  */
 
 import { failer, fmt, parseList } from './cli.js';
+import { HELLO } from './limit-server.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,8 +81,6 @@ const STOP_GRACE_MS = 2_000;
 const MEMORY_DEADLINE_MS = 120_000;
 /** One idle connection waits at most this for its answer. */
 const IDLE_REQUEST_TIMEOUT_MS = 10_000;
-
-const HELLO = 'Hello, World!';
 
 const SERVER_KINDS = ['tether', 'node', 'fastify', 'limit'] as const satisfies readonly ServerKind[];
 const LABEL: Readonly<Record<ServerKind, string>> = { tether: 'tether', node: 'node:http', fastify: 'fastify', limit: 'limit' };
