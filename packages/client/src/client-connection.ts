@@ -129,6 +129,8 @@ export class ClientConnection implements BodySource {
   #watchAt = Number.POSITIVE_INFINITY;
   #lingerTimer: NodeJS.Timeout | undefined;
   #openedAt = 0;
+  /** When the bytes being processed were read (one clock read per socket read). */
+  #readAt = 0;
 
   constructor(host: ConnectionHost, serial: number) {
     this.serial = serial;
@@ -181,6 +183,8 @@ export class ClientConnection implements BodySource {
     // Before the handshake, a connection takes its first request only: nothing is pipelined
     // behind an exchange that has not shown the connection persists.
     if (!this.#connected) return load === 0;
+    // Nothing in flight: only the protocol's state matters (the common case, made cheap).
+    if (load === 0) return this.#conn.ourState === 'IDLE';
     if (load >= pipelining || this.#sent + this.#unwritten.length >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
     // Unsent output over the socket's mark: let it drain before piling on.
     if (load > 0 && this.#socket.writableNeedDrain) return false;
@@ -239,12 +243,13 @@ export class ClientConnection implements BodySource {
       return;
     }
     req.pipelined = pipelined;
-    req.sentAt = performance.now();
+    const now = performance.now();
+    req.sentAt = now;
     this.#inFlight.push(req);
     this.#sent++;
     this.#host.onSent(this, req, this.#sent > 1);
-    if (this.#inFlight.length === 1) this.#headSince = performance.now();
-    this.#watch(performance.now() + this.#opts.headersTimeout);
+    if (this.#inFlight.length === 1) this.#headSince = now;
+    this.#watch(now + this.#opts.headersTimeout);
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
     if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
   }
@@ -299,6 +304,7 @@ export class ClientConnection implements BodySource {
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
+    this.#readAt = performance.now();
     this.#conn.receiveData(chunk);
     this.#process();
   }
@@ -307,6 +313,7 @@ export class ClientConnection implements BodySource {
     // The server finished sending: complete what can be completed (a body delimited by close),
     // then end our side too. Whatever is still in flight is lost (see #onClose).
     if (!this.#closed) {
+      this.#readAt = performance.now();
       this.#conn.receiveEof();
       this.#process();
     }
@@ -328,19 +335,19 @@ export class ClientConnection implements BodySource {
           case 'response': {
             const req = this.#inFlight[0]!;
             this.#headSince = -1;
-            this.#bodySince = performance.now();
+            this.#bodySince = this.#readAt;
             this.#watch(this.#bodySince + this.#opts.bodyTimeout);
             this.#heed(event.headers.get('keep-alive'));
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
-            const timings = { queued: req.queuedAt, connectStart: req.connectStartAt, connected: req.connectedAt, sent: req.sentAt, head: performance.now(), connection: this.serial };
+            const timings = { queued: req.queuedAt, connectStart: req.connectStartAt, connected: req.connectedAt, sent: req.sentAt, head: this.#readAt, connection: this.serial };
             const res = new ClientResponse(event.status, event.reason, event.version, event.headers, body, timings);
             if (req.settled) void body.dump().catch(() => undefined); // aborted: drop its body
             else req.succeed(res);
             break;
           }
           case 'data':
-            this.#bodySince = performance.now();
+            this.#bodySince = this.#readAt;
             this.#body?.push(event.data);
             break;
           case 'end-of-message':
@@ -380,11 +387,11 @@ export class ClientConnection implements BodySource {
     const req = this.#inFlight.shift()!;
     req.connection = null;
     this.#answered++;
-    this.#body?.end();
+    this.#body?.end(this.#readAt);
     this.#body = null;
     this.#bodySince = -1;
     this.#host.onAnswered(this);
-    if (this.#inFlight.length > 0) this.#headSince = performance.now();
+    if (this.#inFlight.length > 0) this.#headSince = this.#readAt;
     if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
     if (this.load === 0) {
       if (this.#retiring !== null) {

@@ -75,9 +75,9 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   }
 
   /** @internal The body is complete. */
-  end(): void {
+  end(at: number = performance.now()): void {
     this.#ended = true;
-    this.endedAt = performance.now();
+    this.endedAt = at;
     this.#settle();
     this.#notify();
   }
