@@ -317,7 +317,7 @@ export class ClientConnection implements BodySource {
       this.#conn.receiveEof();
       this.#process();
     }
-    if (this.#reason === 'error') {
+    if (this.#reason === 'error' && this.#error === null) {
       if (this.#announcedAt >= 0) this.#reason = 'server-close';
       else if (this.#inFlight.length === 0 && this.#unwritten.length === 0) this.#reason = 'server-idle-close';
     }
@@ -500,6 +500,8 @@ export class ClientConnection implements BodySource {
   destroy(err: Error | null, reason?: ConnectionCloseReason): void {
     if (this.#closed) return;
     if (reason !== undefined) this.#reason = reason;
+    // Gone as far as the pool is concerned, even before the socket's 'close' event.
+    this.#retiring ??= this.#reason;
     if (err !== null) {
       for (const req of [...this.#inFlight.splice(0), ...this.#unwritten.splice(0)]) {
         if (req.response !== null) req.response.body.fail(err);
