@@ -132,7 +132,15 @@ export class ServerResponse extends EventEmitter {
     if (this.#ended) return this;
     this.#ended = true;
     if (!this.#headSent && this.#trailers === undefined) {
-      this.#sink.sendWhole(this, chunk === undefined ? EMPTY : toBytes(chunk));
+      try {
+        this.#sink.sendWhole(this, chunk === undefined ? EMPTY : toBytes(chunk));
+      } catch (err) {
+        // Refused before anything was sent (the protocol sends all or nothing): the response is
+        // still the handler's to answer, or the server's (500) when the handler throws this on.
+        this.#ended = false;
+        this.#headSent = false;
+        throw err;
+      }
     } else {
       if (!this.#headSent) this.#sink.sendHead(this);
       if (chunk !== undefined) this.#sink.sendData(this, toBytes(chunk));

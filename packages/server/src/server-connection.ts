@@ -488,6 +488,11 @@ export class ServerConnection implements ResponseSink {
     return raw;
   }
 
+  /** The response carries no content: an answer to HEAD, or 204 / 304 (RFC 9110 §6.4.1). */
+  #bodyless(res: ServerResponse): boolean {
+    return this.#current?.req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+  }
+
   #head(res: ServerResponse): FinalHead {
     res.markHeadSent();
     const head: FinalHead = { type: 'response', status: res.statusCode, headers: this.#fields(res) };
@@ -496,7 +501,17 @@ export class ServerConnection implements ResponseSink {
   }
 
   sendWhole(res: ServerResponse, body: Uint8Array): void {
-    this.#write(this.#conn.sendMessage(this.#head(res), body));
+    const head = this.#head(res);
+    if (this.#bodyless(res)) {
+      // HEAD (RFC 9110 §9.3.2: the fields a GET would get, Content-Length included), 204, 304:
+      // no content, whatever the handler passed.
+      if (this.#current?.req.method === 'HEAD' && body.length > 0 && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding')) {
+        (head.headers as string[]).push('Content-Length', String(body.length));
+      }
+      this.#write(this.#conn.sendMessage(head));
+    } else {
+      this.#write(this.#conn.sendMessage(head, body));
+    }
     this.#responseDone();
     this.#updateReading();
   }
@@ -505,7 +520,9 @@ export class ServerConnection implements ResponseSink {
     for (const bytes of this.#conn.send(this.#head(res))) this.#write(bytes);
   }
 
-  sendData(_res: ServerResponse, data: Uint8Array): boolean {
+  sendData(res: ServerResponse, data: Uint8Array): boolean {
+    // A response without content drops what the handler writes (as node:http does).
+    if (this.#bodyless(res)) return this.#unsent <= this.#opts.writeHighWaterMark;
     let ok = true;
     for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.#write(bytes);
     if (!ok) this.#updateReading();

@@ -58,6 +58,13 @@ export class ResponseReader {
     this.#parse();
   }
 
+  readonly #bodyless = new Set<number>();
+
+  /** The response at `index` (0-based, on this connection) answers a HEAD: no body follows its head. */
+  expectBodyless(index: number): void {
+    this.#bodyless.add(index);
+  }
+
   /** The peer closed: completes a close-delimited body. */
   end(): void {
     this.#ended = true;
@@ -94,7 +101,7 @@ export class ResponseReader {
     this.#head = { status, headers };
     this.#body = [];
     // RFC 9112 §6.3: 204/304 have no body; chunked wins; then Content-Length; else until close.
-    if (status === 204 || status === 304) this.#mode = { kind: 'length', remaining: 0 };
+    if (status === 204 || status === 304 || this.#bodyless.has(this.responses.length)) this.#mode = { kind: 'length', remaining: 0 };
     else if (/chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) this.#mode = { kind: 'chunked', remaining: 0, phase: 'size' };
     else if (headers['content-length'] !== undefined) this.#mode = { kind: 'length', remaining: Number(headers['content-length']) };
     else this.#mode = { kind: 'close' };
