@@ -26,11 +26,11 @@ import { NEED_DATA, PAUSED } from './events.js';
 import type { Event, HttpVersion, NextEvent, RequestEvent, ResponseEvent, SendEvent } from './events.js';
 import { Fields } from './fields.js';
 import { decideFraming, decideSendFraming, isRefusal } from './framing.js';
-import type { Framing, FramingRefusal } from './framing.js';
+import type { Framing, FramingKind, FramingRefusal } from './framing.js';
 import { HeadParser, factsOf } from './head-parser.js';
 import type { ParsedHead } from './head-parser.js';
 import { SHARED_SLAB } from './byte-slab.js';
-import { concatBytes } from './latin1.js';
+import { concatBytes, utf8Length, writeLatin1 } from './latin1.js';
 import { parseParamList } from './list-syntax.js';
 import { resolveLimits } from './limits.js';
 import type { ParserOptions, ResolvedLimits } from './limits.js';
@@ -43,8 +43,8 @@ import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { bodyWriter, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
-import type { BodyWriter } from './writers.js';
+import { bodyWriter, requestHeadText, responseHeadText, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
+import type { BodyWriter, HeadText } from './writers.js';
 
 /** Options of a {@link Connection}. */
 export interface ConnectionOptions extends ParserOptions {
@@ -85,6 +85,15 @@ interface Exchange {
 interface WholeBody {
   readonly length: number;
   readonly trailers: Fields | undefined;
+  /** The caller appends the body as text (sendMessageText): an ASCII head may come back as a string. */
+  readonly text?: boolean;
+}
+
+const TEXT_ENCODER = new TextEncoder();
+
+/** Framings whose body follows the head as is (a text body can be appended to a text head). */
+function unframed(kind: FramingKind): boolean {
+  return kind === 'length' || kind === 'until-close' || kind === 'none';
 }
 
 /** Removed from a response before `Connection: close` replaces them. */
@@ -528,10 +537,11 @@ export class Connection {
   send(event: SendEvent, options: SendOptions = {}): Uint8Array[] {
     switch (event.type) {
       case 'request':
-        return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options)];
+        // Without a whole text body the head is always bytes.
+        return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options) as Uint8Array];
       case 'response':
       case 'informational-response':
-        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response')];
+        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response') as Uint8Array];
       case 'data': {
         this.#requireBody();
         const out = (this.#writer!).write(event.data);
@@ -569,11 +579,43 @@ export class Connection {
       // RFC 9110 §8.6: a request without content gets no Content-Length unless its method
       // anticipates content (POST, PUT, PATCH: some servers answer 411 otherwise).
       const bare = body === undefined && !CONTENT_METHODS.has(head.method);
-      bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
+      bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole) as Uint8Array;
     } else {
-      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole);
+      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole) as Uint8Array;
     }
-    // The head was accepted together with this body: nothing below can throw.
+    return this.#finishWhole(bytes, body, trailers);
+  }
+
+  /**
+   * {@link Connection.sendMessage} for a text body, sent as UTF-8: the whole message as one
+   * string, for a socket to write as UTF-8 without an encoding pass of its own. The head is
+   * ASCII unless a field value carries obs-text; then (and when the body must be chunk-framed)
+   * the message comes back as bytes, exactly as `sendMessage` would return it. An empty string is
+   * no body (a GET gets no Content-Length).
+   */
+  sendMessageText(head: SendEvent & { type: 'request' | 'response' }, body: string): string | Uint8Array {
+    const length = utf8Length(body);
+    const whole: WholeBody = { length, trailers: undefined, text: true };
+    let start: Uint8Array | string;
+    if (head.type === 'request') {
+      const bare = length === 0 && !CONTENT_METHODS.has(head.method);
+      start = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
+    } else {
+      start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole);
+    }
+    if (typeof start !== 'string') return this.#finishWhole(start, length === 0 ? undefined : TEXT_ENCODER.encode(body), undefined);
+    // The head was accepted together with this body, which follows it unframed.
+    if (length > 0) {
+      this.#requireBody();
+      this.#writer!.skip(length);
+    }
+    this.send({ type: 'end-of-message' });
+    return length === 0 ? start : start + body;
+  }
+
+  /** The rest of a whole message after its head (accepted with this body: nothing here throws). */
+  #finishWhole(bytes: Uint8Array, body: Uint8Array | undefined, trailers: Fields | undefined): Uint8Array {
+    const length = body?.length ?? 0;
     const parts = [bytes];
     if (length > 0) {
       const framed = this.send({ type: 'data', data: body! });
@@ -609,7 +651,15 @@ export class Connection {
     }
   }
 
-  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody): Uint8Array {
+  /** A text head: the string when it is ASCII, else its octets (with `reserve` bytes after). */
+  #textHead(head: HeadText, reserve: number): string | Uint8Array {
+    if (head.ascii) return head.text;
+    const out = this.#slab.alloc(head.text.length + reserve);
+    writeLatin1(head.text, out, 0);
+    return out;
+  }
+
+  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody): Uint8Array | string {
     if (this.#r.sends !== 'request') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
     const state = this.#states.client;
     if (state === 'MUST_CLOSE' || state === 'CLOSED') {
@@ -627,7 +677,7 @@ export class Connection {
     const extra = framing.add ?? NO_LINES;
     const reserve = this.#checkWhole(framing, whole, `a ${method} request without Content-Length or Transfer-Encoding`);
     const connection = parseConnection(facts.connection);
-    const bytes = writeRequestHead(method, target, fields, extra, reserve, this.#slab);
+    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(requestHeadText(method, target, fields, extra), reserve) : writeRequestHead(method, target, fields, extra, reserve, this.#slab);
     this.#transition('client', 'request');
     const exchange: Exchange = {
       method,
@@ -648,7 +698,7 @@ export class Connection {
     return bytes;
   }
 
-  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole?: WholeBody): Uint8Array {
+  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole?: WholeBody): Uint8Array | string {
     if (this.#r.sends !== 'response') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
     const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
     const state = this.#states.server;
@@ -732,7 +782,7 @@ export class Connection {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');
     }
-    const bytes = writeResponseHead(status, reason, out, extra, reserve, this.#slab);
+    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reason, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;

@@ -63,3 +63,21 @@ export function concatBytes(parts: readonly Uint8Array[], alloc?: (size: number)
   }
   return out;
 }
+
+const NOT_ASCII_TEXT = /[^\x00-\x7f]/;
+
+/** The number of bytes `s` takes in UTF-8 (a lone surrogate counts as U+FFFD, 3 bytes, as encoders write it). */
+export function utf8Length(s: string): number {
+  if (!NOT_ASCII_TEXT.test(s)) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

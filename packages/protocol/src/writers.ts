@@ -122,17 +122,28 @@ function appendLines(state: { head: string; nonAscii: boolean }, raw: readonly s
  * body go out as one write without a second copy).
  */
 function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number, slab: ByteSlab | undefined): Uint8Array {
+  const { text: head, ascii } = headText(startLine, fields, extra);
+  const size = head.length + reserve;
+  const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
+  // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
+  if (ascii) ASCII.encodeInto(head, out);
+  else writeLatin1(head, out, 0);
+  return out;
+}
+
+/** A head, validated, as text. `ascii`: no character above 0x7F (else it must be written as latin1 octets). */
+export interface HeadText {
+  readonly text: string;
+  readonly ascii: boolean;
+}
+
+/** Validate a head and join it into one string (start line, `fields`, `extra`, the blank line). */
+function headText(startLine: string, fields: Fields, extra: readonly string[]): HeadText {
   // The start line is ASCII unless its reason phrase carries obs-text.
   const state = { head: startLine, nonAscii: NON_ASCII.test(startLine) };
   appendLines(state, fields.raw);
   if (extra.length > 0) appendLines(state, extra);
-  const head = `${state.head}\r\n`;
-  const size = head.length + reserve;
-  const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
-  // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
-  if (state.nonAscii) writeLatin1(head, out, 0);
-  else ASCII.encodeInto(head, out);
-  return out;
+  return { text: `${state.head}\r\n`, ascii: !state.nonAscii };
 }
 
 const NONE: readonly string[] = [];
@@ -142,12 +153,21 @@ const NONE: readonly string[] = [];
  * free bytes at the end of the returned array.
  */
 export function writeRequestHead(method: string, target: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
+  return encodeHead(requestLine(method, target), fields, extra, reserve, slab);
+}
+
+/** A request head as validated text (see {@link HeadText}). @internal */
+export function requestHeadText(method: string, target: string, fields: Fields, extra: readonly string[]): HeadText {
+  return headText(requestLine(method, target), fields, extra);
+}
+
+function requestLine(method: string, target: string): string {
   if (!isToken(method)) throw new LocalProtocolError('H1_INVALID_METHOD', `invalid method ${JSON.stringify(method)}`);
   if (!isRequestTarget(target)) throw new LocalProtocolError('H1_INVALID_TARGET', `invalid request-target ${JSON.stringify(target)}`);
   // RFC 9112 §3.2: the same form rules the head parser applies to a received request.
   const problem = requestTargetProblem(method, target);
   if (problem !== null) throw new LocalProtocolError('H1_INVALID_TARGET', problem);
-  return encodeHead(`${method} ${target} HTTP/1.1\r\n`, fields, extra, reserve, slab);
+  return `${method} ${target} HTTP/1.1\r\n`;
 }
 
 /**
@@ -155,11 +175,20 @@ export function writeRequestHead(method: string, target: string, fields: Fields,
  * `reserve` free bytes at the end of the returned array.
  */
 export function writeResponseHead(status: number, reason: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
+  return encodeHead(statusLine(status, reason), fields, extra, reserve, slab);
+}
+
+/** A response head as validated text (see {@link HeadText}). @internal */
+export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[]): HeadText {
+  return headText(statusLine(status, reason), fields, extra);
+}
+
+function statusLine(status: number, reason: string): string {
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
   }
   if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
-  return encodeHead(`HTTP/1.1 ${status} ${reason}\r\n`, fields, extra, reserve, slab);
+  return `HTTP/1.1 ${status} ${reason}\r\n`;
 }
 
 /** Frames outgoing body data for one message. */
@@ -168,6 +197,8 @@ export interface BodyWriter {
   write(data: Uint8Array): Uint8Array[];
   /** Bytes that end the body (trailers only for chunked). */
   end(trailers: Fields | undefined): Uint8Array[];
+  /** Count `n` body bytes the caller sends itself, unframed (length and close-delimited bodies only). */
+  skip(n: number): void;
 }
 
 const CRLF = encodeLatin1('\r\n');
@@ -178,8 +209,11 @@ class NoBodyWriter implements BodyWriter {
     this.#why = why;
   }
   write(data: Uint8Array): Uint8Array[] {
-    if (data.length > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${this.#why} has no body`);
+    this.skip(data.length);
     return [];
+  }
+  skip(n: number): void {
+    if (n > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${this.#why} has no body`);
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
@@ -195,11 +229,14 @@ class LengthWriter implements BodyWriter {
     this.#remaining = length;
   }
   write(data: Uint8Array): Uint8Array[] {
-    if (data.length > this.#remaining) {
+    this.skip(data.length);
+    return data.length === 0 ? [] : [data];
+  }
+  skip(n: number): void {
+    if (n > this.#remaining) {
       throw new LocalProtocolError('H1_BODY_LENGTH_MISMATCH', `body longer than its Content-Length of ${this.#length}`);
     }
-    this.#remaining -= data.length;
-    return data.length === 0 ? [] : [data];
+    this.#remaining -= n;
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (this.#remaining !== 0) {
@@ -224,6 +261,9 @@ class ChunkedWriter implements BodyWriter {
     writeLatin1(line, bytes, 0);
     return [bytes, data, CRLF];
   }
+  skip(n: number): void {
+    if (n > 0) throw new LocalProtocolError('H1_INVALID_STATE', 'a chunked body is framed by the writer: send its data as bytes');
+  }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
     validateTrailers(trailers);
@@ -236,6 +276,9 @@ const LAST_CHUNK = encodeLatin1('0\r\n\r\n');
 class UntilCloseWriter implements BodyWriter {
   write(data: Uint8Array): Uint8Array[] {
     return data.length === 0 ? [] : [data];
+  }
+  skip(): void {
+    // A close-delimited body has no length to keep.
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');

@@ -13,7 +13,7 @@
 import type { ResponseSink, ServerResponse } from './response.js';
 
 type Step =
-  | { readonly kind: 'whole'; readonly body: Uint8Array }
+  | { readonly kind: 'whole'; readonly body: Uint8Array | string }
   | { readonly kind: 'head' }
   | { readonly kind: 'data'; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly trailers: readonly string[] | undefined };
@@ -42,11 +42,11 @@ export class DeferredSink implements ResponseSink {
     return last !== undefined && (last.kind === 'whole' || last.kind === 'end');
   }
 
-  sendWhole(res: ServerResponse, body: Uint8Array): void {
+  sendWhole(res: ServerResponse, body: Uint8Array | string): void {
     if (this.#target !== null) return this.#target.sendWhole(res, body);
     res.markHeadSent();
     this.#steps.push({ kind: 'whole', body });
-    this.#bytes += body.length;
+    this.#bytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   }
 
   sendHead(res: ServerResponse): void {

@@ -12,8 +12,8 @@ import { validateField } from '@tether/protocol';
 
 /** What a response needs from its connection. */
 export interface ResponseSink {
-  /** Send the head with the whole body (no earlier writes): one write. */
-  sendWhole(res: ServerResponse, body: Uint8Array): void;
+  /** Send the head with the whole body (no earlier writes): one write. Text is sent as UTF-8. */
+  sendWhole(res: ServerResponse, body: Uint8Array | string): void;
   /** Send the head for a streamed body. */
   sendHead(res: ServerResponse): void;
   /** Send body bytes; false when the socket is over its high-water mark. */
@@ -133,7 +133,8 @@ export class ServerResponse extends EventEmitter {
     this.#ended = true;
     if (!this.#headSent && this.#trailers === undefined) {
       try {
-        this.#sink.sendWhole(this, chunk === undefined ? EMPTY : toBytes(chunk));
+        // Text stays text: the socket encodes it natively, in the same write as the head.
+        this.#sink.sendWhole(this, chunk ?? '');
       } catch (err) {
         // Refused before anything was sent (the protocol sends all or nothing): the response is
         // still the handler's to answer, or the server's (500) when the handler throws this on.
@@ -151,4 +152,3 @@ export class ServerResponse extends EventEmitter {
   }
 }
 
-const EMPTY = new Uint8Array(0);

@@ -84,6 +84,12 @@ function errorBody(status: number): Buffer {
   return Buffer.from(`${STATUS_REASONS[status] ?? 'Error'}\n`);
 }
 
+/** One write's worth of output: text joined as text, anything else as bytes. */
+function joinOutput(parts: readonly (Uint8Array | string)[]): Uint8Array | string {
+  if (parts.every((p) => typeof p === 'string')) return parts.join('');
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+}
+
 /** Most bytes of a read's output joined into one array; more is written as a gather list. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -145,7 +151,7 @@ export class ServerConnection implements ResponseSink {
    * Output produced while handling one read, written in one piece when the read is handled (so
    * the answers to a pipelined batch leave in one write); null outside a read.
    */
-  #batch: Uint8Array[] | null = null;
+  #batch: (Uint8Array | string)[] | null = null;
   #batchBytes = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
@@ -206,12 +212,13 @@ export class ServerConnection implements ResponseSink {
     }
   }
 
-  /** Write `bytes`, after whatever this read has produced so far. */
-  #write(bytes: Uint8Array): boolean {
+  /** Write `out` (text as UTF-8), after whatever this read has produced so far. */
+  #write(out: Uint8Array | string): boolean {
     const batch = this.#batch;
-    if (batch === null) return this.socket.write(bytes);
-    batch.push(bytes);
-    this.#batchBytes += bytes.length;
+    if (batch === null) return this.socket.write(out);
+    batch.push(out);
+    // Text is counted by characters: close enough for a high-water mark.
+    this.#batchBytes += out.length;
     return this.#unsent <= this.#opts.writeHighWaterMark;
   }
 
@@ -223,7 +230,7 @@ export class ServerConnection implements ResponseSink {
     const size = this.#batchBytes;
     this.#batchBytes = 0;
     if (batch.length === 1) this.socket.write(batch[0]!);
-    else if (size <= COPY_LIMIT) this.socket.write(Buffer.concat(batch, size));
+    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch));
     else if (batch.length > 1) {
       // Large pieces are not copied: the kernel gathers them (writev).
       this.socket.cork();
@@ -500,15 +507,18 @@ export class ServerConnection implements ResponseSink {
     return res.statusMessage === undefined ? head : { ...head, reason: res.statusMessage };
   }
 
-  sendWhole(res: ServerResponse, body: Uint8Array): void {
+  sendWhole(res: ServerResponse, body: Uint8Array | string): void {
     const head = this.#head(res);
     if (this.#bodyless(res)) {
       // HEAD (RFC 9110 §9.3.2: the fields a GET would get, Content-Length included), 204, 304:
       // no content, whatever the handler passed.
-      if (this.#current?.req.method === 'HEAD' && body.length > 0 && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding')) {
-        (head.headers as string[]).push('Content-Length', String(body.length));
+      const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      if (this.#current?.req.method === 'HEAD' && length > 0 && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding')) {
+        (head.headers as string[]).push('Content-Length', String(length));
       }
-      this.#write(this.#conn.sendMessage(head));
+      this.#write(this.#conn.sendMessageText(head, ''));
+    } else if (typeof body === 'string') {
+      this.#write(this.#conn.sendMessageText(head, body));
     } else {
       this.#write(this.#conn.sendMessage(head, body));
     }
