@@ -1,0 +1,180 @@
+/**
+ * Theory of operation: `pnpm demo serve` — a Fastify app on 127.0.0.1. `GET /` is a page where a
+ * user sets the parameters and starts a comparison; `GET /api/run?…` streams it as server-sent
+ * events: one `progress` event per page load (with that strategy's waterfall, drawn on the
+ * server with the report's SVG code) and a final `result` event with the table. Chart.js is
+ * served from node_modules (`/assets/chart.js`), never from a CDN. One comparison runs at a time
+ * (they share the machine's timing); a second request while one runs gets 409.
+ */
+
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { STRATEGY_NAMES, predict } from './model.js';
+import type { StrategyName } from './model.js';
+import { STRATEGY_LABELS } from './format.js';
+import { STYLE, chartJsSource, escapeHtml, resultTable, waterfallSvg } from './report.js';
+import { DEFAULT_PARAMS, runComparison, scenarioOf } from './run.js';
+import type { RunParams } from './run.js';
+
+/** A running dashboard. */
+export interface Dashboard {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Query parameters of /api/run (all optional). */
+interface RunQuery {
+  rtt?: string;
+  bandwidth?: string;
+  iw?: string;
+  objects?: string;
+  minKb?: string;
+  maxKb?: string;
+  connections?: string;
+  strategies?: string;
+}
+
+function bounded(text: string | undefined, dflt: number, min: number, max: number, what: string): number {
+  if (text === undefined || text === '') return dflt;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < min || v > max) throw new RangeError(`${what} must be between ${min} and ${max}`);
+  return v;
+}
+
+/** Parameters from a query; limits keep one run short enough for a page (and the machine) to wait for. */
+export function paramsFromQuery(q: RunQuery): RunParams {
+  const strategies = (q.strategies ?? STRATEGY_NAMES.join(',')).split(',').filter(Boolean);
+  for (const s of strategies) if (!(STRATEGY_NAMES as readonly string[]).includes(s)) throw new RangeError(`unknown strategy ${s}`);
+  const minKb = bounded(q.minKb, DEFAULT_PARAMS.page.minBytes / 1000, 0.1, 1000, 'minKb');
+  const maxKb = bounded(q.maxKb, DEFAULT_PARAMS.page.maxBytes / 1000, minKb, 1000, 'maxKb');
+  return {
+    ...DEFAULT_PARAMS,
+    rttMs: bounded(q.rtt, DEFAULT_PARAMS.rttMs, 0, 500, 'rtt'),
+    bandwidth: (bounded(q.bandwidth, 10, 0.1, 1000, 'bandwidth') * 1e6) / 8,
+    initialWindow: bounded(q.iw, 10, 1, 100, 'iw') * 1460,
+    connections: bounded(q.connections, 6, 1, 16, 'connections'),
+    page: { ...DEFAULT_PARAMS.page, objects: bounded(q.objects, 30, 0, 100, 'objects'), minBytes: minKb * 1000, maxBytes: maxKb * 1000 },
+    strategies: strategies as StrategyName[],
+    repeat: 1,
+  };
+}
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tether demo</title><style>${STYLE}
+form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;flex-direction:column;font-size:12px}input{width:90px}
+#status{margin:10px 0;color:#555}</style><script src="/assets/chart.js"></script></head>
+<body><h1>tether: HTTP/1.1 connection strategies</h1>
+<form id="params">
+<label>RTT ms<input name="rtt" value="50"></label>
+<label>bandwidth Mbit/s<input name="bandwidth" value="10"></label>
+<label>initial window (segments)<input name="iw" value="10"></label>
+<label>objects<input name="objects" value="30"></label>
+<label>min KB<input name="minKb" value="2"></label>
+<label>max KB<input name="maxKb" value="60"></label>
+<label>connections<input name="connections" value="6"></label>
+<label>strategies<input name="strategies" style="width:420px" value="${STRATEGY_NAMES.join(',')}"></label>
+<button id="run" type="submit">Run</button>
+</form>
+<div id="status">Set the parameters and press Run.</div>
+<div class="chart"><canvas id="bars" height="110"></canvas></div>
+<div id="table"></div>
+<div id="waterfalls"></div>
+<script>
+const form = document.getElementById('params');
+const status = document.getElementById('status');
+const waterfalls = document.getElementById('waterfalls');
+let chart = null;
+function drawBars(rows) {
+  const data = { labels: rows.map((r) => r.label), datasets: [
+    { label: 'measured ms', data: rows.map((r) => r.measured), backgroundColor: '#1565c0' },
+    { label: 'model ms', data: rows.map((r) => r.model), backgroundColor: '#c62828' } ] };
+  if (chart === null) chart = new Chart(document.getElementById('bars'), { type: 'bar', data, options: { animation: false, indexAxis: 'y' } });
+  else { chart.data = data; chart.update(); }
+}
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = new URLSearchParams(new FormData(form));
+  const rows = [];
+  waterfalls.innerHTML = '';
+  document.getElementById('table').innerHTML = '';
+  document.getElementById('run').disabled = true;
+  status.textContent = 'running…';
+  const source = new EventSource('/api/run?' + q);
+  source.addEventListener('progress', (ev) => {
+    const d = JSON.parse(ev.data);
+    status.textContent = d.done + '/' + d.total + ' ' + d.label + ': ' + d.measured + ' ms (model ' + d.model + ' ms)';
+    rows.push(d);
+    drawBars(rows);
+    const div = document.createElement('div');
+    div.className = 'waterfall';
+    div.dataset.strategy = d.strategy;
+    div.innerHTML = '<h3>' + d.label + ' — ' + d.measured + ' ms</h3>' + d.svg;
+    waterfalls.appendChild(div);
+  });
+  source.addEventListener('result', (ev) => {
+    const d = JSON.parse(ev.data);
+    document.getElementById('table').innerHTML = d.table;
+    status.textContent = 'done: ' + d.summary;
+    document.getElementById('run').disabled = false;
+    source.close();
+  });
+  source.addEventListener('failure', (ev) => {
+    status.textContent = 'failed: ' + JSON.parse(ev.data).message;
+    document.getElementById('run').disabled = false;
+    source.close();
+  });
+});
+</script></body></html>`;
+
+/** Start the dashboard on 127.0.0.1:`port` (0: any free port). */
+export async function startDashboard(options: { port?: number } = {}): Promise<Dashboard> {
+  const app = Fastify({ logger: false });
+  let busy = false;
+  const chartJs = chartJsSource();
+
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/assets/chart.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=3600').send(chartJs));
+  app.get<{ Querystring: RunQuery }>('/api/run', async (req, reply) => {
+    let params: RunParams;
+    try {
+      params = paramsFromQuery(req.query);
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
+    if (busy) return reply.code(409).send({ error: 'a comparison is already running' });
+    busy = true;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const scenario = scenarioOf(params);
+    try {
+      const run = await runComparison(params, (p) => {
+        if (p.type !== 'run') return;
+        const model = predict(p.strategy, scenario);
+        const scale = Math.max(p.trace.totalMs, model.totalMs) * 1.02;
+        const result = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 } };
+        send('progress', {
+          done: p.done,
+          total: p.total,
+          strategy: p.strategy,
+          label: STRATEGY_LABELS[p.strategy],
+          measured: Math.round(p.trace.totalMs),
+          model: Math.round(model.totalMs),
+          svg: waterfallSvg(result, scale),
+        });
+      });
+      const best = [...run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0];
+      send('result', { table: resultTable(run), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
+    } catch (err) {
+      send('failure', { message: (err as Error).message });
+    } finally {
+      busy = false;
+      res.end();
+    }
+  });
+
+  const address = await app.listen({ port: options.port ?? 8090, host: '127.0.0.1' });
+  return { url: address, app, close: () => app.close() };
+}

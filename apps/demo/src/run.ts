@@ -1,0 +1,127 @@
+/**
+ * Theory of operation: one comparison — start the origin, then for each repeat and each strategy
+ * put a fresh emulated link in front of it (so every strategy starts with cold connections and
+ * windows), load the page through it, and set the measurement beside the model's prediction.
+ * Progress is reported as it goes; the result is plain data (the CLI prints it, the report and
+ * the dashboard draw it).
+ */
+
+import { createLink } from '@tether/netem';
+import { predict, STRATEGY_NAMES } from './model.js';
+import type { Prediction, Scenario, StrategyName } from './model.js';
+import { startOrigin } from './origin.js';
+import type { SlowObject } from './origin.js';
+import { makePage } from './page.js';
+import type { PageSpec } from './page.js';
+import { load } from './strategies.js';
+import type { Trace } from './strategies.js';
+
+/** The parameters of a comparison. */
+export interface RunParams {
+  readonly rttMs: number;
+  /** Bytes per second. */
+  readonly bandwidth: number;
+  /** Initial congestion window in bytes. */
+  readonly initialWindow: number;
+  readonly page: PageSpec;
+  readonly strategies: readonly StrategyName[];
+  readonly repeat: number;
+  readonly connections: number;
+  /** One object answered late (head-of-line blocking). */
+  readonly slow?: SlowObject;
+}
+
+/** The defaults of `pnpm demo`: RTT 50 ms, 10 Mbit/s, IW 10 segments, 30 objects of 2–60 KB. */
+export const DEFAULT_PARAMS: RunParams = {
+  rttMs: 50,
+  bandwidth: 10e6 / 8,
+  initialWindow: 10 * 1460,
+  page: { objects: 30, minBytes: 2000, maxBytes: 60_000, htmlBytes: 8000 },
+  strategies: STRATEGY_NAMES,
+  repeat: 1,
+  connections: 6,
+};
+
+/** Gap between measurement and model above which an HTTP/1.1 strategy is flagged. */
+export const MODEL_TOLERANCE = 0.15;
+
+/** One strategy's outcome: the median run, every run, and the model. */
+export interface StrategyResult {
+  readonly strategy: StrategyName;
+  /** The run with the median total time. */
+  readonly trace: Trace;
+  readonly runs: readonly Trace[];
+  readonly model: Prediction;
+  /** (measured − model) / model, of the total time. */
+  readonly gap: number;
+  /** Handshakes and bytes counted by the link for the median run. */
+  readonly link: { readonly handshakes: number; readonly bytesUp: number; readonly bytesDown: number };
+}
+
+/** A whole comparison. */
+export interface RunResult {
+  readonly params: RunParams;
+  readonly scenario: Scenario;
+  readonly results: readonly StrategyResult[];
+}
+
+/** Progress events. */
+export type Progress =
+  | { readonly type: 'start'; readonly total: number }
+  | { readonly type: 'run'; readonly strategy: StrategyName; readonly repeat: number; readonly done: number; readonly total: number; readonly trace: Trace };
+
+/** The model's scenario for `params`. */
+export function scenarioOf(params: RunParams): Scenario {
+  const page = makePage(params.page);
+  return {
+    rttMs: params.rttMs,
+    bandwidth: params.bandwidth,
+    initialWindow: params.initialWindow,
+    connections: params.connections,
+    htmlBytes: page.html.length,
+    objectBytes: page.objects.map((o) => o.size),
+  };
+}
+
+function median<T>(items: readonly T[], key: (t: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** Run the comparison. */
+export async function runComparison(params: RunParams, onProgress: (p: Progress) => void = () => undefined): Promise<RunResult> {
+  const page = makePage(params.page);
+  const scenario = scenarioOf(params);
+  const origin = await startOrigin(page, params.slow);
+  const total = params.repeat * params.strategies.length;
+  onProgress({ type: 'start', total });
+  const runs = new Map<StrategyName, { trace: Trace; link: StrategyResult['link'] }[]>();
+  let done = 0;
+  try {
+    for (let r = 0; r < params.repeat; r++) {
+      for (const strategy of params.strategies) {
+        const link = await createLink({ rtt: params.rttMs, bandwidth: params.bandwidth, initialWindow: params.initialWindow });
+        try {
+          const h1 = await link.forward({ host: '127.0.0.1', port: origin.port });
+          const h2 = await link.forward({ host: '127.0.0.1', port: origin.h2Port });
+          const trace = await load(strategy, { host: '127.0.0.1', port: h1.port, h2Port: h2.port }, page, { connections: params.connections });
+          const stats = link.stats();
+          const entry = { trace, link: { handshakes: stats.handshakes, bytesUp: stats.bytes.upstream, bytesDown: stats.bytes.downstream } };
+          runs.set(strategy, [...(runs.get(strategy) ?? []), entry]);
+          onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace });
+        } finally {
+          await link.close();
+        }
+      }
+    }
+  } finally {
+    await origin.close();
+  }
+  const results = params.strategies.map((strategy): StrategyResult => {
+    const all = runs.get(strategy)!;
+    const mid = median(all, (e) => e.trace.totalMs);
+    const model = predict(strategy, scenario);
+    return { strategy, trace: mid.trace, runs: all.map((e) => e.trace), model, gap: (mid.trace.totalMs - model.totalMs) / model.totalMs, link: mid.link };
+  });
+  return { params, scenario, results };
+}
