@@ -64,7 +64,7 @@ export function concatBytes(parts: readonly Uint8Array[], alloc?: (size: number)
   return out;
 }
 
-const NOT_ASCII_TEXT = /[^\x00-\x7f]/;
+const NOT_ASCII_TEXT = /[\u0080-\uffff]/;
 
 /** The number of bytes `s` takes in UTF-8 (a lone surrogate counts as U+FFFD, 3 bytes, as encoders write it). */
 export function utf8Length(s: string): number {
