@@ -118,7 +118,7 @@ export class ClientConnection implements BodySource {
   #closed = false;
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
-  #out: Uint8Array[] = [];
+  #out: (Uint8Array | string)[] = [];
   #flushQueued = false;
   // Deadlines (performance.now() ms; -1 = none), checked by one lazy timer (#watch).
   #connectStart: number;
@@ -229,8 +229,11 @@ export class ClientConnection implements BodySource {
     const head = { type: 'request' as const, method: req.method, target: req.path, headers };
     const pipelined = this.#inFlight.length > 0;
     try {
-      if (req.body === null || req.body instanceof Uint8Array) {
-        this.#output(this.#conn.sendMessage(head, req.body ?? undefined));
+      if (req.body === null || typeof req.body === 'string') {
+        // Text (and no body) leaves as a string: the socket encodes it natively.
+        this.#output(this.#conn.sendMessageText(head, req.body ?? ''));
+      } else if (req.body instanceof Uint8Array) {
+        this.#output(this.#conn.sendMessage(head, req.body));
       } else {
         const options = req.contentLength === undefined ? { streaming: true } : { bodyLength: req.contentLength };
         this.#output(...this.#conn.send(head, options));
@@ -281,9 +284,9 @@ export class ClientConnection implements BodySource {
     this.#host.onFree(this);
   }
 
-  /** Queue bytes; they leave together at the end of this turn. */
-  #output(...bytes: Uint8Array[]): void {
-    this.#out.push(...bytes);
+  /** Queue output (text is UTF-8); it leaves together at the end of this turn. */
+  #output(...parts: (Uint8Array | string)[]): void {
+    this.#out.push(...parts);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
@@ -296,7 +299,8 @@ export class ClientConnection implements BodySource {
     if (out.length === 0 || this.#closed) return;
     this.#out = [];
     if (out.length === 1) this.#socket.write(out[0]!);
-    else this.#socket.write(Buffer.concat(out));
+    else if (out.every((p) => typeof p === 'string')) this.#socket.write(out.join(''));
+    else this.#socket.write(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ export class PendingRequest {
   readonly path: string;
   /** Flat `[name, value, …]`, with Host. */
   readonly headers: readonly string[];
-  /** The whole body, or a stream, or null. */
-  readonly body: Uint8Array | AsyncIterable<Uint8Array> | null;
+  /** The whole body (text is sent as UTF-8), or a stream, or null. */
+  readonly body: string | Uint8Array | AsyncIterable<Uint8Array> | null;
   /** The declared length of a streamed body, when known. */
   readonly contentLength: number | undefined;
   /** May be re-sent after a dropped connection (idempotent by method and policy, body replayable). */
@@ -51,7 +51,7 @@ export class PendingRequest {
     method: string;
     path: string;
     headers: readonly string[];
-    body: Uint8Array | AsyncIterable<Uint8Array> | null;
+    body: string | Uint8Array | AsyncIterable<Uint8Array> | null;
     contentLength: number | undefined;
     retryable: boolean;
     signal: AbortSignal | undefined;
@@ -71,7 +71,7 @@ export class PendingRequest {
 
   /** Whether the body is a stream (its length possibly unknown; it cannot be replayed). */
   get streaming(): boolean {
-    return this.body !== null && !(this.body instanceof Uint8Array);
+    return this.body !== null && typeof this.body !== 'string' && !(this.body instanceof Uint8Array);
   }
 
   /** Settled already (answered, failed, aborted). */

@@ -208,20 +208,20 @@ export class Pool {
     const fields = Fields.from(options.headers ?? []);
     const list = [...fields.raw];
     if (!fields.has('host')) list.push('Host', this.address.authority);
-    let body: Uint8Array | AsyncIterable<Uint8Array> | null = null;
+    let body: string | Uint8Array | AsyncIterable<Uint8Array> | null = null;
     let contentLength: number | undefined;
     const given = options.body;
-    if (typeof given === 'string') body = new TextEncoder().encode(given);
-    else if (given instanceof Uint8Array) body = given;
+    if (typeof given === 'string' || given instanceof Uint8Array) body = given;
     else if (given !== undefined) {
       body = given;
       const declared = fields.get('content-length');
       if (declared !== undefined) contentLength = Number(declared);
     }
     // A whole body's length is added by the protocol; a declared one must not be repeated.
-    const headers = body instanceof Uint8Array ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
+    const whole = typeof body === 'string' || body instanceof Uint8Array;
+    const headers = whole ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
     const idempotent = options.idempotent ?? isIdempotentMethod(method);
-    const retryable = idempotent && this.options.retryMethods.has(method) && !(body !== null && !(body instanceof Uint8Array));
+    const retryable = idempotent && this.options.retryMethods.has(method) && (body === null || whole);
     return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, resolve, reject });
   }
 
