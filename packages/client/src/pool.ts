@@ -110,6 +110,8 @@ export class Pool {
   readonly #closedBy = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ConnectionCloseReason, number>;
   readonly #perConnection: Record<number, number> = {};
   readonly #host: ConnectionHost;
+  /** `['Host', authority]`: the head fields of a request without fields of its own. */
+  readonly #hostOnly: readonly string[];
 
   constructor(origin: string | URL, options: PoolOptions = {}) {
     const url = new URL(origin);
@@ -121,6 +123,7 @@ export class Pool {
     this.options = resolvePoolOptions(options);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.address = { host, port: url.port === '' ? 80 : Number(url.port), authority: url.host };
+    this.#hostOnly = Object.freeze(['Host', url.host]);
     // The connections' view of the pool (kept off the public surface).
     this.#host = {
       options: this.options,
@@ -205,12 +208,18 @@ export class Pool {
   }
 
   #prepare(options: RequestOptions, method: string, path: string, resolve: (res: ClientResponse) => void, reject: (err: Error) => void): PendingRequest {
+    const given = options.body;
+    const idempotent = options.idempotent ?? isIdempotentMethod(method);
+    if (options.headers === undefined && (given === undefined || typeof given === 'string' || given instanceof Uint8Array)) {
+      // No fields of the caller's: the pool's own Host line, shared by every such request.
+      const retryable = idempotent && this.options.retryMethods.has(method);
+      return new PendingRequest({ method, path, headers: this.#hostOnly, body: given ?? null, contentLength: undefined, retryable, signal: options.signal, resolve, reject });
+    }
     const fields = Fields.from(options.headers ?? []);
     const list = [...fields.raw];
     if (!fields.has('host')) list.push('Host', this.address.authority);
     let body: string | Uint8Array | AsyncIterable<Uint8Array> | null = null;
     let contentLength: number | undefined;
-    const given = options.body;
     if (typeof given === 'string' || given instanceof Uint8Array) body = given;
     else if (given !== undefined) {
       body = given;
@@ -220,7 +229,6 @@ export class Pool {
     // A whole body's length is added by the protocol; a declared one must not be repeated.
     const whole = typeof body === 'string' || body instanceof Uint8Array;
     const headers = whole ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
-    const idempotent = options.idempotent ?? isIdempotentMethod(method);
     const retryable = idempotent && this.options.retryMethods.has(method) && (body === null || whole);
     return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, resolve, reject });
   }

@@ -27,6 +27,8 @@ export interface ResponseTimings {
   readonly connection: number;
 }
 
+const UTF8 = new TextDecoder();
+
 /** What a body needs from its connection. */
 export interface BodySource {
   /** Stop (`false`) or go on (`true`) reading the socket for this body. */
@@ -127,12 +129,19 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
 
   /** The whole body as bytes. */
   async bytes(): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of this) {
-      parts.push(chunk);
-      size += chunk.length;
+    let parts: Uint8Array[];
+    if (this.#ended && !this.#used) {
+      // Already complete (a small response usually arrives with its head): no iteration needed.
+      this.#take();
+      parts = this.#chunks.splice(0);
+      if (this.#buffered > this.#highWaterMark) this.#source.flow(true);
+      this.#buffered = 0;
+    } else {
+      parts = [];
+      for await (const chunk of this) parts.push(chunk);
     }
+    let size = 0;
+    for (const part of parts) size += part.length;
     if (parts.length === 1) return parts[0]!;
     const out = new Uint8Array(size);
     let at = 0;
@@ -145,7 +154,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
 
   /** The whole body as UTF-8 text. */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes());
+    return UTF8.decode(await this.bytes());
   }
 
   /** The whole body parsed as JSON. */
