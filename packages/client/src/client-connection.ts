@@ -119,7 +119,6 @@ export class ClientConnection implements BodySource {
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
   #out: (Uint8Array | string)[] = [];
-  #flushQueued = false;
   // Deadlines (performance.now() ms; -1 = none), checked by one lazy timer (#watch).
   #connectStart: number;
   #headSince = -1;
@@ -214,6 +213,7 @@ export class ClientConnection implements BodySource {
     const now = performance.now();
     for (const req of this.#unwritten) req.connectedAt = now;
     this.#writeWaiting();
+    this.flush();
     if (this.load === 0) this.#becameIdle();
   }
 
@@ -265,7 +265,7 @@ export class ClientConnection implements BodySource {
         if (this.#closed) return;
         if (data.length === 0) continue;
         this.#output(...this.#conn.send({ type: 'data', data }));
-        this.#flush();
+        this.flush();
         if (this.#socket.writableNeedDrain) await new Promise((resolve) => this.#socket.once('drain', resolve));
       }
       if (this.#closed) return;
@@ -281,20 +281,21 @@ export class ClientConnection implements BodySource {
       this.#streaming = false;
     }
     this.#writeWaiting();
+    this.flush();
     this.#host.onFree(this);
   }
 
-  /** Queue output (text is UTF-8); it leaves together at the end of this turn. */
+  /**
+   * Queue output (text is UTF-8) until `flush()`: requests the pool hands over in one dispatch
+   * leave in one write. Whoever queues flushes: the pool after dispatching, the connection after
+   * connecting and after each piece of a streamed body.
+   */
   #output(...parts: (Uint8Array | string)[]): void {
     this.#out.push(...parts);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
   }
 
-  #flush(): void {
-    this.#flushQueued = false;
+  /** Write what is queued, in one write. */
+  flush(): void {
     const out = this.#out;
     if (out.length === 0 || this.#closed) return;
     this.#out = [];
@@ -462,7 +463,7 @@ export class ClientConnection implements BodySource {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
     this.#clearDeadlines();
-    this.#flush();
+    this.flush();
     this.#socket.end();
     this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
     this.#lingerTimer.unref();

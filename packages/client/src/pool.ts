@@ -100,6 +100,7 @@ export class Pool {
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
   #destroyed: Error | null = null;
   #dispatching = false;
+  #dispatchQueued = false;
   #redispatch = false;
   #opened = 0;
   #reused = 0;
@@ -203,7 +204,15 @@ export class Pool {
         req.onSettled = () => signal.removeEventListener('abort', onAbort);
       }
       this.#queue.push(req);
-      this.#dispatch();
+      // Requests made in the same turn are dispatched together, so a burst pipelined onto a
+      // connection leaves in one write (a response freeing a connection dispatches at once).
+      if (!this.#dispatchQueued) {
+        this.#dispatchQueued = true;
+        queueMicrotask(() => {
+          this.#dispatchQueued = false;
+          this.#dispatch();
+        });
+      }
     });
   }
 
@@ -252,6 +261,7 @@ export class Pool {
       return;
     }
     this.#dispatching = true;
+    const touched = new Set<ClientConnection>();
     try {
       do {
         this.#redispatch = false;
@@ -266,10 +276,13 @@ export class Pool {
           if (conn === null) break;
           this.#queue.shift();
           conn.take(req);
+          touched.add(conn);
         }
       } while (this.#redispatch);
     } finally {
       this.#dispatching = false;
+      // Each connection's new requests leave in one write.
+      for (const conn of touched) conn.flush();
     }
     this.#settleClose();
   }
