@@ -23,10 +23,21 @@ const ASCII = new TextEncoder();
 // RFC 9110 §5.1 field-name = token; §5.5 field-value octets. The regular expressions live in
 // abnf.ts next to the tables they restate.
 function checkName(name: string): void {
+  if (KNOWN_NAMES.has(name)) return;
   if (!TOKEN_PATTERN.test(name)) {
     throw new LocalProtocolError('H1_INVALID_FIELD_NAME', name.length === 0 ? 'empty field name' : `invalid field name ${JSON.stringify(name)}`);
   }
+  if (KNOWN_NAMES.size >= KNOWN_NAMES_MAX) KNOWN_NAMES.clear();
+  KNOWN_NAMES.add(name);
 }
+
+/**
+ * Field names already found to be tokens: a peer writes the same few names message after message,
+ * and a set lookup costs less than the pattern. Bounded, and unobservable: a string's content
+ * never changes, so a name found here would pass the check again.
+ */
+const KNOWN_NAMES = new Set<string>();
+const KNOWN_NAMES_MAX = 512;
 
 function checkValue(name: string, value: string): void {
   const bad = NOT_FIELD_VALUE_CHAR.exec(value);

@@ -360,7 +360,7 @@ export class ServerConnection implements ResponseSink {
       if (this.#pendingError !== null) this.#answerError(this.#pendingError);
       return;
     }
-    const early = this.#early.get(req);
+    const early = this.#early.size === 0 ? undefined : this.#early.get(req);
     if (early !== undefined) {
       this.#early.delete(req);
       this.#current = { req, res: early.res };
@@ -387,11 +387,13 @@ export class ServerConnection implements ResponseSink {
       return;
     }
     // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
-    req.onFirstRead = () => {
-      if (this.#current?.req === req && !res.headersSent && this.#conn.theyAreWaitingFor100Continue) {
-        for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#write(bytes);
-      }
-    };
+    if (expect !== undefined && !req.complete) {
+      req.onFirstRead = () => {
+        if (this.#current?.req === req && !res.headersSent && this.#conn.theyAreWaitingFor100Continue) {
+          for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#write(bytes);
+        }
+      };
+    }
     if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#host.upgrade(req, this.socket, this.#conn.trailingData.data, () => this.#detach())) return;
     if (!req.complete) {
       // The body is still arriving: the whole request must be in within requestTimeout.
