@@ -49,7 +49,8 @@ export interface ConnectionHost {
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
 
-const DATE_CACHE = { second: -1, value: '' };
+/** This second's `Date` value, or null; a timer clears it when the second ends (no clock read per response). */
+let dateValue: string | null = null;
 
 /** Formatted `Keep-Alive` values per options, indexed by requests left (a response head needs one each). */
 const KEEP_ALIVE_VALUES = new WeakMap<ResolvedServerOptions, string[]>();
@@ -103,13 +104,12 @@ function mayRunAhead(req: ServerRequest): boolean {
 
 /** The `Date` header value, computed at most once a second (RFC 9110 §6.6.1 wants one on responses). */
 function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== DATE_CACHE.second) {
-    DATE_CACHE.second = second;
-    DATE_CACHE.value = new Date(now).toUTCString();
-  }
-  return DATE_CACHE.value;
+  if (dateValue !== null) return dateValue;
+  const now = new Date();
+  dateValue = now.toUTCString();
+  // Unref'd: the cache never keeps a process alive.
+  setTimeout(() => (dateValue = null), 1000 - now.getUTCMilliseconds()).unref();
+  return dateValue;
 }
 
 /** One accepted socket and its protocol state. */
