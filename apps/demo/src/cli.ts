@@ -205,7 +205,7 @@ function formatSweep(s: SweepResult): string {
     const best = [...pt.run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0]!;
     return [s.axis === 'bandwidth' ? `${+((pt.value * 8) / 1e6).toFixed(2)}` : `${pt.value}`, ...cells, best.strategy];
   });
-  return [`sweep of ${s.axis}: total ms measured (model); ${describeParams(s.points[0]!.run.params)}`, '', table([header, ...rows]), '', ...s.notes].join('\n');
+  return [`sweep of ${s.axis}: total ms measured (model); ${describeParams(s.points[0]!.run.params, s.axis)}`, '', table([header, ...rows]), '', ...s.notes].join('\n');
 }
 
 async function main(): Promise<void> {

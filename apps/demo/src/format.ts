@@ -38,11 +38,13 @@ export function formatBandwidth(bytesPerSecond: number): string {
   return bits >= 1e6 ? `${+(bits / 1e6).toFixed(2)} Mbit/s` : `${+(bits / 1e3).toFixed(1)} kbit/s`;
 }
 
-/** One line describing the scenario. */
-export function describeParams(p: RunParams): string {
+/** One line describing the scenario; `swept` names the parameter a sweep varies (left out here). */
+export function describeParams(p: RunParams, swept?: 'rtt' | 'bandwidth' | 'slow'): string {
   const iw = Number.isFinite(p.initialWindow) ? `IW ${+(p.initialWindow / 1460).toFixed(1)} segments` : 'no slow start';
-  const slow = p.slow === undefined ? '' : `, object ${p.slow.index} answered ${p.slow.delayMs} ms late`;
-  return `RTT ${p.rttMs} ms, ${formatBandwidth(p.bandwidth)}, ${iw}; ${p.page.objects} objects of ${p.page.minBytes / 1000}–${p.page.maxBytes / 1000} KB; ${p.connections} connections for parallel/pooled; ${p.repeat} run(s) each, median shown${slow}`;
+  const slow = p.slow === undefined || swept === 'slow' ? '' : `, object ${p.slow.index} answered ${p.slow.delayMs} ms late`;
+  const rtt = swept === 'rtt' ? 'RTT swept' : `RTT ${p.rttMs} ms`;
+  const bandwidth = swept === 'bandwidth' ? 'bandwidth swept' : formatBandwidth(p.bandwidth);
+  return `${rtt}, ${bandwidth}, ${iw}; ${p.page.objects} objects of ${p.page.minBytes / 1000}–${p.page.maxBytes / 1000} KB; ${p.connections} connections for parallel/pooled; ${p.repeat} run(s) each, median shown${slow}`;
 }
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)}` : '–');

@@ -50,6 +50,8 @@ export interface Scenario {
   readonly htmlBytes: number;
   /** Object sizes in document order. */
   readonly objectBytes: readonly number[];
+  /** One object the server answers `delayMs` late (its think time). */
+  readonly slow?: { readonly index: number; readonly delayMs: number };
 }
 
 /** What the model predicts for one strategy. */
@@ -217,32 +219,47 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
    * Request `items` (object indexes; -1 the document) as one batch on `lane`, issued at the client
    * at `issued`; `then` gets the time the last response is complete at the client.
    */
-  const send = (lane: Lane, issued: number, items: readonly number[], then: (doneAt: number) => void): void => {
-    const fresh = lane.fresh;
-    const sizes = items.map((i) => (i < 0 ? s.htmlBytes : s.objectBytes[i]!));
+  const slowMs = s.slow?.delayMs ?? 0;
+  const slowAt = slowMs > 0 ? (s.slow?.index ?? -2) : -2;
+  /** Responses `items` leaving the server back to back from `ready` on (never before `after`). */
+  const respond = (lane: Lane, ready: number, items: readonly number[], then: (doneAt: number) => void): void => {
+    // HTTP/1.1 answers in order: a response the server is late with holds back those behind it.
+    const cut = items.indexOf(slowAt);
+    const now = cut > 0 ? items.slice(0, cut) : items;
+    const later = cut > 0 ? items.slice(cut) : [];
+    const start = cut === 0 ? ready + slowMs : ready;
+    const sizes = now.map((i) => (i < 0 ? s.htmlBytes : s.objectBytes[i]!));
     const marks: number[] = [];
     let total = 0;
     for (const size of sizes) marks.push((total += size));
-    lane.fresh = false;
-    lane.requests += items.length;
     const cwnd0 = lane.cwnd;
     link.add({
-      // A new connection: one RTT of handshake, then the request's half RTT.
-      start: issued + (fresh ? 1.5 * R : R / 2),
+      start,
       bytes: total,
       cwnd0,
       marks,
       onDone: (times) => {
-        items.forEach((i, j) => {
+        now.forEach((i, j) => {
           const at = times[j]! + R / 2;
           if (i < 0) htmlEnd = at;
           else ends[i] = at;
         });
         lane.cwnd = cwnd0 + total;
+        if (later.length > 0) {
+          respond(lane, Math.max(times.at(-1)!, ready + slowMs), later, then);
+          return;
+        }
         lane.free = times.at(-1)! + R / 2;
         then(lane.free);
       },
     });
+  };
+  const send = (lane: Lane, issued: number, items: readonly number[], then: (doneAt: number) => void): void => {
+    const fresh = lane.fresh;
+    lane.fresh = false;
+    lane.requests += items.length;
+    // A new connection: one RTT of handshake, then the request's half RTT.
+    respond(lane, issued + (fresh ? 1.5 * R : R / 2), items, then);
   };
 
   const objects = Array.from({ length: n }, (_, i) => i);
@@ -264,9 +281,19 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
         break;
       }
       case 'pipelined':
-      case 'multiplexed':
         if (n > 0) send(first, docAt, objects, () => undefined);
         break;
+      case 'multiplexed': {
+        // Streams are independent: a late response does not hold back the others (they share
+        // the connection's window and the link).
+        const prompt = objects.filter((i) => i !== slowAt);
+        if (prompt.length > 0) send(first, docAt, prompt, () => undefined);
+        if (prompt.length < n) {
+          first.requests++;
+          respond({ ...first }, docAt + R / 2, [slowAt], () => undefined);
+        }
+        break;
+      }
       case 'parallel':
       case 'pooled': {
         const reuse = strategy === 'pooled';

@@ -66,7 +66,7 @@ export function waterfallSvg(r: StrategyResult, scaleMs: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`waterfall of ${r.strategy}`)}">${parts.join('')}</svg>`;
 }
 
-const LEGEND = `<p class="legend">${Object.entries({ queued: 'queued', connect: 'connecting (handshake)', wait: 'waiting (request → first byte)', receive: 'receiving', model: "model's predicted end" })
+const LEGEND = `<p class="legend">${Object.entries({ queued: 'queued', connect: 'connecting (a loopback connect: netem charges the emulated handshake to the first bytes, so it shows as waiting)', wait: 'waiting (request → first byte)', receive: 'receiving', model: "model's predicted end" })
   .map(([k, label]) => `<span><i style="background:${WATERFALL_COLOURS[k as keyof typeof WATERFALL_COLOURS]}"></i>${label}</span>`)
   .join(' ')}</p>`;
 

@@ -80,6 +80,7 @@ export function scenarioOf(params: RunParams): Scenario {
     connections: params.connections,
     htmlBytes: page.html.length,
     objectBytes: page.objects.map((o) => o.size),
+    ...(params.slow === undefined ? {} : { slow: params.slow }),
   };
 }
 

@@ -94,6 +94,17 @@ describe('predict', () => {
     expect(p.requestsPerConnection).toEqual([3, 1]);
   });
 
+  it('a late object holds back those behind it when pipelined, not when multiplexed', () => {
+    // Unlimited bandwidth, 1,000 B objects; the document arrives at 200, the batch reaches the
+    // server at 250. Object 0 is 300 ms late: pipelined, everything leaves at 550 (→ 600);
+    // multiplexed, objects 1 and 2 leave at 250 (→ 300), object 0 at 550 (→ 600).
+    const late: Scenario = { ...s, bandwidth: Infinity, objectBytes: [1000, 1000, 1000], slow: { index: 0, delayMs: 300 } };
+    expectTimes(predict('pipelined', late).objectEndMs, [600, 600, 600]);
+    expectTimes(predict('multiplexed', late).objectEndMs, [600, 300, 300]);
+    // Persistent: object 0 leaves at 550 (→ 600); then one round trip each: 700, 800.
+    expectTimes(predict('persistent', late).objectEndMs, [600, 700, 800]);
+  });
+
   it('a single response on the shared link matches the closed form', () => {
     const one: Scenario = { rttMs: 80, bandwidth: 2_000_000, initialWindow: 14_600, connections: 1, htmlBytes: 500, objectBytes: [180_000] };
     const doc = 1.5 * 80 + transfer(500, 14_600, 2000, 80).ms;
