@@ -90,9 +90,12 @@ const COMPILED: ReadonlyMap<Role, ReadonlyMap<SideState, ReadonlyMap<TransitionE
   ]),
 );
 
+const CLIENT_MOVES = COMPILED.get('client')!;
+const SERVER_MOVES = COMPILED.get('server')!;
+
 /** The next state of `role`'s side for `event`, or `undefined` when the table has no such move. */
 export function nextState(role: Role, state: SideState, event: TransitionEvent): SideState | undefined {
-  return COMPILED.get(role)?.get(state)?.get(event);
+  return (role === 'client' ? CLIENT_MOVES : SERVER_MOVES).get(state)?.get(event);
 }
 
 /** The Mermaid `stateDiagram-v2` of one role's side, generated from the tables. */

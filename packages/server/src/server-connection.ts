@@ -154,6 +154,9 @@ export class ServerConnection implements ResponseSink {
   #batch: (Uint8Array | string)[] | null = null;
   #batchBytes = 0;
 
+  /** Shared by this connection's requests: their unread body passed (or fell below) the mark. */
+  readonly #onBacklog = (backlogged: boolean): void => this.#setBodyBacklog(backlogged);
+
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
     this.#host = host;
@@ -269,7 +272,7 @@ export class ServerConnection implements ResponseSink {
           case 'request': {
             this.#headStart = -1;
             const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers);
-            req.onBacklog = (backlogged) => this.#setBodyBacklog(backlogged);
+            req.onBacklog = this.#onBacklog;
             const pipelined = this.#queue.length > 0;
             this.#queue.push(req);
             this.#host.onRequest(pipelined);
