@@ -403,6 +403,11 @@ export class ServerConnection implements ResponseSink {
       this.#requestStart = performance.now();
       this.#watch(this.#requestStart + this.#opts.requestTimeout);
     }
+    this.#run(req, res);
+  }
+
+  /** Call the handler; a throw or a rejection is the handler's failure (see #handlerFailed). */
+  #run(req: ServerRequest, res: ServerResponse): void {
     let result: unknown;
     try {
       result = this.#host.handle(req, res);
@@ -438,14 +443,7 @@ export class ServerConnection implements ResponseSink {
     const res = new ServerResponse(sink);
     this.#early.set(req, { res, sink, failed: false });
     this.#served++;
-    let result: unknown;
-    try {
-      result = this.#host.handle(req, res);
-    } catch (err) {
-      this.#handlerFailed(req, res, err);
-      return;
-    }
-    if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(req, res, err));
+    this.#run(req, res);
   }
 
   #handlerFailed(req: ServerRequest, res: ServerResponse, err: unknown): void {
