@@ -8,12 +8,18 @@
  * parsed ahead into `#queue` (pipelining) up to `maxPipelineDepth`, beyond which reading pauses:
  *
  *   #queue: [ req0 (being answered) | req1 | req2 … ]   ← parsed from the socket
+ *                                      └ #early: GET/HEAD handlers started ahead
+ *                                        (pipelineConcurrency > 1), output held in a DeferredSink
  *
- * Invariants: at most one handler runs at a time (responses in order); reading pauses while the
+ * Invariants: only the front request's response reaches the protocol and the socket (responses
+ * in order); by default one handler runs at a time, and with `pipelineConcurrency` only complete
+ * GET/HEAD requests behind a front that is itself GET/HEAD run early; reading pauses while the
  * queue is full, while a request body is not being read, and while unsent bytes pass the
- * high-water mark; once the protocol says MUST_CLOSE, the socket is half-closed after the last
- * response and the peer's input is read and dropped for `lingerTimeout`, so a peer still sending
- * never receives a reset that destroys responses it has not read.
+ * high-water mark; the answers produced while handling one read leave in one write (#batch);
+ * timeouts are deadlines checked by one lazy timer (#watch); once the protocol says MUST_CLOSE,
+ * the socket is half-closed after the last response and the peer's input is read and dropped for
+ * `lingerTimeout`, so a peer still sending never receives a reset that destroys responses it has
+ * not read.
  */
 
 import { Connection, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, formatKeepAlive, parseConnection } from '@tether/protocol';
