@@ -132,7 +132,6 @@ async function loadWithPools(strategy: StrategyName, target: Target, page: Page,
       }[strategy as 'serial' | 'parallel' | 'persistent' | 'pipelined' | 'pooled'];
       const pool = new Pool(origin, options);
       pools.push(pool);
-      rec.traces.length = 0;
       await fetchOne(rec, pool, page.htmlPath, 0);
       if (strategy === 'serial') {
         for (const o of page.objects) await fetchOne(rec, pool, o.path, 0);
