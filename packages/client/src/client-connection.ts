@@ -27,6 +27,9 @@ import type { PendingRequest } from './pending.js';
 import { ClientResponse, ResponseBody } from './response.js';
 import type { BodySource } from './response.js';
 
+/** Node fires a timer set beyond 2^31 − 1 ms after 1 ms: longer deadlines are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Why a connection closed (counted in the pool's stats). */
 export type ConnectionCloseReason =
   /** The server said `Connection: close` (or answered HTTP/1.0 without keep-alive). */
@@ -187,6 +190,8 @@ export class ClientConnection implements BodySource {
     if (load >= pipelining || this.#sent + this.#unwritten.length >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
     // Unsent output over the socket's mark: let it drain before piling on.
     if (load > 0 && this.#socket.writableNeedDrain) return false;
+    // `idempotent: false` on an idempotent method: not pipelined, nor anything behind it before its head.
+    if (!req.idempotent || this.#inFlight.some((r) => !r.idempotent && r.response === null)) return false;
     return this.#conn.canSend({ method: req.method, streamingBody: req.streaming }).ok;
   }
 
@@ -266,7 +271,19 @@ export class ClientConnection implements BodySource {
         if (data.length === 0) continue;
         this.#output(...this.#conn.send({ type: 'data', data }));
         this.flush();
-        if (this.#socket.writableNeedDrain) await new Promise((resolve) => this.#socket.once('drain', resolve));
+        if (this.#socket.writableNeedDrain) {
+          // A destroyed socket never drains: wait for 'close' too, then stop (closing the body's iterator).
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              this.#socket.off('drain', done);
+              this.#socket.off('close', done);
+              resolve();
+            };
+            this.#socket.on('drain', done);
+            this.#socket.on('close', done);
+          });
+          if (this.#socket.destroyed) return;
+        }
       }
       if (this.#closed) return;
       this.#output(...this.#conn.send({ type: 'end-of-message' }));
@@ -396,7 +413,10 @@ export class ClientConnection implements BodySource {
     this.#body = null;
     this.#bodySince = -1;
     this.#host.onAnswered(this);
-    if (this.#inFlight.length > 0) this.#headSince = this.#readAt;
+    if (this.#inFlight.length > 0) {
+      this.#headSince = this.#readAt;
+      this.#watch(this.#headSince + this.#opts.headersTimeout);
+    }
     if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
     if (this.load === 0) {
       if (this.#retiring !== null) {
@@ -422,7 +442,10 @@ export class ClientConnection implements BodySource {
     if (this.#bodyPaused === !on) return;
     this.#bodyPaused = !on;
     if (on) {
-      this.#bodySince = performance.now();
+      // The watchdog may have died while nothing was pending (the body paused): re-arm it.
+      // Bytes left over from before the pause count as read now.
+      this.#readAt = this.#bodySince = performance.now();
+      this.#watch(this.#bodySince + this.#opts.bodyTimeout);
       this.#socket.resume();
       this.#process();
     } else {
@@ -597,7 +620,7 @@ export class ClientConnection implements BodySource {
     if (deadline >= this.#watchAt || this.#closed) return;
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchAt = deadline;
-    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - performance.now()))));
     this.#watchdog.unref();
   }
 

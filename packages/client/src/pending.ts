@@ -6,6 +6,7 @@
  */
 
 import type { ClientConnection } from './client-connection.js';
+import { ClientError } from './errors.js';
 import type { ClientResponse } from './response.js';
 
 /** A request body: bytes (or text), or a stream of bytes. */
@@ -23,6 +24,8 @@ export class PendingRequest {
   readonly contentLength: number | undefined;
   /** May be re-sent after a dropped connection (idempotent by method and policy, body replayable). */
   readonly retryable: boolean;
+  /** Idempotent (by method, or as the caller said): may be pipelined. */
+  readonly idempotent: boolean;
   readonly signal: AbortSignal | undefined;
   /** Re-sends so far after drops the server did not announce. */
   attempts = 0;
@@ -54,6 +57,7 @@ export class PendingRequest {
     body: string | Uint8Array | AsyncIterable<Uint8Array> | null;
     contentLength: number | undefined;
     retryable: boolean;
+    idempotent: boolean;
     signal: AbortSignal | undefined;
     resolve: (res: ClientResponse) => void;
     reject: (err: Error) => void;
@@ -64,6 +68,7 @@ export class PendingRequest {
     this.body = init.body;
     this.contentLength = init.contentLength;
     this.retryable = init.retryable;
+    this.idempotent = init.idempotent;
     this.signal = init.signal;
     this.#resolve = init.resolve;
     this.#reject = init.reject;
@@ -90,6 +95,11 @@ export class PendingRequest {
     this.#resolve(res);
   }
 
+  /** Written at least once (on this or an earlier connection): the server may have acted on it. */
+  get written(): boolean {
+    return this.sentAt >= 0;
+  }
+
   /** Fail the request (before its head arrived). */
   fail(err: Error): void {
     if (this.#settled) return;
@@ -97,6 +107,11 @@ export class PendingRequest {
     this.connection = null;
     this.onSettled?.();
     this.onSettled = null;
+    // A request re-sent after a drop may have been processed by the server that dropped it,
+    // whatever stopped its later attempt (a connect failure, a timeout, an abort in the queue).
+    if (this.written && err instanceof ClientError && !err.mayHaveBeenProcessed) {
+      err = new ClientError(err.code, err.message, { mayHaveBeenProcessed: true, cause: err.cause });
+    }
     this.#reject(err);
   }
 

@@ -222,7 +222,7 @@ export class Pool {
     if (options.headers === undefined && (given === undefined || typeof given === 'string' || given instanceof Uint8Array)) {
       // No fields of the caller's: the pool's own Host line, shared by every such request.
       const retryable = idempotent && this.options.retryMethods.has(method);
-      return new PendingRequest({ method, path, headers: this.#hostOnly, body: given ?? null, contentLength: undefined, retryable, signal: options.signal, resolve, reject });
+      return new PendingRequest({ method, path, headers: this.#hostOnly, body: given ?? null, contentLength: undefined, retryable, signal: options.signal, idempotent, resolve, reject });
     }
     const fields = Fields.from(options.headers ?? []);
     const list = [...fields.raw];
@@ -239,7 +239,7 @@ export class Pool {
     const whole = typeof body === 'string' || body instanceof Uint8Array;
     const headers = whole ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
     const retryable = idempotent && this.options.retryMethods.has(method) && (body === null || whole);
-    return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, resolve, reject });
+    return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, idempotent, resolve, reject });
   }
 
   #abort(req: PendingRequest, signal: AbortSignal): void {
@@ -249,7 +249,8 @@ export class Pool {
       req.fail(abortError(signal, req.toString(), false));
       return;
     }
-    const err = abortError(signal, req.toString(), true);
+    // Taken by a connection but not written yet (waiting for its handshake): not processed.
+    const err = abortError(signal, req.toString(), req.written);
     if (req.connection !== null) req.connection.abort(req, err);
     else if (req.response !== null) req.response.body.fail(err);
   }

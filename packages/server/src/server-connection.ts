@@ -55,6 +55,9 @@ export interface ConnectionHost {
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
 
+/** Node fires a timer set beyond 2^31 − 1 ms after 1 ms: longer deadlines are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** This second's `Date` value, or null; a timer clears it when the second ends (no clock read per response). */
 let dateValue: string | null = null;
 
@@ -622,7 +625,7 @@ export class ServerConnection implements ResponseSink {
     if (deadline >= this.#watchAt || this.#finished) return;
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchAt = deadline;
-    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - performance.now()))));
     this.#watchdog.unref();
   }
 
