@@ -158,9 +158,9 @@ export class ClientConnection implements BodySource {
     return this.#inFlight.length + this.#unwritten.length;
   }
 
-  /** Connected, nothing in flight, not retiring. */
+  /** Connected, nothing in flight, not retiring or closing. */
   get idle(): boolean {
-    return this.#connected && this.load === 0 && this.#retiring === null && !this.#closed;
+    return this.#connected && this.load === 0 && this.#retiring === null && !this.#ending && !this.#closed;
   }
 
   /** Responses completed on it so far. */
