@@ -13,32 +13,22 @@ import type { Handler, ServerOptions, TetherServer } from '@tether/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ClientError, Pool, closeDefaultPools, request } from '../src/index.js';
 import type { PoolOptions } from '../src/index.js';
-import { RawServer, ok } from './raw-server.js';
-import type { Behaviour } from './raw-server.js';
+import { ok } from './raw-server.js';
+import type { Behaviour , RawServer} from './raw-server.js';
+import { Resources } from './resources.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const resources = new Resources();
+afterEach(() => resources.release());
 
 async function tether(handler: Handler, options: ServerOptions = {}): Promise<{ server: TetherServer; origin: string }> {
   const server = createServer(options, handler);
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  cleanups.push(() => server.close({ timeout: 500 }));
+  resources.defer(() => server.close({ timeout: 500 }));
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
-async function raw(behaviour: Behaviour): Promise<RawServer> {
-  const server = await RawServer.start(behaviour);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function pool(origin: string, options: PoolOptions = {}): Pool {
-  const p = new Pool(origin, options);
-  cleanups.push(() => p.destroy());
-  return p;
-}
+const raw = (behaviour: Behaviour): Promise<RawServer> => resources.raw(behaviour);
+const pool = (origin: string, options: PoolOptions = {}): Pool => resources.pool(origin, options);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -344,10 +334,10 @@ describe('timeouts and failures', () => {
   it('connectTimeout: TETHER_CONNECT_TIMEOUT when the handshake does not complete', async () => {
     // A listener that never accepts, its backlog filled: further SYNs go unanswered.
     const python = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)']);
-    cleanups.push(() => python.kill());
+    resources.defer(() => python.kill());
     const port = await new Promise<number>((resolve) => python.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     const fillers: net.Socket[] = [];
-    cleanups.push(() => fillers.forEach((s) => s.destroy()));
+    resources.defer(() => fillers.forEach((s) => s.destroy()));
     for (let i = 0; i < 4; i++) {
       const s = net.connect(port, '127.0.0.1');
       s.on('error', () => undefined);
@@ -401,7 +391,7 @@ describe('Client and request()', () => {
   it('a Client is a pool of one connection', async () => {
     const { origin } = await tether((req, res) => res.end(req.url));
     const client = new Client(origin, { pipelining: 3 });
-    cleanups.push(() => client.close());
+    resources.defer(() => client.close());
     const bodies = await Promise.all(['/a', '/b', '/c', '/d'].map((path) => client.request({ path }).then((r) => r.text())));
     expect(bodies).toEqual(['/a', '/b', '/c', '/d']);
     expect(client.stats().connections.opened).toBe(1);
@@ -413,7 +403,7 @@ describe('Client and request()', () => {
       ports.add(req.socket.remotePort!);
       res.end(`got ${req.url}`);
     });
-    cleanups.push(() => closeDefaultPools());
+    resources.defer(() => closeDefaultPools());
     expect(await (await request(`${origin}/x?y=1`)).text()).toBe('got /x?y=1');
     expect(await (await request(`${origin}/z`, { method: 'GET' })).text()).toBe('got /z');
     expect(ports.size).toBe(1);

@@ -5,27 +5,17 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientError, Pool } from '../src/index.js';
-import type { PoolOptions } from '../src/index.js';
-import { RawServer, ok } from './raw-server.js';
-import type { Behaviour } from './raw-server.js';
+import { ClientError } from '../src/index.js';
+import type { PoolOptions , Pool } from '../src/index.js';
+import { ok } from './raw-server.js';
+import type { Behaviour , RawServer} from './raw-server.js';
+import { Resources } from './resources.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const resources = new Resources();
+afterEach(() => resources.release());
 
-async function raw(behaviour: Behaviour): Promise<RawServer> {
-  const server = await RawServer.start(behaviour);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function pool(origin: string, options: PoolOptions = {}): Pool {
-  const p = new Pool(origin, options);
-  cleanups.push(() => p.destroy());
-  return p;
-}
+const raw = (behaviour: Behaviour): Promise<RawServer> => resources.raw(behaviour);
+const pool = (origin: string, options: PoolOptions = {}): Pool => resources.pool(origin, options);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -93,7 +83,7 @@ describe('review: streamed request bodies', () => {
       s.pause();
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => {
+    resources.defer(() => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
       srv.close(() => r());
     }));
