@@ -35,3 +35,19 @@ export function parseList<T extends string>(
 
 /** A number with thousands separators and `digits` decimals. */
 export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/**
+ * Read the command line with `parse` (node:util `parseArgs`, strict): `--help` prints `usage` and
+ * exits 0; a flag `parse` refuses fails with its message and `usage`.
+ */
+export function readFlags<T>(argv: readonly string[], usage: string, fail: (message: string) => never, parse: (args: string[]) => T): T {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return parse([...argv]);
+  } catch (err) {
+    return fail(`${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
+  }
+}

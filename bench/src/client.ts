@@ -37,7 +37,7 @@
  * timeout) is shown in the table and makes the exit status 1; a target not met is a result.
  */
 
-import { failer, fmt, parseList } from './cli.js';
+import { failer, fmt, parseList, readFlags } from './cli.js';
 import { HELLO, RESPONSE } from './limit-server.js';
 import { Pool as TetherPool } from '@tether/client';
 import { fork } from 'node:child_process';
@@ -153,10 +153,9 @@ function positiveInteger(text: string | undefined, dflt: number, what: string): 
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
+  const v = readFlags(argv, USAGE, fail, (args) =>
+    parseArgs({
+      args,
       options: {
         quick: { type: 'boolean', default: false },
         requests: { type: 'string' },
@@ -164,19 +163,11 @@ function parseOptions(argv: readonly string[]): Options {
         only: { type: 'string' },
         clients: { type: 'string' },
         json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
-    });
-  } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-  }
-  const v = parsed.values;
-  if (v.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+    }).values,
+  );
   return {
     requests: positiveInteger(v.requests, v.quick === true ? QUICK_REQUESTS : FULL_REQUESTS, '--requests'),
     runs: positiveInteger(v.runs, DEFAULT_RUNS, '--runs'),

@@ -48,7 +48,7 @@
  * no batches: a server that has not answered only appends.
  */
 
-import { failer, fmt, parseList } from './cli.js';
+import { failer, fmt, parseList, readFlags } from './cli.js';
 import { createRequire } from 'node:module';
 import { STATUS_CODES } from 'node:http';
 import { arch, cpus, platform } from 'node:os';
@@ -149,10 +149,9 @@ function parseCount(text: string | undefined, fallback: number, what: string, mi
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
+  const v = readFlags(argv, USAGE, fail, (args) =>
+    parseArgs({
+      args,
       options: {
         quick: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -160,19 +159,11 @@ function parseOptions(argv: readonly string[]): Options {
         impl: { type: 'string' },
         runs: { type: 'string' },
         warmup: { type: 'string' },
-        help: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
-    });
-  } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-  }
-  const v = parsed.values;
-  if (v.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+    }).values,
+  );
   return {
     messages: v.quick === true ? QUICK_MESSAGES : FULL_MESSAGES,
     json: v.json === true,

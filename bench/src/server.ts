@@ -33,7 +33,7 @@
  * a target not met is a result, not a failure.
  */
 
-import { failer, fmt, parseList } from './cli.js';
+import { failer, fmt, parseList, readFlags } from './cli.js';
 import { HELLO } from './limit-server.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -151,29 +151,20 @@ const fail: (message: string) => never = failer('server');
 
 
 function parseOptions(argv: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
+  const v = readFlags(argv, USAGE, fail, (args) =>
+    parseArgs({
+      args,
       options: {
         quick: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         only: { type: 'string' },
         servers: { type: 'string' },
         runs: { type: 'string' },
-        help: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
-    });
-  } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-  }
-  const v = parsed.values;
-  if (v.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+    }).values,
+  );
   const quick = v.quick === true;
   const runs = Number(v.runs ?? 1);
   if (!Number.isInteger(runs) || runs < 1) fail(`--runs needs an integer ≥ 1, got ${JSON.stringify(v.runs)}`);
