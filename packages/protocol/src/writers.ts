@@ -16,6 +16,7 @@ import type { Fields } from './fields.js';
 import type { FramingKind } from './framing.js';
 import type { ByteSlab } from './byte-slab.js';
 import { encodeLatin1, writeLatin1 } from './latin1.js';
+import { STATUS_REASONS } from './status-codes.js';
 
 const NON_ASCII = /[\x80-\xff]/;
 const ASCII = new TextEncoder();
@@ -149,9 +150,9 @@ export interface HeadText {
 }
 
 /** Validate a head and join it into one string (start line, `fields`, `extra`, the blank line). */
-function headText(startLine: string, fields: Fields, extra: readonly string[]): HeadText {
+function headText(startLine: string, fields: Fields, extra: readonly string[], startAscii = !NON_ASCII.test(startLine)): HeadText {
   // The start line is ASCII unless its reason phrase carries obs-text.
-  const state = { head: startLine, nonAscii: NON_ASCII.test(startLine) };
+  const state = { head: startLine, nonAscii: !startAscii };
   appendLines(state, fields.raw);
   if (extra.length > 0) appendLines(state, extra);
   return { text: `${state.head}\r\n`, ascii: !state.nonAscii };
@@ -191,15 +192,24 @@ export function writeResponseHead(status: number, reason: string, fields: Fields
 
 /** A response head as validated text (see {@link HeadText}). @internal */
 export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[]): HeadText {
-  return headText(statusLine(status, reason), fields, extra);
+  // A standard status line is ASCII: no pattern test for it.
+  const line = statusLine(status, reason);
+  return reason === STATUS_REASONS[status] ? headText(line, fields, extra, true) : headText(line, fields, extra);
 }
 
+/** Status lines with their standard reason phrase, by status: checked and built once each. */
+const STANDARD_STATUS_LINES: (string | undefined)[] = new Array<string | undefined>(1000).fill(undefined);
+
 function statusLine(status: number, reason: string): string {
+  const standard = STANDARD_STATUS_LINES[status];
+  if (standard !== undefined && reason === STATUS_REASONS[status]) return standard;
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
   }
   if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
-  return `HTTP/1.1 ${status} ${reason}\r\n`;
+  const line = `HTTP/1.1 ${status} ${reason}\r\n`;
+  if (reason === STATUS_REASONS[status]) STANDARD_STATUS_LINES[status] = line;
+  return line;
 }
 
 /** Frames outgoing body data for one message. */

@@ -28,8 +28,16 @@ function toBytes(chunk: string | Uint8Array): Uint8Array {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
+/**
+ * EventEmitter without its constructor: a response makes its listener table on the first `on()`
+ * (EventEmitter's methods all accept an instance that has none yet), so the many responses nobody
+ * listens to cost no table. Instances are still `instanceof EventEmitter`.
+ */
+const LazyEmitter = function LazyEmitter(): void {} as unknown as typeof EventEmitter;
+LazyEmitter.prototype = EventEmitter.prototype;
+
 /** An HTTP response being written by a handler. */
-export class ServerResponse extends EventEmitter {
+export class ServerResponse extends LazyEmitter {
   /** The status to send; default 200. */
   statusCode = 200;
   /** The reason phrase; default the standard one for `statusCode`. */
@@ -59,7 +67,8 @@ export class ServerResponse extends EventEmitter {
   /** Set a header (replacing any value of the same name, any case). */
   setHeader(name: string, value: HeaderValue): this {
     if (this.#headSent) throw new Error('cannot set a header after the head was sent');
-    for (const v of Array.isArray(value) ? (value as readonly string[]) : [String(value)]) validateField(name, v);
+    if (Array.isArray(value)) for (const v of value as readonly string[]) validateField(name, v);
+    else validateField(name, typeof value === 'string' ? value : String(value));
     this.#headers.set(name.toLowerCase(), { name, value });
     return this;
   }

@@ -69,11 +69,13 @@ const KEEP_ALIVE_CACHED = 4096;
 function keepAliveValue(opts: ResolvedServerOptions, left: number): string {
   let values = KEEP_ALIVE_VALUES.get(opts);
   if (values === undefined) KEEP_ALIVE_VALUES.set(opts, (values = []));
-  let value = values[left];
+  // Without keepAliveMax every value is the same (no max): it sits at index KEEP_ALIVE_CACHED.
+  const index = Number.isFinite(left) ? left : KEEP_ALIVE_CACHED;
+  let value = values[index];
   if (value === undefined) {
     const timeout = opts.keepAliveTimeout === Number.POSITIVE_INFINITY ? undefined : Math.floor(opts.keepAliveTimeout / 1000);
     value = formatKeepAlive({ ...(timeout === undefined ? {} : { timeout }), ...(Number.isFinite(left) ? { max: left } : {}) });
-    if (left < KEEP_ALIVE_CACHED) values[left] = value;
+    if (index <= KEEP_ALIVE_CACHED) values[index] = value;
   }
   return value;
 }
@@ -94,9 +96,9 @@ function errorBody(status: number): Buffer {
   return Buffer.from(`${STATUS_REASONS[status] ?? 'Error'}\n`);
 }
 
-/** One write's worth of output: text joined as text, anything else as bytes. */
-function joinOutput(parts: readonly (Uint8Array | string)[]): Uint8Array | string {
-  if (parts.every((p) => typeof p === 'string')) return parts.join('');
+/** One write's worth of output (`text`: every part is a string): text joined as text, anything else as bytes. */
+function joinOutput(parts: readonly (Uint8Array | string)[], text: boolean): Uint8Array | string {
+  if (text) return parts.join('');
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }
 
@@ -162,6 +164,8 @@ export class ServerConnection implements ResponseSink {
    */
   #batch: (Uint8Array | string)[] | null = null;
   #batchBytes = 0;
+  /** Every part of #batch is a string. */
+  #batchText = true;
 
   /** Shared by this connection's requests: their unread body passed (or fell below) the mark. */
   readonly #onBacklog = (backlogged: boolean): void => this.#setBodyBacklog(backlogged);
@@ -229,6 +233,7 @@ export class ServerConnection implements ResponseSink {
     const batch = this.#batch;
     if (batch === null) return this.socket.write(out);
     batch.push(out);
+    if (typeof out !== 'string') this.#batchText = false;
     // Text is counted by characters: close enough for a high-water mark.
     this.#batchBytes += out.length;
     return this.#unsent <= this.#opts.writeHighWaterMark;
@@ -240,9 +245,11 @@ export class ServerConnection implements ResponseSink {
     if (batch === null) return;
     this.#batch = null;
     const size = this.#batchBytes;
+    const text = this.#batchText;
     this.#batchBytes = 0;
+    this.#batchText = true;
     if (batch.length === 1) this.socket.write(batch[0]!);
-    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch));
+    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch, text));
     else if (batch.length > 1) {
       // Large pieces are not copied: the kernel gathers them (writev).
       this.socket.cork();

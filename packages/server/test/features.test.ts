@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
@@ -136,5 +137,35 @@ describe('@tether/server features', () => {
     expect(server.stats().connections.open).toBe(1);
     c.socket.write('GET /again HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(await c.read(/ok[\s\S]*ok$/)).toMatch(/max=998/);
+  });
+
+  it('keepAliveMax Infinity advertises only the timeout, on every response', async () => {
+    const { port } = await start((_req, res) => res.end('ok'), { keepAliveMax: Number.POSITIVE_INFINITY });
+    const c = await client(port);
+    c.socket.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+    const text = await c.read(/ok[\s\S]*ok$/);
+    expect(text.match(/\r\nKeep-Alive: [^\r]*\r\n/g)).toEqual(['\r\nKeep-Alive: timeout=5\r\n', '\r\nKeep-Alive: timeout=5\r\n']);
+  });
+
+  it('responses are EventEmitters whose listeners work from the first on(): finish, custom events, removal', async () => {
+    const seen: string[] = [];
+    const { port } = await start((_req, res) => {
+      expect(res).toBeInstanceOf(EventEmitter);
+      expect(res.listenerCount('finish')).toBe(0);
+      expect(res.emit('nothing')).toBe(false);
+      const drop = (): number => seen.push('removed listener ran');
+      res.on('finish', drop);
+      res.off('finish', drop);
+      res.once('finish', () => seen.push('finish'));
+      res.on('custom', (v: string) => seen.push(v));
+      expect(res.emit('custom', 'custom')).toBe(true);
+      expect(res.eventNames()).toEqual(['finish', 'custom']);
+      res.end('ok');
+      expect(res.listenerCount('finish')).toBe(0);
+    });
+    const c = await client(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await c.read(/ok$/);
+    expect(seen).toEqual(['custom', 'finish']);
   });
 });
