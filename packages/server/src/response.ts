@@ -33,7 +33,9 @@ function toBytes(chunk: string | Uint8Array): Uint8Array {
  * (EventEmitter's methods all accept an instance that has none yet), so the many responses nobody
  * listens to cost no table. Instances are still `instanceof EventEmitter`.
  */
-const LazyEmitter = function LazyEmitter(): void {} as unknown as typeof EventEmitter;
+const LazyEmitter = function LazyEmitter(): void {
+  // Nothing: EventEmitter's constructor is what this skips.
+} as unknown as typeof EventEmitter;
 LazyEmitter.prototype = EventEmitter.prototype;
 
 /** An HTTP response being written by a handler. */
