@@ -130,6 +130,8 @@ export class Connection {
   readonly #rb = new ReceiveBuffer();
   readonly #head: HeadParser;
   #body: BodyReader | null = null;
+  /** The last Host value found valid on this connection. */
+  #validHost = '';
   #trailers: HeadParser | undefined;
   /** The trailer-section parser, made on first use and shared by every chunked message. */
   readonly #trailerParser = (): HeadParser => (this.#trailers ??= new HeadParser('trailers', this.#limits));
@@ -396,8 +398,10 @@ export class Connection {
       if (head.version === '1.1') throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
     } else if (host.length > 1) {
       throw new RemoteProtocolError('H1_DUPLICATE_HOST', 'more than one Host field');
-    } else if (!HOST_VALUE.test(host[0]!)) {
-      throw new RemoteProtocolError('H1_INVALID_HOST', `invalid Host ${JSON.stringify(host[0])}`);
+    } else if (host[0] !== this.#validHost) {
+      if (!HOST_VALUE.test(host[0]!)) throw new RemoteProtocolError('H1_INVALID_HOST', `invalid Host ${JSON.stringify(host[0])}`);
+      // A client sends the same Host request after request: the next equal value needs no pattern.
+      this.#validHost = host[0]!;
     }
     const connection = parseConnection(facts.connection);
     const requestClose = !requestAllowsPersistence({ version: head.version, connection }, { proxy: this.#proxy });
@@ -552,10 +556,7 @@ export class Connection {
       case 'end-of-message': {
         this.#requireBody();
         const bytes = (this.#writer!).end(event.trailers === undefined ? undefined : Fields.from(event.trailers));
-        this.#writer = null;
-        this.#transition(this.role, 'end-of-message');
-        if (this.#r.sends === 'response' && this.#exchanges[0] === this.#lastResponded) this.#exchanges.shift();
-        this.#settle();
+        this.#sentMessageEnd();
         return bytes;
       }
       case 'connection-closed':
@@ -604,13 +605,18 @@ export class Connection {
       start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole);
     }
     if (typeof start !== 'string') return this.#finishWhole(start, length === 0 ? undefined : TEXT_ENCODER.encode(body), undefined);
-    // The head was accepted together with this body, which follows it unframed.
-    if (length > 0) {
-      this.#requireBody();
-      this.#writer!.skip(length);
-    }
-    this.send({ type: 'end-of-message' });
+    // The head was accepted together with this body (#checkWhole), which follows it unframed:
+    // the message is complete.
+    this.#sentMessageEnd();
     return length === 0 ? start : start + body;
+  }
+
+  /** Our message is complete (its body writer has written or checked its end). */
+  #sentMessageEnd(): void {
+    this.#writer = null;
+    this.#transition(this.role, 'end-of-message');
+    if (this.#r.sends === 'response' && this.#exchanges[0] === this.#lastResponded) this.#exchanges.shift();
+    this.#settle();
   }
 
   /** The rest of a whole message after its head (accepted with this body: nothing here throws). */
@@ -782,7 +788,7 @@ export class Connection {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');
     }
-    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reason, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
+    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reasonIn, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;

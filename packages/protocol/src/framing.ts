@@ -240,6 +240,11 @@ export function decideSendFraming(m: SendFramingInput): SendFraming | FramingRef
   if (!hasTe && !hasCl && !bodyless) {
     // RFC 9110 §15.3.6: a 205 has no content; say so with Content-Length: 0.
     const length = isResponse && status === 205 ? 0 : m.bodyLength;
+    if (length !== undefined && Number.isSafeInteger(length) && length >= 0) {
+      // What decideFraming makes of the Content-Length added here (no framing field was set, and
+      // the message may carry a body): the length itself, with no round trip through its text.
+      return { kind: length === 0 ? 'none' : 'length', length, mustClose: false, add: ['Content-Length', String(length)] };
+    }
     if (length !== undefined) add = ['Content-Length', String(length)];
     else if (isResponse ? m.peerVersion !== '1.0' : m.streaming === true) add = ['Transfer-Encoding', 'chunked'];
   }

@@ -147,9 +147,20 @@ export function factsOf(raw: readonly string[]): HeadFacts {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const fact = FACT_BY_LENGTH[name.length];
-    if (fact !== undefined && name.toLowerCase() === fact) facts.add(fact, raw[i + 1]!);
+    if (fact !== undefined && textLowerEquals(name, fact)) facts.add(fact, raw[i + 1]!);
   }
   return facts;
+}
+
+/** Whether `name` (as long as `lower`) is `lower` in any case: no lower-cased copy is made. */
+function textLowerEquals(name: string, lower: string): boolean {
+  if (name === lower) return true;
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20; // ASCII upper → lower case
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** A parsed head: request fields or response fields are set according to the kind. */

@@ -108,33 +108,12 @@ export function validateTrailers(trailers: Fields): void {
 const NOT_PLAIN_ASCII = /[^\t\x20-\x7e]/;
 
 /**
- * Append validated field lines to `state.head`, setting `state.nonAscii` when some value carries
- * obs-text (0x80–0xFF), which the ASCII encoder cannot write.
- */
-function appendLines(state: { head: string; nonAscii: boolean }, raw: readonly string[]): void {
-  let head = state.head;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
-    const value = trimOws(raw[i + 1]!);
-    checkName(name);
-    // One test in the common case; only a value with something unusual gets the exact check.
-    if (NOT_PLAIN_ASCII.test(value)) {
-      checkValue(name, value);
-      state.nonAscii = true;
-    }
-    head += `${name}: ${value}\r\n`;
-  }
-  state.head = head;
-}
-
-/**
  * Validate and encode a head: the start line, `fields`, then `extra` lines (flat `[name, value…]`),
  * into a new array with `reserve` free bytes after the head (room for a body, so that head and
  * body go out as one write without a second copy).
  */
 function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number, slab: ByteSlab | undefined): Uint8Array {
-  const { text: head, ascii } = headText(startLine, fields, extra);
+  const { text: head, ascii } = headText(startLine, !NON_ASCII.test(startLine), fields, extra);
   const size = head.length + reserve;
   const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
@@ -149,13 +128,30 @@ export interface HeadText {
   readonly ascii: boolean;
 }
 
-/** Validate a head and join it into one string (start line, `fields`, `extra`, the blank line). */
-function headText(startLine: string, fields: Fields, extra: readonly string[], startAscii = !NON_ASCII.test(startLine)): HeadText {
-  // The start line is ASCII unless its reason phrase carries obs-text.
-  const state = { head: startLine, nonAscii: !startAscii };
-  appendLines(state, fields.raw);
-  if (extra.length > 0) appendLines(state, extra);
-  return { text: `${state.head}\r\n`, ascii: !state.nonAscii };
+/**
+ * Validate a head and join it into one string: the start line (`startAscii`: it has no character
+ * above 0x7F), the field lines of `fields` then of `extra` (both flat `[name, value, …]`), the
+ * blank line. A value carrying obs-text (0x80–0xFF), which the ASCII encoder cannot write, makes
+ * the head non-ASCII.
+ */
+function headText(startLine: string, startAscii: boolean, fields: Fields, extra: readonly string[]): HeadText {
+  let head = startLine;
+  let ascii = startAscii;
+  for (let list = fields.raw, pass = 0; pass < 2; list = extra, pass++) {
+    for (let i = 0; i < list.length; i += 2) {
+      const name = list[i]!;
+      // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
+      const value = trimOws(list[i + 1]!);
+      checkName(name);
+      // One test in the common case; only a value with something unusual gets the exact check.
+      if (NOT_PLAIN_ASCII.test(value)) {
+        checkValue(name, value);
+        ascii = false;
+      }
+      head += name + ': ' + value + '\r\n';
+    }
+  }
+  return { text: head + '\r\n', ascii };
 }
 
 const NONE: readonly string[] = [];
@@ -170,7 +166,8 @@ export function writeRequestHead(method: string, target: string, fields: Fields,
 
 /** A request head as validated text (see {@link HeadText}). @internal */
 export function requestHeadText(method: string, target: string, fields: Fields, extra: readonly string[]): HeadText {
-  return headText(requestLine(method, target), fields, extra);
+  const line = requestLine(method, target);
+  return headText(line, !NON_ASCII.test(line), fields, extra);
 }
 
 function requestLine(method: string, target: string): string {
@@ -190,26 +187,35 @@ export function writeResponseHead(status: number, reason: string, fields: Fields
   return encodeHead(statusLine(status, reason), fields, extra, reserve, slab);
 }
 
-/** A response head as validated text (see {@link HeadText}). @internal */
-export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[]): HeadText {
-  // A standard status line is ASCII: no pattern test for it.
-  const line = statusLine(status, reason);
-  return reason === STATUS_REASONS[status] ? headText(line, fields, extra, true) : headText(line, fields, extra);
+/**
+ * A response head as validated text (see {@link HeadText}); `reason` undefined: the standard
+ * one for `status`. @internal
+ */
+export function responseHeadText(status: number, reason: string | undefined, fields: Fields, extra: readonly string[]): HeadText {
+  // A standard status line is built once, and is ASCII.
+  const standard = reason === undefined ? STANDARD_STATUS_LINES[status] : undefined;
+  if (standard !== undefined) return headText(standard, true, fields, extra);
+  const line = statusLine(status, reason ?? STATUS_REASONS[status] ?? '');
+  return headText(line, !NON_ASCII.test(line), fields, extra);
 }
 
-/** Status lines with their standard reason phrase, by status: checked and built once each. */
-const STANDARD_STATUS_LINES: (string | undefined)[] = new Array<string | undefined>(1000).fill(undefined);
+/** `HTTP/1.1 <status> <standard reason>` for every status with a standard reason phrase. */
+const STANDARD_STATUS_LINES: readonly (string | undefined)[] = (() => {
+  const lines = new Array<string | undefined>(1000).fill(undefined);
+  for (const [status, reason] of Object.entries(STATUS_REASONS)) lines[Number(status)] = `HTTP/1.1 ${status} ${reason}\r\n`;
+  return lines;
+})();
 
 function statusLine(status: number, reason: string): string {
-  const standard = STANDARD_STATUS_LINES[status];
-  if (standard !== undefined && reason === STATUS_REASONS[status]) return standard;
+  if (reason === STATUS_REASONS[status]) {
+    const standard = STANDARD_STATUS_LINES[status];
+    if (standard !== undefined) return standard;
+  }
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
   }
   if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
-  const line = `HTTP/1.1 ${status} ${reason}\r\n`;
-  if (reason === STATUS_REASONS[status]) STANDARD_STATUS_LINES[status] = line;
-  return line;
+  return `HTTP/1.1 ${status} ${reason}\r\n`;
 }
 
 /** Frames outgoing body data for one message. */
@@ -218,8 +224,6 @@ export interface BodyWriter {
   write(data: Uint8Array): Uint8Array[];
   /** Bytes that end the body (trailers only for chunked). */
   end(trailers: Fields | undefined): Uint8Array[];
-  /** Count `n` body bytes the caller sends itself, unframed (length and close-delimited bodies only). */
-  skip(n: number): void;
 }
 
 const CRLF = encodeLatin1('\r\n');
@@ -230,11 +234,8 @@ class NoBodyWriter implements BodyWriter {
     this.#why = why;
   }
   write(data: Uint8Array): Uint8Array[] {
-    this.skip(data.length);
+    if (data.length > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${this.#why} has no body`);
     return [];
-  }
-  skip(n: number): void {
-    if (n > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', `${this.#why} has no body`);
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');
@@ -250,14 +251,12 @@ class LengthWriter implements BodyWriter {
     this.#remaining = length;
   }
   write(data: Uint8Array): Uint8Array[] {
-    this.skip(data.length);
-    return data.length === 0 ? [] : [data];
-  }
-  skip(n: number): void {
+    const n = data.length;
     if (n > this.#remaining) {
       throw new LocalProtocolError('H1_BODY_LENGTH_MISMATCH', `body longer than its Content-Length of ${this.#length}`);
     }
     this.#remaining -= n;
+    return n === 0 ? [] : [data];
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (this.#remaining !== 0) {
@@ -282,9 +281,6 @@ class ChunkedWriter implements BodyWriter {
     writeLatin1(line, bytes, 0);
     return [bytes, data, CRLF];
   }
-  skip(n: number): void {
-    if (n > 0) throw new LocalProtocolError('H1_INVALID_STATE', 'a chunked body is framed by the writer: send its data as bytes');
-  }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
     validateTrailers(trailers);
@@ -297,9 +293,6 @@ const LAST_CHUNK = encodeLatin1('0\r\n\r\n');
 class UntilCloseWriter implements BodyWriter {
   write(data: Uint8Array): Uint8Array[] {
     return data.length === 0 ? [] : [data];
-  }
-  skip(): void {
-    // A close-delimited body has no length to keep.
   }
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers !== undefined && trailers.size > 0) throw new LocalProtocolError('H1_BODY_NOT_ALLOWED', 'trailers need a chunked body');

@@ -84,7 +84,7 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
 
   /** Discard what has arrived of the body (the connection drains the rest). */
   discardBody(): void {
-    this.#chunks.length = 0;
+    if (this.#chunks.length > 0) this.#chunks.length = 0;
     if (this.#buffered > 0) {
       this.#buffered = 0;
       this.onBacklog?.(false);

@@ -85,6 +85,11 @@ export class ServerResponse extends LazyEmitter {
     return this.#headers.has(name.toLowerCase());
   }
 
+  /** @internal Whether a header is set, by its lower-case name (no case folding). */
+  hasLowerCaseHeader(lower: string): boolean {
+    return this.#headers.has(lower);
+  }
+
   /** Remove a header. */
   removeHeader(name: string): void {
     if (this.#headSent) throw new Error('cannot remove a header after the head was sent');

@@ -65,10 +65,15 @@ let dateValue: string | null = null;
 const KEEP_ALIVE_VALUES = new WeakMap<ResolvedServerOptions, string[]>();
 const KEEP_ALIVE_CACHED = 4096;
 
-/** The `Keep-Alive` value advertising `opts`' idle timeout and `left` more requests. */
-function keepAliveValue(opts: ResolvedServerOptions, left: number): string {
+/** The `Keep-Alive` values cached for `opts` (one list per options, shared by its connections). */
+function keepAliveValues(opts: ResolvedServerOptions): string[] {
   let values = KEEP_ALIVE_VALUES.get(opts);
   if (values === undefined) KEEP_ALIVE_VALUES.set(opts, (values = []));
+  return values;
+}
+
+/** The `Keep-Alive` value advertising `opts`' idle timeout and `left` more requests (`values`: its cache). */
+function keepAliveValue(opts: ResolvedServerOptions, values: string[], left: number): string {
   // Without keepAliveMax every value is the same (no max): it sits at index KEEP_ALIVE_CACHED.
   const index = Number.isFinite(left) ? left : KEEP_ALIVE_CACHED;
   let value = values[index];
@@ -129,6 +134,7 @@ export class ServerConnection implements ResponseSink {
   readonly #host: ConnectionHost;
   readonly #opts: ResolvedServerOptions;
   readonly #conn: Connection;
+  readonly #keepAliveValues: string[];
   readonly #queue: ServerRequest[] = [];
   #current: { req: ServerRequest; res: ServerResponse } | null = null;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
@@ -152,6 +158,8 @@ export class ServerConnection implements ResponseSink {
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
+  /** Reading is paused (see #updateReading): the socket is told only when this changes. */
+  #paused = false;
   #dispatching = false;
   #redispatch = false;
   /** Bytes dropped of a body whose request was already answered. */
@@ -175,6 +183,7 @@ export class ServerConnection implements ResponseSink {
     this.#host = host;
     this.#opts = host.options;
     this.#conn = new Connection('server', this.#opts.parser);
+    this.#keepAliveValues = keepAliveValues(this.#opts);
     socket.setNoDelay(this.#opts.noDelay);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
@@ -336,6 +345,8 @@ export class ServerConnection implements ResponseSink {
       // Shutting down: read no new requests, but finish a body the handler is reading.
       (this.#draining && (this.#queue.at(-1)?.complete ?? true)) ||
       this.#unsent > this.#opts.writeHighWaterMark;
+    if (stop === this.#paused) return;
+    this.#paused = stop;
     if (stop) this.socket.pause();
     else this.socket.resume();
   }
@@ -500,16 +511,16 @@ export class ServerConnection implements ResponseSink {
   /** The head fields for `res`: the handler's, plus Date, and the persistence policy's. */
   #fields(res: ServerResponse): string[] {
     const raw = res.rawHeaderList();
-    if (!res.hasHeader('date')) raw.push('Date', httpDate());
+    if (!res.hasLowerCaseHeader('date')) raw.push('Date', httpDate());
     // This response's number on the connection (handlers may have started ahead of it).
     const ordinal = this.#answered + 1;
     const lastByPolicy = ordinal >= this.#opts.keepAliveMax;
     const lastBeforeShutdown = this.#draining && this.#queue.length <= 1;
-    if ((lastByPolicy || lastBeforeShutdown) && !res.hasHeader('connection')) {
+    if ((lastByPolicy || lastBeforeShutdown) && !res.hasLowerCaseHeader('connection')) {
       raw.push('Connection', 'close');
       this.#reason = lastByPolicy ? 'keep-alive-max' : 'shutdown';
-    } else if (this.#opts.advertiseKeepAlive && this.#conn.keepAlive && !res.hasHeader('keep-alive')) {
-      raw.push('Keep-Alive', keepAliveValue(this.#opts, this.#opts.keepAliveMax - ordinal));
+    } else if (this.#opts.advertiseKeepAlive && this.#conn.keepAlive && !res.hasLowerCaseHeader('keep-alive')) {
+      raw.push('Keep-Alive', keepAliveValue(this.#opts, this.#keepAliveValues, this.#opts.keepAliveMax - ordinal));
     }
     return raw;
   }
@@ -532,7 +543,7 @@ export class ServerConnection implements ResponseSink {
       // HEAD (RFC 9110 §9.3.2: the fields a GET would get, Content-Length included), 204, 304:
       // no content, whatever the handler passed.
       const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-      if (this.#current?.req.method === 'HEAD' && length > 0 && !res.hasHeader('content-length') && !res.hasHeader('transfer-encoding')) {
+      if (this.#current?.req.method === 'HEAD' && length > 0 && !res.hasLowerCaseHeader('content-length') && !res.hasLowerCaseHeader('transfer-encoding')) {
         (head.headers as string[]).push('Content-Length', String(length));
       }
       this.#write(this.#conn.sendMessageText(head, ''));
@@ -722,6 +733,7 @@ export class ServerConnection implements ResponseSink {
     this.#clearTimers();
     this.#flush();
     this.socket.end();
+    this.#paused = false;
     this.socket.resume();
     if (Number.isFinite(this.#opts.lingerTimeout)) {
       this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#opts.lingerTimeout);
