@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Connection, Fields, LocalProtocolError, writeRequestHead, writeResponseHead } from './index.js';
+import { Connection, Fields, LocalProtocolError, validateField, writeRequestHead, writeResponseHead } from './index.js';
 import type { Event, FieldsInit, LocalErrorCode, SendRequest, SendResponse, SendEvent, SendOptions } from './index.js';
 import { bytes, drain } from './testing.js';
 
@@ -598,5 +598,22 @@ describe('refusals: LocalProtocolError, nothing emitted, state unchanged', () =>
     parts.push(...server.send({ type: 'data', data: bytes('c') }), ...server.send({ type: 'end-of-message' }));
     expect(text(parts)).toBe('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc');
     expect(server.ourState).toBe('IDLE');
+  });
+});
+
+describe('lines found valid before are remembered, never trusted beyond what they were', () => {
+  it('a name known with one value still has every other value checked, in validateField and in heads', () => {
+    validateField('X-Known', 'plain');
+    expect(() => validateField('X-Known', 'plain\r\nInjected: yes')).toThrow(LocalProtocolError);
+    expect(() => validateField('X-Known', ' plain')).toThrow(/whitespace/);
+    const head = (value: string): string => text(writeResponseHead(200, 'OK', Fields.from(['X-Known', value])));
+    expect(head('plain')).toBe('HTTP/1.1 200 OK\r\nX-Known: plain\r\n\r\n');
+    // Padding is stripped by the writer, and the padded value is not remembered as the bare one.
+    expect(head('  plain\t')).toBe('HTTP/1.1 200 OK\r\nX-Known: plain\r\n\r\n');
+    expect(head('  plain\t')).toBe('HTTP/1.1 200 OK\r\nX-Known: plain\r\n\r\n');
+    expect(() => head('plain\nInjected: yes')).toThrow(LocalProtocolError);
+    // obs-text is valid but not plain ASCII: written as latin1 octets, every time.
+    expect(head('caf\xe9')).toBe('HTTP/1.1 200 OK\r\nX-Known: caf\xe9\r\n\r\n');
+    expect(head('caf\xe9')).toBe('HTTP/1.1 200 OK\r\nX-Known: caf\xe9\r\n\r\n');
   });
 });

@@ -40,6 +40,24 @@ function checkName(name: string): void {
 const KNOWN_NAMES = new Set<string>();
 const KNOWN_NAMES_MAX = 512;
 
+// Printable ASCII and HTAB: a value with nothing else needs no further check and encodes natively.
+const NOT_PLAIN_ASCII = /[^\t\x20-\x7e]/;
+
+/**
+ * Field lines found valid, as name → the last value found valid with it, for values of plain
+ * ASCII (printable and HTAB) with no surrounding whitespace: such a line is written as given. A
+ * program sets the same few lines response after response (a Content-Type, this second's Date),
+ * and one map lookup costs less than the checks. Bounded, and unobservable: a string's content
+ * never changes, so a line found here would pass the checks again.
+ */
+const KNOWN_LINES = new Map<string, string>();
+const KNOWN_LINES_MAX = 512;
+
+function rememberLine(name: string, value: string): void {
+  if (KNOWN_LINES.size >= KNOWN_LINES_MAX) KNOWN_LINES.clear();
+  KNOWN_LINES.set(name, value);
+}
+
 function checkValue(name: string, value: string): void {
   const bad = NOT_FIELD_VALUE_CHAR.exec(value);
   if (bad !== null) {
@@ -60,13 +78,16 @@ function checkValue(name: string, value: string): void {
  * written byte for byte as given.
  */
 export function validateField(name: string, value: string): void {
+  if (KNOWN_LINES.get(name) === value) return;
   checkName(name);
   checkValue(name, value);
   const n = value.length;
   if (n > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(n - 1)))) {
     throw new LocalProtocolError('H1_INVALID_FIELD_VALUE', `the value of ${name} starts or ends with whitespace`);
   }
+  if (!NOT_PLAIN_ASCII.test(value)) rememberLine(name, value);
 }
+
 
 /**
  * Fields a trailer section we send may not carry, lower-cased. RFC 9110 §6.5.1: a sender MUST NOT
@@ -104,8 +125,6 @@ export function validateTrailers(trailers: Fields): void {
   }
 }
 
-// Printable ASCII and HTAB: a value with nothing else needs no further check and encodes natively.
-const NOT_PLAIN_ASCII = /[^\t\x20-\x7e]/;
 
 /**
  * Validate and encode a head: the start line, `fields`, then `extra` lines (flat `[name, value…]`),
@@ -140,15 +159,22 @@ function headText(startLine: string, startAscii: boolean, fields: Fields, extra:
   for (let list = fields.raw, pass = 0; pass < 2; list = extra, pass++) {
     for (let i = 0; i < list.length; i += 2) {
       const name = list[i]!;
-      // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
-      const value = trimOws(list[i + 1]!);
-      checkName(name);
-      // One test in the common case; only a value with something unusual gets the exact check.
-      if (NOT_PLAIN_ASCII.test(value)) {
-        checkValue(name, value);
-        ascii = false;
+      const given = list[i + 1]!;
+      if (KNOWN_LINES.get(name) !== given) {
+        // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
+        const value = trimOws(given);
+        checkName(name);
+        // One test in the common case; only a value with something unusual gets the exact check.
+        if (NOT_PLAIN_ASCII.test(value)) {
+          checkValue(name, value);
+          ascii = false;
+        } else if (value === given) {
+          rememberLine(name, value);
+        }
+        head += name + ': ' + value + '\r\n';
+      } else {
+        head += name + ': ' + given + '\r\n';
       }
-      head += name + ': ' + value + '\r\n';
     }
   }
   return { text: head + '\r\n', ascii };

@@ -24,6 +24,20 @@ export interface ResponseSink {
 
 type HeaderValue = string | number | readonly string[];
 
+/** Header names lower-cased, cached: handlers set the same few names on every response. */
+const LOWER = new Map<string, string>();
+const LOWER_MAX = 256;
+
+function lowerCase(name: string): string {
+  let lower = LOWER.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER.size >= LOWER_MAX) LOWER.clear();
+    LOWER.set(name, lower);
+  }
+  return lower;
+}
+
 function toBytes(chunk: string | Uint8Array): Uint8Array {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
@@ -45,7 +59,11 @@ export class ServerResponse extends LazyEmitter {
   /** The reason phrase; default the standard one for `statusCode`. */
   statusMessage: string | undefined;
   readonly #sink: ResponseSink;
-  readonly #headers = new Map<string, { name: string; value: HeaderValue }>();
+  /**
+   * The headers set, as `[lower-case name, name, value, …]` in the order first set: a response
+   * has a handful, and a scan of them costs less than a map made per response.
+   */
+  readonly #headers: (string | HeaderValue)[] = [];
   #headSent = false;
   #ended = false;
   #trailers: string[] | undefined;
@@ -71,35 +89,44 @@ export class ServerResponse extends LazyEmitter {
     if (this.#headSent) throw new Error('cannot set a header after the head was sent');
     if (Array.isArray(value)) for (const v of value as readonly string[]) validateField(name, v);
     else validateField(name, typeof value === 'string' ? value : String(value));
-    this.#headers.set(name.toLowerCase(), { name, value });
+    const lower = lowerCase(name);
+    const at = this.#find(lower);
+    if (at < 0) this.#headers.push(lower, name, value);
+    else {
+      this.#headers[at + 1] = name;
+      this.#headers[at + 2] = value;
+    }
     return this;
   }
 
   /** A header's value, or undefined. */
   getHeader(name: string): HeaderValue | undefined {
-    return this.#headers.get(name.toLowerCase())?.value;
+    const at = this.#find(lowerCase(name));
+    return at < 0 ? undefined : (this.#headers[at + 2]!);
   }
 
   /** Whether a header is set. */
   hasHeader(name: string): boolean {
-    return this.#headers.has(name.toLowerCase());
+    return this.#find(lowerCase(name)) >= 0;
   }
 
   /** @internal Whether a header is set, by its lower-case name (no case folding). */
   hasLowerCaseHeader(lower: string): boolean {
-    return this.#headers.has(lower);
+    return this.#find(lower) >= 0;
   }
 
   /** Remove a header. */
   removeHeader(name: string): void {
     if (this.#headSent) throw new Error('cannot remove a header after the head was sent');
-    this.#headers.delete(name.toLowerCase());
+    const at = this.#find(lowerCase(name));
+    if (at >= 0) this.#headers.splice(at, 3);
   }
 
   /** The headers set so far, lower-cased names. */
   getHeaders(): Record<string, HeaderValue> {
     const out: Record<string, HeaderValue> = {};
-    for (const [key, { value }] of this.#headers) out[key] = value;
+    const h = this.#headers;
+    for (let i = 0; i < h.length; i += 3) out[h[i] as string] = h[i + 2]!;
     return out;
   }
 
@@ -124,11 +151,22 @@ export class ServerResponse extends LazyEmitter {
   /** @internal The head's fields as a flat `[name, value, …]` list. */
   rawHeaderList(): string[] {
     const raw: string[] = [];
-    for (const { name, value } of this.#headers.values()) {
-      if (Array.isArray(value)) for (const v of value as readonly string[]) raw.push(name, v);
+    const h = this.#headers;
+    for (let i = 0; i < h.length; i += 3) {
+      const name = h[i + 1] as string;
+      const value = h[i + 2]!;
+      if (typeof value === 'string') raw.push(name, value);
+      else if (Array.isArray(value)) for (const v of value as readonly string[]) raw.push(name, v);
       else raw.push(name, String(value));
     }
     return raw;
+  }
+
+  /** Index in #headers of the header named `lower`, or -1. */
+  #find(lower: string): number {
+    const h = this.#headers;
+    for (let i = 0; i < h.length; i += 3) if (h[i] === lower) return i;
+    return -1;
   }
 
   /** @internal The head is on its way. */

@@ -168,4 +168,29 @@ describe('@tether/server features', () => {
     await c.read(/ok$/);
     expect(seen).toEqual(['custom', 'finish']);
   });
+
+  it('response headers: names in any case name one header, replaced in place, removable, repeated from arrays', async () => {
+    const { port } = await start((_req, res) => {
+      res.setHeader('X-One', 'a');
+      res.setHeader('x-two', 2);
+      res.setHeader('X-Three', ['c1', 'c2']);
+      res.setHeader('x-ONE', 'b'); // replaces X-One, keeps its place, takes the new spelling
+      expect(res.getHeader('X-ONE')).toBe('b');
+      expect(res.hasHeader('X-TWO')).toBe(true);
+      res.removeHeader('X-Two');
+      expect(res.hasHeader('x-two')).toBe(false);
+      expect(res.getHeader('x-two')).toBeUndefined();
+      res.removeHeader('x-absent');
+      expect(res.getHeaders()).toEqual({ 'x-one': 'b', 'x-three': ['c1', 'c2'] });
+      expect(() => res.setHeader('Bad Name', 'v')).toThrow(/field name/);
+      expect(() => res.setHeader('X-Bad', 'a\r\nInjected: yes')).toThrow(/invalid character/);
+      res.end('ok');
+    });
+    const c = await client(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const text = await c.read(/ok$/);
+    const head = text.slice(0, text.indexOf('\r\n\r\n'));
+    expect(head.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-'))).toEqual(['x-ONE: b', 'X-Three: c1', 'X-Three: c2']);
+    expect(head).not.toMatch(/Injected/);
+  });
 });
