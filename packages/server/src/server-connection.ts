@@ -107,6 +107,9 @@ function joinOutput(parts: readonly (Uint8Array | string)[], text: boolean): Uin
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }
 
+/** A character outside ASCII. */
+const NOT_ASCII = /[\u0080-\uffff]/;
+
 /** Most bytes of a read's output joined into one array; more is written as a gather list. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -174,6 +177,8 @@ export class ServerConnection implements ResponseSink {
   #batchBytes = 0;
   /** Every part of #batch is a string. */
   #batchText = true;
+  /** Every part of #batch is ASCII text. */
+  #batchAscii = true;
 
   /** Shared by this connection's requests: their unread body passed (or fell below) the mark. */
   readonly #onBacklog = (backlogged: boolean): void => this.#setBodyBacklog(backlogged);
@@ -237,12 +242,16 @@ export class ServerConnection implements ResponseSink {
     }
   }
 
-  /** Write `out` (text as UTF-8), after whatever this read has produced so far. */
-  #write(out: Uint8Array | string): boolean {
+  /**
+   * Write `out` (text as UTF-8; `ascii`: the text is known to be ASCII, and goes out as latin1,
+   * which the socket copies without an encoding pass), after whatever this read has produced.
+   */
+  #write(out: Uint8Array | string, ascii = false): boolean {
     const batch = this.#batch;
-    if (batch === null) return this.socket.write(out);
+    if (batch === null) return ascii ? this.socket.write(out, 'latin1') : this.socket.write(out);
     batch.push(out);
     if (typeof out !== 'string') this.#batchText = false;
+    if (!ascii) this.#batchAscii = false;
     // Text is counted by characters: close enough for a high-water mark.
     this.#batchBytes += out.length;
     return this.#unsent <= this.#opts.writeHighWaterMark;
@@ -255,10 +264,12 @@ export class ServerConnection implements ResponseSink {
     this.#batch = null;
     const size = this.#batchBytes;
     const text = this.#batchText;
+    const encoding = this.#batchAscii ? 'latin1' : 'utf8';
     this.#batchBytes = 0;
     this.#batchText = true;
-    if (batch.length === 1) this.socket.write(batch[0]!);
-    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch, text));
+    this.#batchAscii = true;
+    if (batch.length === 1) this.socket.write(batch[0]!, encoding);
+    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch, text), encoding);
     else if (batch.length > 1) {
       // Large pieces are not copied: the kernel gathers them (writev).
       this.socket.cork();
@@ -546,9 +557,12 @@ export class ServerConnection implements ResponseSink {
       if (this.#current?.req.method === 'HEAD' && length > 0 && !res.hasLowerCaseHeader('content-length') && !res.hasLowerCaseHeader('transfer-encoding')) {
         (head.headers as string[]).push('Content-Length', String(length));
       }
-      this.#write(this.#conn.sendMessageText(head, ''));
+      const out = this.#conn.sendMessageText(head, '');
+      this.#write(out, typeof out === 'string');
     } else if (typeof body === 'string') {
-      this.#write(this.#conn.sendMessageText(head, body));
+      const out = this.#conn.sendMessageText(head, body);
+      // Text comes back only with an ASCII head: with an ASCII body, all of it is ASCII.
+      this.#write(out, typeof out === 'string' && !NOT_ASCII.test(body));
     } else {
       this.#write(this.#conn.sendMessage(head, body));
     }

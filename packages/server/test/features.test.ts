@@ -193,4 +193,36 @@ describe('@tether/server features', () => {
     expect(head.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-'))).toEqual(['x-ONE: b', 'X-Three: c1', 'X-Three: c2']);
     expect(head).not.toMatch(/Injected/);
   });
+
+  it('text bodies go out as UTF-8 with their byte length, alone and mixed with ASCII answers in one write', async () => {
+    const bodies: Record<string, string> = { '/ascii': 'plain', '/utf8': 'h\u00e9llo \u20ac \u{1f600}', '/empty': '' };
+    const { port } = await start((req, res) => res.end(bodies[req.url]));
+    const c = await client(port);
+    const received: Buffer[] = [];
+    c.socket.on('data', (d: Buffer) => received.push(d));
+    c.socket.write(['/ascii', '/utf8', '/empty', '/utf8', '/ascii'].map((u) => `GET ${u} HTTP/1.1\r\nHost: a\r\n\r\n`).join(''));
+    await c.read(/plain[\s\S]*plain$/);
+    const wire = Buffer.concat(received);
+    const answers: { length: number; body: string }[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const headEnd = wire.indexOf('\r\n\r\n', at);
+      const head = wire.subarray(at, headEnd).toString('latin1');
+      const length = Number(/Content-Length: (\d+)/.exec(head)?.[1]);
+      answers.push({ length, body: wire.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8') });
+      at = headEnd + 4 + length;
+    }
+    const utf8 = bodies['/utf8']!;
+    expect(answers).toEqual([
+      { length: 5, body: 'plain' },
+      { length: Buffer.byteLength(utf8), body: utf8 },
+      { length: 0, body: '' },
+      { length: Buffer.byteLength(utf8), body: utf8 },
+      { length: 5, body: 'plain' },
+    ]);
+    // And alone (one answer in its own write).
+    c.socket.write('GET /utf8 HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const last = Buffer.concat(received);
+    expect(last.subarray(last.length - Buffer.byteLength(utf8)).toString('utf8')).toBe(utf8);
+  });
 });
