@@ -50,12 +50,18 @@ const NOT_PLAIN_ASCII = /[^\t\x20-\x7e]/;
  * and one map lookup costs less than the checks. Bounded, and unobservable: a string's content
  * never changes, so a line found here would pass the checks again.
  */
-const KNOWN_LINES = new Map<string, string>();
+const KNOWN_LINES = new Map<string, KnownLine>();
 const KNOWN_LINES_MAX = 512;
 
-function rememberLine(name: string, value: string): void {
+/** A field line found valid, and its text on the wire (one piece to join into a head, not four). */
+interface KnownLine {
+  readonly value: string;
+  readonly text: string;
+}
+
+function rememberLine(name: string, value: string, text = `${name}: ${value}\r\n`): void {
   if (KNOWN_LINES.size >= KNOWN_LINES_MAX) KNOWN_LINES.clear();
-  KNOWN_LINES.set(name, value);
+  KNOWN_LINES.set(name, { value, text });
 }
 
 function checkValue(name: string, value: string): void {
@@ -78,7 +84,7 @@ function checkValue(name: string, value: string): void {
  * written byte for byte as given.
  */
 export function validateField(name: string, value: string): void {
-  if (KNOWN_LINES.get(name) === value) return;
+  if (KNOWN_LINES.get(name)?.value === value) return;
   checkName(name);
   checkValue(name, value);
   const n = value.length;
@@ -160,21 +166,23 @@ function headText(startLine: string, startAscii: boolean, fields: Fields, extra:
     for (let i = 0; i < list.length; i += 2) {
       const name = list[i]!;
       const given = list[i + 1]!;
-      if (KNOWN_LINES.get(name) !== given) {
-        // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
-        const value = trimOws(given);
-        checkName(name);
-        // One test in the common case; only a value with something unusual gets the exact check.
-        if (NOT_PLAIN_ASCII.test(value)) {
-          checkValue(name, value);
-          ascii = false;
-        } else if (value === given) {
-          rememberLine(name, value);
-        }
-        head += name + ': ' + value + '\r\n';
-      } else {
-        head += name + ': ' + given + '\r\n';
+      const known = KNOWN_LINES.get(name);
+      if (known?.value === given) {
+        head += known.text;
+        continue;
       }
+      // Strip OWS only (RFC 9110 §5.5): String#trim would also eat obs-text 0xA0 and controls.
+      const value = trimOws(given);
+      checkName(name);
+      const line = `${name}: ${value}\r\n`;
+      // One test in the common case; only a value with something unusual gets the exact check.
+      if (NOT_PLAIN_ASCII.test(value)) {
+        checkValue(name, value);
+        ascii = false;
+      } else if (value === given) {
+        rememberLine(name, value, line);
+      }
+      head += line;
     }
   }
   return { text: head + '\r\n', ascii };
