@@ -15,7 +15,8 @@
  * in order); by default one handler runs at a time, and with `pipelineConcurrency` only complete
  * GET/HEAD requests behind a front that is itself GET/HEAD run early; reading pauses while the
  * queue is full, while a request body is not being read, and while unsent bytes pass the
- * high-water mark; the answers produced while handling one read leave in one write (#batch);
+ * high-water mark; output waits in #batch and leaves in one write per connection at the end of
+ * the event-loop turn (flushOutput), together with every other connection's;
  * timeouts are deadlines checked by one lazy timer (#watch); once the protocol says MUST_CLOSE,
  * the socket is half-closed after the last response and the peer's input is read and dropped for
  * `lingerTimeout`, so a peer still sending never receives a reset that destroys responses it has
@@ -110,6 +111,26 @@ function joinOutput(parts: readonly (Uint8Array | string)[], text: boolean): Uin
 /** A character outside ASCII. */
 const NOT_ASCII = /[\u0080-\uffff]/;
 
+/**
+ * Connections with output waiting, written out together at the end of the event-loop turn
+ * (setImmediate runs after the turn's socket reads), not one by one between the handling of
+ * each read: the peer is woken for a burst of answers rather than for each, which on loopback
+ * saves kernel time per answer (bench/: pipelined throughput up by about a quarter).
+ */
+let waitingFlush: ServerConnection[] = [];
+
+function scheduleFlush(conn: ServerConnection): void {
+  if (waitingFlush.length === 0) setImmediate(flushWaiting);
+  waitingFlush.push(conn);
+}
+
+function flushWaiting(): void {
+  const list = waitingFlush;
+  // Output written by what runs below (a drain resuming a handler) waits for the next turn.
+  waitingFlush = [];
+  for (const conn of list) conn.flushOutput();
+}
+
 /** Most bytes of a read's output joined into one array; more is written as a gather list. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -170,8 +191,9 @@ export class ServerConnection implements ResponseSink {
   #finished = false;
   #closed = false;
   /**
-   * Output produced while handling one read, written in one piece when the read is handled (so
-   * the answers to a pipelined batch leave in one write); null outside a read.
+   * Output not yet handed to the socket, written in one piece at the end of this event-loop turn
+   * (see flushOutput): the answers to a pipelined batch leave in one write, and the writes of
+   * every connection served in one turn leave together. null when there is none.
    */
   #batch: (Uint8Array | string)[] | null = null;
   #batchBytes = 0;
@@ -179,6 +201,8 @@ export class ServerConnection implements ResponseSink {
   #batchText = true;
   /** Every part of #batch is ASCII text. */
   #batchAscii = true;
+  /** Output passed the high-water mark and something waits for it to clear (see #onDrain). */
+  #wantDrain = false;
 
   /** Shared by this connection's requests: their unread body passed (or fell below) the mark. */
   readonly #onBacklog = (backlogged: boolean): void => this.#setBodyBacklog(backlogged);
@@ -192,11 +216,7 @@ export class ServerConnection implements ResponseSink {
     socket.setNoDelay(this.#opts.noDelay);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => {
-      this.#updateReading();
-      this.#current?.res.emit('drain');
-      this.#dispatch();
-    });
+    socket.on('drain', () => this.#onDrain());
     socket.on('error', () => {
       // A reset or a write after the peer left: the socket closes next; nothing else to do.
       this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
@@ -226,19 +246,12 @@ export class ServerConnection implements ResponseSink {
   #onData(chunk: Buffer): void {
     this.#idleSince = -1;
     if (this.#finished) return; // lingering: read and drop
-    // Answers produced while handling this read (pipelined requests with synchronous handlers)
-    // leave in one write, not one per response.
-    this.#batch = [];
-    try {
-      this.#conn.receiveData(chunk);
-      this.#pump();
-      // Between requests, part of a head left waiting starts the slowloris clock.
-      if (this.#queue.length === 0 && this.#headStart < 0 && this.#conn.bufferedBytes > 0 && !this.#finished) {
-        this.#headStart = performance.now();
-        this.#watch(this.#headStart + this.#opts.headersTimeout);
-      }
-    } finally {
-      this.#flush();
+    this.#conn.receiveData(chunk);
+    this.#pump();
+    // Between requests, part of a head left waiting starts the slowloris clock.
+    if (this.#queue.length === 0 && this.#headStart < 0 && this.#conn.bufferedBytes > 0 && !this.#finished) {
+      this.#headStart = performance.now();
+      this.#watch(this.#headStart + this.#opts.headersTimeout);
     }
   }
 
@@ -247,35 +260,70 @@ export class ServerConnection implements ResponseSink {
    * which the socket copies without an encoding pass), after whatever this read has produced.
    */
   #write(out: Uint8Array | string, ascii = false): boolean {
-    const batch = this.#batch;
-    if (batch === null) return ascii ? this.socket.write(out, 'latin1') : this.socket.write(out);
+    let batch = this.#batch;
+    if (batch === null) {
+      batch = this.#batch = [];
+      scheduleFlush(this);
+    }
     batch.push(out);
     if (typeof out !== 'string') this.#batchText = false;
     if (!ascii) this.#batchAscii = false;
     // Text is counted by characters: close enough for a high-water mark.
     this.#batchBytes += out.length;
-    return this.#unsent <= this.#opts.writeHighWaterMark;
+    return !this.#outputBacklog();
   }
 
-  /** Write out what this read produced: one write, however many answers it holds. */
-  #flush(): void {
+  /**
+   * Hand the output waiting to the socket: one write, however many answers it holds. Called at
+   * the end of the event-loop turn, and before anything that must follow the output (ending or
+   * destroying the socket, handing it over).
+   */
+  flushOutput(): void {
     const batch = this.#batch;
     if (batch === null) return;
     this.#batch = null;
+    if (this.socket.destroyed) {
+      this.#batchBytes = 0;
+      return;
+    }
     const size = this.#batchBytes;
     const text = this.#batchText;
     const encoding = this.#batchAscii ? 'latin1' : 'utf8';
     this.#batchBytes = 0;
     this.#batchText = true;
     this.#batchAscii = true;
-    if (batch.length === 1) this.socket.write(batch[0]!, encoding);
-    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch, text), encoding);
-    else if (batch.length > 1) {
+    // Something waits for the backlog to clear: the socket says 'drain' only when it passed its
+    // own mark, which can be above ours, so check again once this output is written.
+    const written = this.#wantDrain ? this.#recheckBacklog : undefined;
+    if (batch.length === 1) this.socket.write(batch[0]!, encoding, written);
+    else if (size <= COPY_LIMIT) this.socket.write(joinOutput(batch, text), encoding, written);
+    else {
       // Large pieces are not copied: the kernel gathers them (writev).
       this.socket.cork();
-      for (const bytes of batch) this.socket.write(bytes);
+      for (let i = 0; i < batch.length; i++) this.socket.write(batch[i]!, i === batch.length - 1 ? written : undefined);
       this.socket.uncork();
     }
+    this.#recheckBacklog();
+  }
+
+  /** Carry on with what waits for the output backlog, if it has cleared. */
+  readonly #recheckBacklog = (): void => {
+    if (this.#wantDrain && !this.#closed && this.#unsent <= this.#opts.writeHighWaterMark) this.#onDrain();
+  };
+
+  /** Whether output is backed up past the high-water mark (then #onDrain follows once it clears). */
+  #outputBacklog(): boolean {
+    if (this.#unsent <= this.#opts.writeHighWaterMark) return false;
+    this.#wantDrain = true;
+    return true;
+  }
+
+  /** The output backlog has cleared: resume reading, tell a streaming handler, answer what waits. */
+  #onDrain(): void {
+    this.#wantDrain = false;
+    this.#updateReading();
+    this.#current?.res.emit('drain');
+    this.#dispatch();
   }
 
   /** Bytes written by us and not yet taken by the kernel. */
@@ -355,7 +403,7 @@ export class ServerConnection implements ResponseSink {
       this.#bodyBacklog ||
       // Shutting down: read no new requests, but finish a body the handler is reading.
       (this.#draining && (this.#queue.at(-1)?.complete ?? true)) ||
-      this.#unsent > this.#opts.writeHighWaterMark;
+      this.#outputBacklog();
     if (stop === this.#paused) return;
     this.#paused = stop;
     if (stop) this.socket.pause();
@@ -394,8 +442,8 @@ export class ServerConnection implements ResponseSink {
 
   /** Give the first request in the queue its turn: start its handler, or replay what it wrote ahead. */
   #startFront(): void {
-    // Output backed up past the mark: answer more only once the socket drains.
-    if (this.#unsent > this.#opts.writeHighWaterMark) return;
+    // Output backed up past the mark: answer more only once it drains.
+    if (this.#outputBacklog()) return;
     const req = this.#queue[0];
     if (req === undefined) {
       if (this.#pendingError !== null) this.#answerError(this.#pendingError);
@@ -409,7 +457,7 @@ export class ServerConnection implements ResponseSink {
       if (early.failed) {
         // Its handler threw halfway: what it wrote is out, the rest can never be framed.
         this.#reason = 'error';
-        this.#flush();
+        this.flushOutput();
         this.socket.destroy();
       } else if (waiting && this.#current?.res === early.res && this.#unsent <= this.#opts.writeHighWaterMark) {
         early.res.emit('drain');
@@ -511,7 +559,7 @@ export class ServerConnection implements ResponseSink {
     } else {
       // Part of the response is out: its framing can no longer be trusted.
       this.#reason = 'error';
-      this.#flush();
+      this.flushOutput();
       this.socket.destroy();
     }
   }
@@ -576,7 +624,7 @@ export class ServerConnection implements ResponseSink {
 
   sendData(res: ServerResponse, data: Uint8Array): boolean {
     // A response without content drops what the handler writes (as node:http does).
-    if (this.#bodyless(res)) return this.#unsent <= this.#opts.writeHighWaterMark;
+    if (this.#bodyless(res)) return !this.#outputBacklog();
     let ok = true;
     for (const bytes of this.#conn.send({ type: 'data', data })) ok = this.#write(bytes);
     if (!ok) this.#updateReading();
@@ -714,7 +762,7 @@ export class ServerConnection implements ResponseSink {
 
   /** Hand the socket over (protocol upgrade): stop listening to it and forget it. */
   #detach(): void {
-    this.#flush();
+    this.flushOutput();
     this.#finished = true;
     this.#clearTimers();
     this.socket.removeAllListeners('data');
@@ -745,7 +793,7 @@ export class ServerConnection implements ResponseSink {
     this.#finished = true;
     this.#reason = reason;
     this.#clearTimers();
-    this.#flush();
+    this.flushOutput();
     this.socket.end();
     this.#paused = false;
     this.socket.resume();
