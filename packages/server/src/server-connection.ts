@@ -124,7 +124,22 @@ function scheduleFlush(conn: ServerConnection): void {
   waitingFlush.push(conn);
 }
 
+/**
+ * A clock read taken during the turn whose output is waiting (-1: none): a connection going idle
+ * after its answer reads it instead of the clock. Its idle time then counts from a moment of
+ * the same turn, never later than the true one, so a timeout can fire early by at most a turn.
+ */
+let turnClock = -1;
+
+/** performance.now(), or the value read earlier in this turn while output waits. */
+function turnNow(): number {
+  if (waitingFlush.length === 0) return performance.now();
+  if (turnClock < 0) turnClock = performance.now();
+  return turnClock;
+}
+
 function flushWaiting(): void {
+  turnClock = -1;
   const list = waitingFlush;
   // Output written by what runs below (a drain resuming a handler) waits for the next turn.
   waitingFlush = [];
@@ -773,7 +788,7 @@ export class ServerConnection implements ResponseSink {
   }
 
   #armIdle(): void {
-    this.#idleSince = performance.now();
+    this.#idleSince = turnNow();
     this.#watch(this.#idleSince + this.#opts.keepAliveTimeout);
   }
 
