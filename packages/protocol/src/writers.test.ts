@@ -617,3 +617,15 @@ describe('lines found valid before are remembered, never trusted beyond what the
     expect(head('caf\xe9')).toBe('HTTP/1.1 200 OK\r\nX-Known: caf\xe9\r\n\r\n');
   });
 });
+
+describe('a status given as text is refused, prebuilt status lines or not', () => {
+  it('writeResponseHead and sendMessageText throw H1_INVALID_STATUS for "204"', () => {
+    expect(() => writeResponseHead('204' as unknown as number, 'No Content', Fields.from([]))).toThrow(/invalid status code/);
+    const server = new Connection('server');
+    server.receiveData(bytes('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    drain(server);
+    expect(() => server.sendMessageText({ type: 'response', status: '204' as unknown as number, headers: [] }, 'body')).toThrow(LocalProtocolError);
+    // Nothing was sent: the proper answer still can be.
+    expect(text(server.sendMessage({ type: 'response', status: 204, headers: [] }))).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+  });
+});

@@ -227,7 +227,7 @@ export function writeResponseHead(status: number, reason: string, fields: Fields
  */
 export function responseHeadText(status: number, reason: string | undefined, fields: Fields, extra: readonly string[]): HeadText {
   // A standard status line is built once, and is ASCII.
-  const standard = reason === undefined ? STANDARD_STATUS_LINES[status] : undefined;
+  const standard = reason === undefined && typeof status === 'number' ? STANDARD_STATUS_LINES[status] : undefined;
   if (standard !== undefined) return headText(standard, true, fields, extra);
   const line = statusLine(status, reason ?? STATUS_REASONS[status] ?? '');
   return headText(line, !NON_ASCII.test(line), fields, extra);
@@ -241,12 +241,14 @@ const STANDARD_STATUS_LINES: readonly (string | undefined)[] = (() => {
 })();
 
 function statusLine(status: number, reason: string): string {
+  // Checked first: a status given as text ('204') would find a prebuilt line, and then escape
+  // every rule that compares the number (a 204 or 304 carries no body).
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
+  }
   if (reason === STATUS_REASONS[status]) {
     const standard = STANDARD_STATUS_LINES[status];
     if (standard !== undefined) return standard;
-  }
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
-    throw new LocalProtocolError('H1_INVALID_STATUS', `invalid status code ${status}`);
   }
   if (!isReasonPhrase(reason)) throw new LocalProtocolError('H1_INVALID_REASON', `invalid reason phrase ${JSON.stringify(reason)}`);
   return `HTTP/1.1 ${status} ${reason}\r\n`;

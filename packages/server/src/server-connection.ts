@@ -124,26 +124,20 @@ function scheduleFlush(conn: ServerConnection): void {
   waitingFlush.push(conn);
 }
 
-/**
- * A clock read taken during the turn whose output is waiting (-1: none): a connection going idle
- * after its answer reads it instead of the clock. Its idle time then counts from a moment of
- * the same turn, never later than the true one, so a timeout can fire early by at most a turn.
- */
-let turnClock = -1;
-
-/** performance.now(), or the value read earlier in this turn while output waits. */
-function turnNow(): number {
-  if (waitingFlush.length === 0) return performance.now();
-  if (turnClock < 0) turnClock = performance.now();
-  return turnClock;
-}
-
 function flushWaiting(): void {
-  turnClock = -1;
   const list = waitingFlush;
   // Output written by what runs below (a drain resuming a handler) waits for the next turn.
   waitingFlush = [];
-  for (const conn of list) conn.flushOutput();
+  let i = 0;
+  try {
+    for (; i < list.length; i++) list[i]!.flushOutput();
+  } finally {
+    // A throw out of one connection's flush (a 'drain' listener) must not strand the others.
+    if (++i < list.length) {
+      if (waitingFlush.length === 0) setImmediate(flushWaiting);
+      waitingFlush.push(...list.slice(i));
+    }
+  }
 }
 
 /** Most bytes of a read's output joined into one array; more is written as a gather list. */
@@ -231,7 +225,9 @@ export class ServerConnection implements ResponseSink {
     socket.setNoDelay(this.#opts.noDelay);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => this.#onDrain());
+    socket.on('drain', () => {
+      if (this.#wantDrain) this.#onDrain();
+    });
     socket.on('error', () => {
       // A reset or a write after the peer left: the socket closes next; nothing else to do.
       this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
@@ -322,8 +318,8 @@ export class ServerConnection implements ResponseSink {
   }
 
   /** Carry on with what waits for the output backlog, if it has cleared. */
-  readonly #recheckBacklog = (): void => {
-    if (this.#wantDrain && !this.#closed && this.#unsent <= this.#opts.writeHighWaterMark) this.#onDrain();
+  readonly #recheckBacklog = (err?: Error | null): void => {
+    if ((err === undefined || err === null) && this.#wantDrain && !this.socket.destroyed && this.#unsent <= this.#opts.writeHighWaterMark) this.#onDrain();
   };
 
   /** Whether output is backed up past the high-water mark (then #onDrain follows once it clears). */
@@ -788,7 +784,7 @@ export class ServerConnection implements ResponseSink {
   }
 
   #armIdle(): void {
-    this.#idleSince = turnNow();
+    this.#idleSince = performance.now();
     this.#watch(this.#idleSince + this.#opts.keepAliveTimeout);
   }
 
@@ -830,6 +826,8 @@ export class ServerConnection implements ResponseSink {
     if (this.#closed) return;
     // A connection already closing gracefully (lingering) keeps its reason.
     if (!this.#finished) this.#reason = 'forced';
+    // What was written goes out first, as far as the socket takes it at once.
+    this.flushOutput();
     this.socket.destroy();
   }
 
