@@ -31,6 +31,16 @@ async function rawClient(port: number): Promise<{ socket: net.Socket; text: () =
   return { socket, text: () => text, ended: () => ended };
 }
 
+/** Two clients: A sends `pathA`, then 5 ms later B sends `pathB` (so the server holds A's first). */
+async function aThenB(port: number, pathA: string, pathB: string): Promise<Awaited<ReturnType<typeof rawClient>>> {
+  const a = await rawClient(port);
+  const b = await rawClient(port);
+  a.socket.write(`GET ${pathA} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await sleep(5);
+  b.socket.write(`GET ${pathB} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  return b;
+}
+
 async function until(done: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!done()) {
@@ -58,11 +68,7 @@ it('a connection idle for 10 ms of a 50 ms keepAliveTimeout stays open after a 1
       }, 5);
     }
   }, { keepAliveTimeout: 50 });
-  const a = await rawClient(port);
-  const b = await rawClient(port);
-  a.socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
-  await sleep(5);
-  b.socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+  const b = await aThenB(port, '/first', '/first');
   expect(await until(() => b.text().endsWith('\r\n\r\nb'), 2000)).toBe(true);
   await sleep(10);
   b.socket.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -108,11 +114,7 @@ it("a 'drain' listener that throws does not hold back another connection's answe
         }
       }, 5);
     });
-    const a = await rawClient(port);
-    const b = await rawClient(port);
-    a.socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(5);
-    b.socket.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    const b = await aThenB(port, '/a', '/b');
     expect(await until(() => b.text().includes('B answered'), 2000)).toBe(true);
     expect(caught.map((e) => (e as Error).message)).toEqual(['a drain listener fails']);
   } finally {
