@@ -51,3 +51,11 @@ export function readFlags<T>(argv: readonly string[], usage: string, fail: (mess
     return fail(`${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
   }
 }
+
+/** `text` as an integer ≥ 1 (`dflt` when absent), failing with `what` in the message. */
+export function positiveInteger(fail: (message: string) => never, text: string | undefined, dflt: number, what: string): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) fail(`${what} needs an integer ≥ 1, got ${JSON.stringify(text)}`);
+  return n;
+}

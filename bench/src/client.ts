@@ -37,7 +37,7 @@
  * timeout) is shown in the table and makes the exit status 1; a target not met is a result.
  */
 
-import { failer, fmt, parseList, readFlags } from './cli.js';
+import { failer, fmt, parseList, positiveInteger, readFlags } from './cli.js';
 import { HELLO, RESPONSE } from './limit-server.js';
 import { Pool as TetherPool } from '@tether/client';
 import { fork } from 'node:child_process';
@@ -145,13 +145,6 @@ interface Options {
 
 const fail: (message: string) => never = failer('client');
 
-function positiveInteger(text: string | undefined, dflt: number, what: string): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) fail(`${what} needs an integer ≥ 1, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 function parseOptions(argv: readonly string[]): Options {
   const v = readFlags(argv, USAGE, fail, (args) =>
     parseArgs({
@@ -169,8 +162,8 @@ function parseOptions(argv: readonly string[]): Options {
     }).values,
   );
   return {
-    requests: positiveInteger(v.requests, v.quick === true ? QUICK_REQUESTS : FULL_REQUESTS, '--requests'),
-    runs: positiveInteger(v.runs, DEFAULT_RUNS, '--runs'),
+    requests: positiveInteger(fail, v.requests, v.quick === true ? QUICK_REQUESTS : FULL_REQUESTS, '--requests'),
+    runs: positiveInteger(fail, v.runs, DEFAULT_RUNS, '--runs'),
     json: v.json === true,
     scenarios: v.only === undefined ? SCENARIO_IDS : parseList(fail, v.only, SCENARIO_IDS, 'only'),
     clients: v.clients === undefined ? CLIENT_KINDS : parseList(fail, v.clients, CLIENT_KINDS, 'clients'),
