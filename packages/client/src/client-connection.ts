@@ -75,7 +75,7 @@ export interface ConnectionHost {
   /** Requests a new connection may carry, learned from the server's past closes (Infinity: no limit known). */
   learnedLimit(): number;
   /** It closed; `requeue` are requests to send again, oldest first. */
-  onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[], retried: number): void;
+  onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[]): void;
 }
 
 /** Ms we keep reading after ending our side, waiting for the server's FIN, before destroying. */
@@ -544,8 +544,7 @@ export class ClientConnection implements BodySource {
     this.#closed = true;
     this.#clearDeadlines();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    const { requeue, retried } = this.#settleLost();
-    this.#host.onClosed(this, this.#reason, requeue, retried);
+    this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
   /**
@@ -557,9 +556,8 @@ export class ClientConnection implements BodySource {
    *   connection;
    * - otherwise: fails, saying the server may or may not have processed it.
    */
-  #settleLost(): { requeue: PendingRequest[]; retried: number } {
+  #settleLost(): PendingRequest[] {
     const requeue: PendingRequest[] = [];
-    let retried = 0;
     const lost = this.#error ?? new ClientError('TETHER_CONNECTION_LOST', 'the connection closed', { mayHaveBeenProcessed: true });
     let pipelinedLost = false;
     let unanswered = 0;
@@ -572,7 +570,7 @@ export class ClientConnection implements BodySource {
       }
       const unprocessed = this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt;
       if (unprocessed) {
-        retried++;
+        req.resend = true;
         requeue.push(req);
         return;
       }
@@ -585,11 +583,11 @@ export class ClientConnection implements BodySource {
         // (the first unanswered request on a reused connection the server closed as it arrived):
         // repeated once free of charge, on a newer connection, where it will be the first request.
         if (!this.#aborted) req.raced = true;
-        retried++;
+        req.resend = true;
         requeue.push(req);
       } else if (req.retryable && req.attempts < this.#opts.retryAttempts) {
         req.attempts++;
-        retried++;
+        req.resend = true;
         requeue.push(req);
       } else {
         req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
@@ -609,7 +607,7 @@ export class ClientConnection implements BodySource {
     if (this.#connected && this.#answered === 1 && this.#announcedAt < 0 && !this.#aborted && this.#reason !== 'timeout' && this.#reason !== 'client-close' && this.#reason !== 'keep-alive-timeout') {
       this.#host.onClosedAfterOne(this);
     }
-    return { requeue, retried };
+    return requeue;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ export class PendingRequest {
   readonly signal: AbortSignal | undefined;
   /** Re-sends so far after drops the server did not announce. */
   attempts = 0;
+  /** Put back after its connection dropped it unanswered: its next write is a retry (stats). */
+  resend = false;
   /** It was re-sent once, free, after losing the keep-alive race on a reused connection. */
   raced = false;
   /** It may only go out on a connection whose serial is above this (one opened after it was lost). */

@@ -134,6 +134,11 @@ export class Pool {
       onFree: () => this.#dispatch(),
       onSent: (_conn, req) => {
         if (req.pipelined) this.#pipelined++;
+        if (req.resend) {
+          // Counted when it is written again, not when it was put back (it may be aborted first).
+          req.resend = false;
+          this.#retries++;
+        }
       },
       onAnswered: (conn) => {
         this.#responses++;
@@ -156,7 +161,7 @@ export class Pool {
         // request says Connection: close) instead of racing its closes.
         if (++this.#closedAfterOne >= 3 && !this.#reuseSeen) this.#reuseSafe = false;
       },
-      onClosed: (conn, reason, requeue, retried) => this.#onClosed(conn, reason, requeue, retried),
+      onClosed: (conn, reason, requeue) => this.#onClosed(conn, reason, requeue),
     };
   }
 
@@ -310,13 +315,12 @@ export class Pool {
     return conn;
   }
 
-  #onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[], retried: number): void {
+  #onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[]): void {
     const i = this.#conns.indexOf(conn);
     if (i >= 0) this.#conns.splice(i, 1);
     this.#closedBy[reason]++;
     this.#perConnection[conn.answered] = (this.#perConnection[conn.answered] ?? 0) + 1;
     if (conn.answered > 1) this.#reused++;
-    this.#retries += retried;
     if (this.#destroyed !== null) {
       for (const req of requeue) req.fail(this.#destroyed);
     } else {

@@ -194,3 +194,34 @@ describe('review: idempotent: false', () => {
     expect(arrivals.find((a) => a.path === '/c')?.unanswered).toBe(0);
   });
 });
+
+describe('review: stats', () => {
+  // Bug: pool.ts counted a retry when a dropped request was put back in the queue, so one
+  // aborted before it went out again still counted as "written again after its connection
+  // dropped". Now it counts when the request is written again.
+  it('stats().retries counts re-sent requests, not one aborted while waiting to be re-sent', async () => {
+    const ac = new AbortController();
+    const server = await raw((req, conn) => {
+      if (conn.number === 1) {
+        if (req.index === 1) conn.socket.write(ok('warm'));
+        else if (conn.received === 3) {
+          // Both pipelined requests in, neither answered: drop them.
+          conn.socket.destroy();
+          setTimeout(() => ac.abort(), 30);
+        }
+        return;
+      }
+      // The newer connection answers late, so the second re-sent request waits in the queue.
+      setTimeout(() => conn.socket.write(ok(`again ${req.path}`)), 100);
+    });
+    const p = pool(server.origin, { connections: 1, pipelining: 2 });
+    await (await p.request({ path: '/warm' })).text();
+    const first = p.request({ path: '/one' });
+    const second = p.request({ path: '/two', signal: ac.signal });
+    const [one, two] = await Promise.allSettled([first.then((r) => r.text()), second]);
+    expect(one).toEqual({ status: 'fulfilled', value: 'again /one' });
+    expect(two.status).toBe('rejected');
+    expect(server.received.map((r) => `${r.connection}${r.path}`)).toEqual(['1/warm', '1/one', '1/two', '2/one']);
+    expect(p.stats().retries).toBe(1);
+  });
+});
