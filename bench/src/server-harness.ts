@@ -44,6 +44,7 @@ class StandInSocket extends EventEmitter {
   readonly setNoDelay = ignore;
   readonly pause = ignore;
   readonly resume = ignore;
+  readonly isPaused = (): boolean => false;
   readonly cork = ignore;
   readonly uncork = ignore;
   readonly end = ignore;

@@ -161,3 +161,16 @@ export function trimOws(s: string): string {
   while (end > start && isOws(s.charCodeAt(end - 1))) end--;
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
+
+/**
+ * Whether `text` holds `lower` (lower-case ASCII) at `start`, in any ASCII case: a field name
+ * compared without making a lower-cased copy of it.
+ */
+export function lowerEqualsAt(text: string, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let c = text.charCodeAt(start + k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20; // ASCII upper → lower case
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}

@@ -788,7 +788,7 @@ export class Connection {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');
     }
-    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reasonIn, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
+    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reason, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;

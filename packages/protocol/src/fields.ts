@@ -6,6 +6,8 @@
  * {@link FieldsInit} shapes and normalise through {@link Fields.from}.
  */
 
+import { lowerEqualsAt } from './abnf.js';
+
 /** What can be turned into {@link Fields}: Fields, a flat raw list, `[name, value]` pairs or a record. */
 export type FieldsInit =
   | Fields
@@ -113,14 +115,7 @@ export class Fields implements Iterable<[name: string, value: string]> {
     let found: string[] | undefined;
     for (let i = 0; i < off.length; i += 4) {
       const start = off[i]!;
-      if (off[i + 1]! - start !== n) continue;
-      let k = 0;
-      for (; k < n; k++) {
-        let c = text.charCodeAt(start + k);
-        if (c >= 0x41 && c <= 0x5a) c |= 0x20; // ASCII upper → lower case
-        if (c !== lower.charCodeAt(k)) break;
-      }
-      if (k === n) (found ??= []).push(text.slice(off[i + 2], off[i + 3]));
+      if (off[i + 1]! - start === n && lowerEqualsAt(text, start, lower)) (found ??= []).push(text.slice(off[i + 2], off[i + 3]));
     }
     return found ?? NO_VALUES;
   }

@@ -24,7 +24,7 @@
  *   NUL and other controls refused anywhere in the head.
  */
 
-import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, requestTargetProblem } from './abnf.js';
+import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, lowerEqualsAt, requestTargetProblem } from './abnf.js';
 import { RemoteProtocolError } from './errors.js';
 import type { HttpVersion } from './events.js';
 import { EMPTY_FIELDS, Fields } from './fields.js';
@@ -147,20 +147,9 @@ export function factsOf(raw: readonly string[]): HeadFacts {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const fact = FACT_BY_LENGTH[name.length];
-    if (fact !== undefined && textLowerEquals(name, fact)) facts.add(fact, raw[i + 1]!);
+    if (fact !== undefined && lowerEqualsAt(name, 0, fact)) facts.add(fact, raw[i + 1]!);
   }
   return facts;
-}
-
-/** Whether `name` (as long as `lower`) is `lower` in any case: no lower-cased copy is made. */
-function textLowerEquals(name: string, lower: string): boolean {
-  if (name === lower) return true;
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20; // ASCII upper → lower case
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** A parsed head: request fields or response fields are set according to the kind. */

@@ -94,7 +94,6 @@ export function validateField(name: string, value: string): void {
   if (!NOT_PLAIN_ASCII.test(value)) rememberLine(name, value);
 }
 
-
 /**
  * Fields a trailer section we send may not carry, lower-cased. RFC 9110 §6.5.1: a sender MUST NOT
  * generate a trailer field unless it is safe to process after the content; these are the fields
@@ -130,7 +129,6 @@ export function validateTrailers(trailers: Fields): void {
     checkValue(name, trimOws(raw[i + 1]!));
   }
 }
-
 
 /**
  * Validate and encode a head: the start line, `fields`, then `extra` lines (flat `[name, value…]`),
@@ -221,16 +219,11 @@ export function writeResponseHead(status: number, reason: string, fields: Fields
   return encodeHead(statusLine(status, reason), fields, extra, reserve, slab);
 }
 
-/**
- * A response head as validated text (see {@link HeadText}); `reason` undefined: the standard
- * one for `status`. @internal
- */
-export function responseHeadText(status: number, reason: string | undefined, fields: Fields, extra: readonly string[]): HeadText {
-  // A standard status line is built once, and is ASCII.
-  const standard = reason === undefined && typeof status === 'number' ? STANDARD_STATUS_LINES[status] : undefined;
-  if (standard !== undefined) return headText(standard, true, fields, extra);
-  const line = statusLine(status, reason ?? STATUS_REASONS[status] ?? '');
-  return headText(line, !NON_ASCII.test(line), fields, extra);
+/** A response head as validated text (see {@link HeadText}). @internal */
+export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[]): HeadText {
+  const line = statusLine(status, reason);
+  // A standard status line is ASCII: no pattern test for it.
+  return headText(line, line === STANDARD_STATUS_LINES[status] || !NON_ASCII.test(line), fields, extra);
 }
 
 /** `HTTP/1.1 <status> <standard reason>` for every status with a standard reason phrase. */

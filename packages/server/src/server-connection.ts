@@ -191,8 +191,6 @@ export class ServerConnection implements ResponseSink {
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
-  /** Reading is paused (see #updateReading): the socket is told only when this changes. */
-  #paused = false;
   #dispatching = false;
   #redispatch = false;
   /** Bytes dropped of a body whose request was already answered. */
@@ -415,8 +413,8 @@ export class ServerConnection implements ResponseSink {
       // Shutting down: read no new requests, but finish a body the handler is reading.
       (this.#draining && (this.#queue.at(-1)?.complete ?? true)) ||
       this.#outputBacklog();
-    if (stop === this.#paused) return;
-    this.#paused = stop;
+    // The socket is told only when this changes.
+    if (stop === this.socket.isPaused()) return;
     if (stop) this.socket.pause();
     else this.socket.resume();
   }
@@ -470,7 +468,7 @@ export class ServerConnection implements ResponseSink {
         this.#reason = 'error';
         this.flushOutput();
         this.socket.destroy();
-      } else if (waiting && this.#current?.res === early.res && this.#unsent <= this.#opts.writeHighWaterMark) {
+      } else if (waiting && this.#current?.res === early.res && !this.#outputBacklog()) {
         early.res.emit('drain');
       }
       return;
@@ -806,7 +804,6 @@ export class ServerConnection implements ResponseSink {
     this.#clearTimers();
     this.flushOutput();
     this.socket.end();
-    this.#paused = false;
     this.socket.resume();
     if (Number.isFinite(this.#opts.lingerTimeout)) {
       this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#opts.lingerTimeout);
