@@ -3,6 +3,12 @@
  * tables: failing with a message, reading a comma list of known ids, and formatting numbers.
  */
 
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+
+/** Option definitions as node:util `parseArgs` takes them. */
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
 /** Print `@tether/bench <name>: message` to stderr and exit 1. */
 export function failer(name: string): (message: string) => never {
   return (message: string): never => {
@@ -37,25 +43,28 @@ export function parseList<T extends string>(
 export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /**
- * Read the command line with `parse` (node:util `parseArgs`, strict): `--help` prints `usage` and
- * exits 0; a flag `parse` refuses fails with its message and `usage`.
+ * Read the command line against `options` (node:util `parseArgs`, strict, no positionals):
+ * `--help` prints `usage` and exits 0; a flag it refuses fails with its message and `usage`.
  */
-export function readFlags<T>(argv: readonly string[], usage: string, fail: (message: string) => never, parse: (args: string[]) => T): T {
+export function readFlags<T extends FlagOptions>(argv: readonly string[], usage: string, fail: (message: string) => never, options: T): ParsedFlags<T> {
   if (argv.includes('--help')) {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
   try {
-    return parse([...argv]);
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     return fail(`${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
   }
 }
 
-/** `text` as an integer ≥ 1 (`dflt` when absent), failing with `what` in the message. */
-export function positiveInteger(fail: (message: string) => never, text: string | undefined, dflt: number, what: string): number {
+/** The values `readFlags` reads for `T`. */
+export type ParsedFlags<T extends FlagOptions> = ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>['values'];
+
+/** The value of `--name` as an integer ≥ `min` (`dflt` when absent); anything else fails. */
+export function integerFlag(fail: (message: string) => never, text: string | undefined, dflt: number, name: string, min = 1): number {
   if (text === undefined) return dflt;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) fail(`${what} needs an integer ≥ 1, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < min) fail(`--${name} needs an integer ≥ ${min}, got ${JSON.stringify(text)}`);
   return n;
 }

@@ -37,7 +37,7 @@
  * timeout) is shown in the table and makes the exit status 1; a target not met is a result.
  */
 
-import { failer, fmt, parseList, positiveInteger, readFlags } from './cli.js';
+import { failer, fmt, integerFlag, parseList, readFlags } from './cli.js';
 import { HELLO, RESPONSE } from './limit-server.js';
 import { Pool as TetherPool } from '@tether/client';
 import { fork } from 'node:child_process';
@@ -48,7 +48,6 @@ import net from 'node:net';
 import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Pool as UndiciPool } from 'undici';
 
 import type { TargetMessage, TargetRequest } from './client-target.js';
@@ -146,24 +145,17 @@ interface Options {
 const fail: (message: string) => never = failer('client');
 
 function parseOptions(argv: readonly string[]): Options {
-  const v = readFlags(argv, USAGE, fail, (args) =>
-    parseArgs({
-      args,
-      options: {
-        quick: { type: 'boolean', default: false },
-        requests: { type: 'string' },
-        runs: { type: 'string' },
-        only: { type: 'string' },
-        clients: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values,
-  );
+  const v = readFlags(argv, USAGE, fail, {
+    quick: { type: 'boolean', default: false },
+    requests: { type: 'string' },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    clients: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
   return {
-    requests: positiveInteger(fail, v.requests, v.quick === true ? QUICK_REQUESTS : FULL_REQUESTS, '--requests'),
-    runs: positiveInteger(fail, v.runs, DEFAULT_RUNS, '--runs'),
+    requests: integerFlag(fail, v.requests, v.quick === true ? QUICK_REQUESTS : FULL_REQUESTS, 'requests'),
+    runs: integerFlag(fail, v.runs, DEFAULT_RUNS, 'runs'),
     json: v.json === true,
     scenarios: v.only === undefined ? SCENARIO_IDS : parseList(fail, v.only, SCENARIO_IDS, 'only'),
     clients: v.clients === undefined ? CLIENT_KINDS : parseList(fail, v.clients, CLIENT_KINDS, 'clients'),

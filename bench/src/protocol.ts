@@ -48,12 +48,11 @@
  * no batches: a server that has not answered only appends.
  */
 
-import { failer, fmt, parseList, readFlags } from './cli.js';
+import { failer, fmt, integerFlag, parseList, readFlags } from './cli.js';
 import { createRequire } from 'node:module';
 import { STATUS_CODES } from 'node:http';
 import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 
 import { Connection, NEED_DATA, PAUSED } from '@tether/protocol';
 
@@ -140,30 +139,15 @@ interface Options {
 
 const fail: (message: string) => never = failer('');
 
-
-function parseCount(text: string | undefined, fallback: number, what: string, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) fail(`--${what} needs an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 function parseOptions(argv: readonly string[]): Options {
-  const v = readFlags(argv, USAGE, fail, (args) =>
-    parseArgs({
-      args,
-      options: {
-        quick: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        impl: { type: 'string' },
-        runs: { type: 'string' },
-        warmup: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values,
-  );
+  const v = readFlags(argv, USAGE, fail, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    impl: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+  });
   return {
     messages: v.quick === true ? QUICK_MESSAGES : FULL_MESSAGES,
     json: v.json === true,
@@ -171,8 +155,8 @@ function parseOptions(argv: readonly string[]): Options {
       ? WORKLOAD_IDS
       : parseList(fail, v.only, WORKLOAD_IDS, 'only', { parse: ['requests', 'responses'], write: ['write-responses', 'write-requests'] }),
     impls: v.impl === undefined ? IMPLS : parseList(fail, v.impl, IMPLS, 'impl'),
-    runs: parseCount(v.runs, DEFAULT_RUNS, 'runs', 1),
-    warmup: parseCount(v.warmup, DEFAULT_WARMUP, 'warmup', 0),
+    runs: integerFlag(fail, v.runs, DEFAULT_RUNS, 'runs'),
+    warmup: integerFlag(fail, v.warmup, DEFAULT_WARMUP, 'warmup', 0),
   };
 }
 

@@ -15,12 +15,11 @@
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 
 import { createServer } from '@tether/server';
 import { ServerConnection } from '../../packages/server/dist/server-connection.js';
 
-import { failer, positiveInteger, readFlags } from './cli.js';
+import { failer, integerFlag, readFlags } from './cli.js';
 import { HELLO } from './limit-server.js';
 
 const USAGE = `usage: node dist/server-harness.js [options]
@@ -56,11 +55,9 @@ class StandInSocket extends EventEmitter {
 }
 
 async function main(): Promise<void> {
-  const v = readFlags(process.argv.slice(2), USAGE, fail, (args) =>
-    parseArgs({ args, options: { depth: { type: 'string' }, requests: { type: 'string' } }, strict: true, allowPositionals: false }).values,
-  );
-  const depth = positiveInteger(fail, v.depth, 10, '--depth');
-  const requests = positiveInteger(fail, v.requests, 300_000, '--requests');
+  const v = readFlags(process.argv.slice(2), USAGE, fail, { depth: { type: 'string' }, requests: { type: 'string' } });
+  const depth = integerFlag(fail, v.depth, 10, 'depth');
+  const requests = integerFlag(fail, v.requests, 300_000, 'requests');
   const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY }, (_req, res) => {
     res.setHeader('Content-Type', 'text/plain');
     res.end(HELLO);

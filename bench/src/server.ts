@@ -33,7 +33,7 @@
  * a target not met is a result, not a failure.
  */
 
-import { failer, fmt, parseList, readFlags } from './cli.js';
+import { failer, fmt, integerFlag, parseList, readFlags } from './cli.js';
 import { HELLO } from './limit-server.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -44,7 +44,6 @@ import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
 import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js';
 
@@ -149,25 +148,16 @@ interface Options {
 
 const fail: (message: string) => never = failer('server');
 
-
 function parseOptions(argv: readonly string[]): Options {
-  const v = readFlags(argv, USAGE, fail, (args) =>
-    parseArgs({
-      args,
-      options: {
-        quick: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        servers: { type: 'string' },
-        runs: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values,
-  );
+  const v = readFlags(argv, USAGE, fail, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    servers: { type: 'string' },
+    runs: { type: 'string' },
+  });
   const quick = v.quick === true;
-  const runs = Number(v.runs ?? 1);
-  if (!Number.isInteger(runs) || runs < 1) fail(`--runs needs an integer ≥ 1, got ${JSON.stringify(v.runs)}`);
+  const runs = integerFlag(fail, v.runs, 1, 'runs');
   return {
     quick,
     seconds: quick ? QUICK_SECONDS : FULL_SECONDS,
