@@ -55,6 +55,7 @@ import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import { Connection, NEED_DATA, PAUSED } from '@tether/protocol';
+import { seededRandom } from '@tether/protocol/testing';
 
 // ---------------------------------------------------------------------------------------------
 // Node's parser binding (lib/_http_common.js), typed for what we use.
@@ -163,18 +164,6 @@ function parseOptions(argv: readonly string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Fixtures: deterministic, built once, shared by both implementations.
 
-/** mulberry32: a tiny seeded PRNG, so every run and machine sees the same messages. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ACCEPT_HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8';
 const ACCEPT_IMAGE = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 
@@ -254,7 +243,7 @@ function referenceHead(startLine: string, headers: readonly string[], extra: str
 }
 
 function buildFixtures(count: number): Fixtures {
-  const random = prng(0x7e7e5);
+  const random = seededRandom(0x7e7e5);
   const requests: RequestSpec[] = [];
   const responses: ResponseSpec[] = [];
   const requestText: string[] = [];

@@ -6,6 +6,8 @@
  * the objects total about 526 KB.
  */
 
+import { seededRandom } from '@tether/protocol/testing';
+
 /** One embedded object. */
 export interface PageObject {
   readonly path: string;
@@ -31,25 +33,13 @@ export interface PageSpec {
 /** The demo's default page: 30 objects of 2–60 KB, an 8 KB document. */
 export const DEFAULT_PAGE: PageSpec = { objects: 30, minBytes: 2000, maxBytes: 60_000, htmlBytes: 8000 };
 
-/** A small deterministic generator (mulberry32), so every run orders the objects alike. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The object sizes of `spec`, in document order. */
 export function objectSizes(spec: PageSpec): number[] {
   const n = spec.objects;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`objects must be a non-negative integer, got ${n}`);
   if (!(spec.minBytes > 0 && spec.maxBytes >= spec.minBytes)) throw new RangeError(`sizes must satisfy 0 < min ≤ max, got ${spec.minBytes}–${spec.maxBytes}`);
   const sizes = Array.from({ length: n }, (_, i) => Math.round(n === 1 ? spec.minBytes : spec.minBytes * (spec.maxBytes / spec.minBytes) ** (i / (n - 1))));
-  const random = seeded(0x7e7e);
+  const random = seededRandom(0x7e7e);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [sizes[i], sizes[j]] = [sizes[j]!, sizes[i]!];

@@ -1,7 +1,8 @@
 /**
  * Theory of operation: test helpers that other packages' tests use too (exported as
  * `@tether/protocol/testing`). {@link ConnectionPair} feeds what one side sends to the other, the
- * way h11's tests do; {@link drain} collects every event currently available.
+ * way h11's tests do; {@link drain} collects every event currently available; {@link seededRandom}
+ * makes fixtures that every run and machine see alike.
  */
 
 import { Connection } from './connection.js';
@@ -46,4 +47,19 @@ export class ConnectionPair {
     if (data.length > 0) to.receiveData(data);
     return drain(to);
   }
+}
+
+/**
+ * A seeded generator of numbers in [0, 1) (mulberry32): the same sequence for a seed on every run
+ * and engine, for fixtures, benchmarks and demos that must not change between runs.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
