@@ -30,6 +30,7 @@ import { ByteQueue } from './byte-queue.js';
 import { CongestionWindow } from './congestion-window.js';
 import { Deque } from './deque.js';
 import type { Direction } from './options.js';
+import type { DirectionStats } from './stats.js';
 import { ToxicShaper } from './toxics.js';
 import type { Toxic, ToxicAction } from './toxics.js';
 
@@ -77,22 +78,6 @@ interface Segment {
 interface Ack {
   readonly bytes: number;
   readonly ackAt: number;
-}
-
-/** A snapshot of a flow's counters. */
-export interface FlowCounters {
-  /** Bytes read from the sending socket. */
-  readonly received: number;
-  /** Bytes written to the receiving socket. */
-  readonly delivered: number;
-  /** Congestion window, bytes. */
-  readonly cwnd: number;
-  /** Bytes sent on the link and not yet acknowledged. */
-  readonly inFlight: number;
-  /** Times the window restarted after idle. */
-  readonly windowRestarts: number;
-  /** Model time of the first byte delivered, if any. */
-  readonly firstByteAt: number | undefined;
 }
 
 /** One direction of one connection on a link. Created by {@link Scheduler.open}. */
@@ -186,7 +171,7 @@ export class Flow<T> {
   }
 
   /** A snapshot of the counters. */
-  counters(): FlowCounters {
+  counters(): DirectionStats {
     return {
       received: this.#received,
       delivered: this.#delivered,
