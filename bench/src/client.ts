@@ -37,7 +37,8 @@
  * timeout) is shown in the table and makes the exit status 1; a target not met is a result.
  */
 
-import { failer, fmt, integerFlag, parseList, readFlags } from './cli.js';
+import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict, withTimeout } from './cli.js';
+import type { Verdict } from './cli.js';
 import { HELLO, RESPONSE } from './limit-server.js';
 import { Pool as TetherPool } from '@tether/client';
 import { fork } from 'node:child_process';
@@ -160,16 +161,6 @@ function parseOptions(argv: readonly string[]): Options {
     scenarios: v.only === undefined ? SCENARIO_IDS : parseList(fail, v.only, SCENARIO_IDS, 'only'),
     clients: v.clients === undefined ? CLIENT_KINDS : parseList(fail, v.clients, CLIENT_KINDS, 'clients'),
   };
-}
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,37 +508,23 @@ function median(scenario: ScenarioId, kind: ClientKind, outstanding: number, run
 // ---------------------------------------------------------------------------------------------
 // Verdicts and output.
 
-interface Verdict {
-  readonly target: Target;
-  readonly label: string;
-  /** tether ÷ versus, or null when either side did not produce a number. */
-  readonly measured: number | null;
-  readonly met: boolean | null;
-}
-
 function throughput(results: readonly ClientResult[], scenario: ScenarioId, kind: ClientKind): number | null {
   const r = results.find((x) => x.scenario === scenario && x.client === kind);
   return r?.ok === true ? r.requestsPerSec : null;
 }
 
-function verdicts(results: readonly ClientResult[], opts: Options): Verdict[] {
-  return TARGETS.filter((t) => opts.scenarios.includes(t.scenario)).map((target) => {
-    const mine = throughput(results, target.scenario, 'tether');
-    const theirs = throughput(results, target.scenario, target.versus);
-    const measured = mine === null || theirs === null || theirs <= 0 ? null : mine / theirs;
-    const met = measured === null ? null : measured >= target.ratio;
-    return { target, label: `${SCENARIOS[target.scenario].title}: req/s tether ÷ ${LABEL[target.versus]}`, measured, met };
-  });
+function verdicts(results: readonly ClientResult[], opts: Options): Verdict<Target>[] {
+  return TARGETS.filter((t) => opts.scenarios.includes(t.scenario)).map((target) =>
+    verdict(
+      target,
+      `${SCENARIOS[target.scenario].title}: req/s tether ÷ ${LABEL[target.versus]}`,
+      throughput(results, target.scenario, 'tether'),
+      throughput(results, target.scenario, target.versus),
+    ),
+  );
 }
 
-const ratioText = (r: number | null): string => (r === null ? '–' : `${r.toFixed(2)}×`);
 const percent = (share: number): string => `${Math.round(share * 100)}%`;
-
-function table(header: readonly { title: string; width: number; right: boolean }[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (header[i]!.right ? c.padStart(header[i]!.width) : c.padEnd(header[i]!.width))).join('  ').trimEnd();
-  return [line(header.map((c) => c.title)), line(header.map((c) => '-'.repeat(c.width))), ...rows.map(line)].join('\n');
-}
 
 function renderResults(results: readonly ClientResult[], opts: Options): string {
   const rows: string[][] = [];
@@ -590,18 +567,6 @@ function renderResults(results: readonly ClientResult[], opts: Options): string 
       ...(opts.runs > 1 ? [{ title: 'each run, k req/s', width: 17, right: false }] : []),
     ],
     rows,
-  );
-}
-
-function renderVerdicts(list: readonly Verdict[]): string {
-  return table(
-    [
-      { title: 'target (issue)', width: Math.max(14, ...list.map((v) => v.label.length)), right: false },
-      { title: 'measured', width: 8, right: true },
-      { title: 'required', width: 8, right: true },
-      { title: 'verdict', width: 12, right: false },
-    ],
-    list.map((v) => [v.label, ratioText(v.measured), `≥ ${v.target.ratio.toFixed(1)}×`, v.met === null ? 'NOT MEASURED' : v.met ? 'MET' : 'NOT MET']),
   );
 }
 

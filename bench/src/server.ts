@@ -33,7 +33,8 @@
  * a target not met is a result, not a failure.
  */
 
-import { failer, fmt, integerFlag, parseList, readFlags } from './cli.js';
+import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict, withTimeout } from './cli.js';
+import type { Verdict } from './cli.js';
 import { HELLO } from './limit-server.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -196,13 +197,6 @@ function killAll(): void {
   for (const child of live) killNow(child);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const CHILD_ENTRY = fileURLToPath(new URL('./server-child.js', import.meta.url));
 
@@ -435,7 +429,6 @@ type MemoryResult =
     }
   | { readonly scenario: 'memory'; readonly server: ServerKind; readonly ok: false; readonly failure: string };
 
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The run with the median req/s (the lower middle one for an even count), errors summed over all. */
 function combineRuns(scenario: LoadScenarioId, kind: ServerKind, runs: readonly WrkNumbers[]): LoadResult {
@@ -559,14 +552,6 @@ function openFileLimit(): number {
 // ---------------------------------------------------------------------------------------------
 // Verdicts and output.
 
-interface Verdict {
-  readonly target: Target;
-  readonly label: string;
-  /** tether ÷ versus, or null when either side did not produce a number. */
-  readonly measured: number | null;
-  readonly met: boolean | null;
-}
-
 function throughput(results: readonly LoadResult[], scenario: ScenarioId, kind: ServerKind): number | null {
   const r = results.find((x) => x.scenario === scenario && x.server === kind);
   return r?.ok === true ? r.requestsPerSec : null;
@@ -577,32 +562,22 @@ function perConnection(results: readonly MemoryResult[], kind: ServerKind): numb
   return r?.ok === true ? r.rssPerConnection : null;
 }
 
-function verdicts(load: readonly LoadResult[], memory: readonly MemoryResult[], opts: Options): Verdict[] {
+function verdicts(load: readonly LoadResult[], memory: readonly MemoryResult[], opts: Options): Verdict<Target>[] {
   return TARGETS.filter((t) => opts.scenarios.includes(t.scenario)).map((target) => {
-    const [mine, theirs] =
-      target.scenario === 'memory'
-        ? [perConnection(memory, 'tether'), perConnection(memory, target.versus)]
-        : [throughput(load, target.scenario, 'tether'), throughput(load, target.scenario, target.versus)];
-    const measured = mine === null || theirs === null || theirs <= 0 ? null : mine / theirs;
-    const met = measured === null ? null : target.atMost ? measured <= target.ratio : measured >= target.ratio;
-    const title = target.scenario === 'memory' ? 'memory per idle connection' : LOAD_SCENARIOS[target.scenario].title;
-    const what = target.scenario === 'memory' ? 'RSS/conn tether ÷' : 'req/s tether ÷';
-    return { target, label: `${title}: ${what} ${LABEL[target.versus]}`, measured, met };
+    const memoryTarget = target.scenario === 'memory';
+    const title = memoryTarget ? 'memory per idle connection' : LOAD_SCENARIOS[target.scenario].title;
+    const label = `${title}: ${memoryTarget ? 'RSS/conn' : 'req/s'} tether ÷ ${LABEL[target.versus]}`;
+    return target.scenario === 'memory'
+      ? verdict(target, label, perConnection(memory, 'tether'), perConnection(memory, target.versus))
+      : verdict(target, label, throughput(load, target.scenario, 'tether'), throughput(load, target.scenario, target.versus));
   });
 }
 
-const ratioText = (r: number | null): string => (r === null ? '–' : `${r.toFixed(2)}×`);
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : fmt(n));
 /** wrk's p99, or `?` when wrk printed one below its p90 (see {@link WrkNumbers.raw}). */
 const p99Text = (r: WrkNumbers): string => (r.raw === undefined ? ms(r.latencyMs.p99) : '?');
 const kib = (bytes: number): string => `${fmt(bytes / 1024, 2)} KiB`;
 const mib = (bytes: number): string => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
-
-function table(header: readonly { title: string; width: number; right: boolean }[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (header[i]!.right ? c.padStart(header[i]!.width) : c.padEnd(header[i]!.width))).join('  ').trimEnd();
-  return [line(header.map((c) => c.title)), line(header.map((c) => '-'.repeat(c.width))), ...rows.map(line)].join('\n');
-}
 
 function errorsText(r: WrkNumbers): string {
   const parts = Object.entries(r.socketErrors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n)}`);
@@ -683,22 +658,6 @@ function renderMemory(results: readonly MemoryResult[], opts: Options): string {
   );
 }
 
-function renderVerdicts(list: readonly Verdict[]): string {
-  return table(
-    [
-      { title: 'target (issue)', width: Math.max(14, ...list.map((v) => v.label.length)), right: false },
-      { title: 'measured', width: 8, right: true },
-      { title: 'required', width: 8, right: true },
-      { title: 'verdict', width: 12, right: false },
-    ],
-    list.map((v) => [
-      v.label,
-      ratioText(v.measured),
-      `${v.target.atMost ? '≤' : '≥'} ${v.target.ratio.toFixed(1)}×`,
-      v.met === null ? 'NOT MEASURED' : v.met ? 'MET' : 'NOT MET',
-    ]),
-  );
-}
 
 function environment(): Record<string, string | number> {
   return {
