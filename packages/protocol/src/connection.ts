@@ -545,7 +545,7 @@ export class Connection {
         return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options) as Uint8Array];
       case 'response':
       case 'informational-response':
-        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response') as Uint8Array];
+        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response', undefined, event.close === true) as Uint8Array];
       case 'data': {
         this.#requireBody();
         const out = (this.#writer!).write(event.data);
@@ -582,7 +582,7 @@ export class Connection {
       const bare = body === undefined && !CONTENT_METHODS.has(head.method);
       bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole) as Uint8Array;
     } else {
-      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole) as Uint8Array;
+      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true) as Uint8Array;
     }
     return this.#finishWhole(bytes, body, trailers);
   }
@@ -602,7 +602,7 @@ export class Connection {
       const bare = length === 0 && !CONTENT_METHODS.has(head.method);
       start = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
     } else {
-      start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole);
+      start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true);
     }
     if (typeof start !== 'string') return this.#finishWhole(start, length === 0 ? undefined : TEXT_ENCODER.encode(body), undefined);
     // The head was accepted together with this body (#checkWhole), which follows it unframed:
@@ -704,7 +704,7 @@ export class Connection {
     return bytes;
   }
 
-  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole?: WholeBody): Uint8Array | string {
+  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole: WholeBody | undefined, lastByUs = false): Uint8Array | string {
     if (this.#r.sends !== 'response') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
     const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
     const state = this.#states.server;
@@ -770,6 +770,7 @@ export class Connection {
     }
     const connection = parseConnection(facts.connection);
     const closeAfter =
+      lastByUs ||
       exchange === undefined ||
       exchange.requestClose ||
       connection.close ||
@@ -779,10 +780,12 @@ export class Connection {
       exchange === this.#brokenExchange ||
       // The client has finished sending: this is the last response it can ask for.
       (this.#eof && this.#exchanges.length <= 1);
-    if (closeAfter && !connection.close) {
+    if (closeAfter && (!connection.close || connection.keepAlive || fields.has('keep-alive'))) {
       // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
-      const tokens = connection.tokens.filter((t) => t !== 'keep-alive');
-      if (facts.connection !== undefined) out = out.without(CONNECTION_FIELDS);
+      // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection
+      // that persists, so a closing response carries neither (whoever set them).
+      const tokens = connection.tokens.filter((t) => t !== 'keep-alive' && t !== 'close');
+      out = out.without(CONNECTION_FIELDS);
       extra.push('Connection', ['close', ...tokens].join(', '));
     } else if (!closeAfter && peerVersion === '1.0' && !connection.keepAlive) {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).

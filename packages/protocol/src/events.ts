@@ -93,6 +93,12 @@ export interface SendResponse {
   /** Defaults to the standard reason phrase of `status`. */
   readonly reason?: string;
   readonly headers?: FieldsInit;
+  /**
+   * Final response only: the sender has decided this is the last response on the connection (a
+   * request limit reached, a shutdown). The head then says `Connection: close` whatever the
+   * caller's own Connection field says, and the connection closes after the message.
+   */
+  readonly close?: boolean;
 }
 
 /** Body data to send. */
