@@ -56,5 +56,7 @@ export {
 } from './limits.js';
 export type { ParserOptions, ResolvedLimits } from './limits.js';
 export { STATUS_REASONS } from './status-codes.js';
+export { Deadlines, MAX_TIMER_DELAY, checkTimeout, timerDelay } from './deadlines.js';
+export type { Clock } from './deadlines.js';
 export { validateField, writeRequestHead, writeResponseHead } from './writers.js';
 export { isFieldValue, isReasonPhrase, isRequestTarget, isToken } from './abnf.js';

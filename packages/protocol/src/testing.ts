@@ -2,10 +2,11 @@
  * Theory of operation: test helpers that other packages' tests use too (exported as
  * `@tether/protocol/testing`). {@link ConnectionPair} feeds what one side sends to the other, the
  * way h11's tests do; {@link drain} collects every event currently available; {@link seededRandom}
- * makes fixtures that every run and machine see alike.
+ * makes fixtures that every run and machine see alike; {@link ManualClock} is a clock that tests move.
  */
 
 import { Connection } from './connection.js';
+import type { Clock } from './deadlines.js';
 import type { ConnectionOptions } from './connection.js';
 import { NEED_DATA, PAUSED } from './events.js';
 import type { Event, SendEvent } from './events.js';
@@ -62,4 +63,49 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A {@link Clock} that moves only when told: tests of timeouts advance it instead of sleeping.
+ * Timers fire in deadline order (then in the order they were set) during {@link ManualClock.advance}.
+ */
+export class ManualClock implements Clock {
+  #now = 0;
+  #seq = 0;
+  readonly #timers = new Map<number, { readonly at: number; readonly seq: number; readonly fire: () => void }>();
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(fire: () => void, delay: number): unknown {
+    const id = ++this.#seq;
+    this.#timers.set(id, { at: this.#now + delay, seq: id, fire });
+    return id;
+  }
+
+  clearTimer(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  /** Timers armed and not yet fired. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Move time forward by `ms`, firing every timer that falls due on the way, at its own time. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      let next: [number, { at: number; seq: number; fire: () => void }] | undefined;
+      for (const entry of this.#timers) {
+        if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
+      }
+      if (next === undefined) break;
+      this.#timers.delete(next[0]);
+      this.#now = Math.max(this.#now, next[1].at);
+      next[1].fire();
+    }
+    this.#now = end;
+  }
 }
