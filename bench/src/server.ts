@@ -33,20 +33,32 @@
  * a target not met is a result, not a failure.
  */
 
-import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict, withTimeout } from './cli.js';
+import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { Verdict } from './cli.js';
 import { HELLO } from './limit-server.js';
-import { execFileSync, fork, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { arch, cpus, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
-import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js';
+import type { ServerKind } from './server-child.js';
+import {
+  KEEP_ALIVE_TIMEOUT_MS,
+  PIPELINE_DEPTH,
+  WARMUP_SECONDS,
+  WRK_CONNECTIONS,
+  WRK_THREADS,
+  checkGet,
+  haveWrk,
+  killAll,
+  killAllOnExit,
+  parseWrk,
+  runWrk,
+  startServer,
+  wrkVersion,
+  writePipelineLua,
+} from './server-load.js';
+import type { MemoryReport, ServerChild, WrkNumbers } from './server-load.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
@@ -55,29 +67,15 @@ import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js'
 const FULL_SECONDS = 5;
 /** `--quick`: a smoke run. */
 const QUICK_SECONDS = 2;
-/** An untimed run before each measured one, so every server is measured with its JIT warm. */
-const WARMUP_SECONDS = 1;
-/** One wrk thread: wrk is C and needs one core for this load; the server gets the other. */
-const WRK_THREADS = 1;
-/** Connections wrk keeps open: the issue's figure. */
-const WRK_CONNECTIONS = 50;
-/** Requests per write in the pipelined scenario: the issue's figure (and wrk's pipeline.lua). */
-const PIPELINE_DEPTH = 10;
 /** Idle connections in the memory scenario: the issue's figure. */
 const FULL_IDLE = 10_000;
 const QUICK_IDLE = 1_000;
-/** Keep-alive timeout of every server under load: node:http's default. */
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** In the memory scenario: longer than opening and measuring N connections can take. */
 const MEMORY_KEEP_ALIVE_TIMEOUT_MS = 600_000;
 /** Connections opened at once in the memory scenario: below node's default listen backlog (511). */
 const CONNECT_BATCH = 500;
 /** Descriptors each process needs beyond the idle connections (stdio, IPC, listeners, libuv). */
 const FD_MARGIN = 256;
-/** wrk gets its duration plus this before it is killed. */
-const WRK_GRACE_MS = 20_000;
-const START_TIMEOUT_MS = 15_000;
-const STOP_GRACE_MS = 2_000;
 const MEMORY_DEADLINE_MS = 120_000;
 /** One idle connection waits at most this for its answer. */
 const IDLE_REQUEST_TIMEOUT_MS = 10_000;
@@ -94,16 +92,6 @@ const LOAD_SCENARIOS: Readonly<Record<LoadScenarioId, { readonly title: string; 
   pipelined: { title: `pipelined ×${PIPELINE_DEPTH}`, wrkArgs: (lua) => ['-s', lua] },
   close: { title: 'Connection: close', wrkArgs: () => ['-H', 'Connection: close'] },
 };
-
-/** wrk's scripts/pipeline.lua, fixed at {@link PIPELINE_DEPTH} requests per write. */
-const PIPELINE_LUA = `-- ${PIPELINE_DEPTH} pipelined GET / per write (wrk's pipeline.lua pattern)
-init = function(args)
-  local r = {}
-  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end
-  req = table.concat(r)
-end
-request = function() return req end
-`;
 
 /** The issue's targets, all for tether. */
 interface Target {
@@ -171,236 +159,6 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: every one is tracked, and killed by PID however the benchmark ends.
-
-const live = new Set<ChildProcess>();
-
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-}
-
-function running(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function killNow(child: ChildProcess): void {
-  if (child.pid === undefined || !running(child)) return;
-  try {
-    process.kill(child.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-function killAll(): void {
-  for (const child of live) killNow(child);
-}
-
-
-const CHILD_ENTRY = fileURLToPath(new URL('./server-child.js', import.meta.url));
-
-type MemoryReport = Omit<Extract<ChildMessage, { type: 'memory' }>, 'type'>;
-
-/** One server under test, in its own process. */
-class ServerChild {
-  readonly kind: ServerKind;
-  readonly #child: ChildProcess;
-  readonly #ready: Promise<number>;
-  readonly #exited: Promise<void>;
-  #stderr = '';
-  #stopping = false;
-  #memoryWaiter: ((report: MemoryReport) => void) | null = null;
-  #crash: string | null = null;
-  port = 0;
-
-  constructor(kind: ServerKind, keepAliveTimeout: number) {
-    this.kind = kind;
-    const child = fork(CHILD_ENTRY, [kind, String(keepAliveTimeout)], {
-      execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    this.#child = child;
-    track(child);
-    child.stdout?.resume();
-    child.stderr?.on('data', (chunk: Buffer) => {
-      // Keep the tail: what a crash printed last.
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        if (!this.#stopping) this.#crash = `exited with ${signal ?? `code ${String(code)}`}${this.#stderr.trim() === '' ? '' : `: ${this.#stderr.trim()}`}`;
-        resolve();
-      });
-    });
-    this.#ready = new Promise((resolve, reject) => {
-      child.on('message', (message: ChildMessage) => {
-        if (message.type === 'listening') {
-          this.port = message.port;
-          resolve(message.port);
-        } else {
-          const { rss, heapUsed, external, arrayBuffers, connections } = message;
-          this.#memoryWaiter?.({ rss, heapUsed, external, arrayBuffers, connections });
-          this.#memoryWaiter = null;
-        }
-      });
-      void this.#exited.then(() => reject(new Error(`${LABEL[kind]} server ${this.#crash ?? 'exited'}`)));
-    });
-  }
-
-  /** How the child ended, when it ended without being asked to; null while it runs or after `stop()`. */
-  crashed(): string | null {
-    return this.#crash;
-  }
-
-  /** Resolves once the child listens. */
-  ready(): Promise<number> {
-    return withTimeout(this.#ready, START_TIMEOUT_MS, `${LABEL[this.kind]} server start`);
-  }
-
-  /** The child's memory after two full collections, and its open connections. */
-  memory(): Promise<MemoryReport> {
-    const answer = new Promise<MemoryReport>((resolve, reject) => {
-      this.#memoryWaiter = resolve;
-      void this.#exited.then(() => reject(new Error(`${LABEL[this.kind]} server ${this.#crash ?? 'exited'}`)));
-    });
-    const ask: ParentMessage = { type: 'memory' };
-    this.#child.send(ask);
-    return withTimeout(answer, 30_000, `${LABEL[this.kind]} memory report`);
-  }
-
-  /** SIGTERM by PID, SIGKILL after {@link STOP_GRACE_MS}; resolves when the child is gone. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    const child = this.#child;
-    if (child.pid === undefined || !running(child)) return;
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      // Already gone.
-    }
-    const timer = setTimeout(() => killNow(child), STOP_GRACE_MS);
-    await this.#exited;
-    clearTimeout(timer);
-  }
-}
-
-async function startServer(kind: ServerKind, keepAliveTimeout: number): Promise<ServerChild> {
-  const server = new ServerChild(kind, keepAliveTimeout);
-  try {
-    await server.ready();
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
-  return server;
-}
-
-/** One GET / on a fresh connection: the answer must be 200 with exactly {@link HELLO}. */
-function checkHello(port: number): Promise<void> {
-  const check = new Promise<void>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        if (res.statusCode === 200 && body === HELLO) resolve();
-        else reject(new Error(`GET / answered ${String(res.statusCode)} ${JSON.stringify(body.slice(0, 80))}, expected 200 ${JSON.stringify(HELLO)}`));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-  return withTimeout(check, 5_000, 'GET / check');
-}
-
-// ---------------------------------------------------------------------------------------------
-// wrk.
-
-function haveWrk(): boolean {
-  try {
-    // `which wrk`, in its POSIX spelling (works where `which` is not installed).
-    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout. */
-function runWrk(args: readonly string[], seconds: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    const timer = setTimeout(() => killNow(child), seconds * 1000 + WRK_GRACE_MS);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`wrk ${args.join(' ')} ended with ${signal ?? `code ${String(code)}`}: ${(err + out).trim()}`));
-    });
-  });
-}
-
-interface WrkNumbers {
-  readonly requestsPerSec: number;
-  readonly requests: number;
-  readonly seconds: number;
-  /** From `--latency`; per batch of {@link PIPELINE_DEPTH} in the pipelined scenario. */
-  readonly latencyMs: { readonly p50: number; readonly p75: number; readonly p90: number; readonly p99: number };
-  readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
-  readonly non2xx: number;
-  /** wrk's whole output, kept (in --json) when its percentiles are out of order (p99 below p90: a wrk histogram quirk seen with pipelining). */
-  readonly raw?: string;
-}
-
-/** wrk prints durations with a unit: us, ms, s, m or h. */
-function toMs(value: string, unit: string): number {
-  const scale: Readonly<Record<string, number>> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-  const factor = scale[unit];
-  if (factor === undefined) throw new Error(`wrk: unknown time unit ${JSON.stringify(unit)}`);
-  return Number(value) * factor;
-}
-
-function parseWrk(out: string): WrkNumbers {
-  const need = (re: RegExp, what: string): RegExpExecArray => {
-    const m = re.exec(out);
-    if (m === null) throw new Error(`cannot find ${what} in wrk's output:\n${out}`);
-    return m;
-  };
-  const percentile = (p: number): number => {
-    const m = need(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `the ${p}% latency`);
-    return toMs(m[1]!, m[2]!);
-  };
-  const total = need(/(\d+) requests in ([\d.]+)(us|ms|s|m|h)/, 'the request count');
-  // Absent when there were none.
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const latencyMs = { p50: percentile(50), p75: percentile(75), p90: percentile(90), p99: percentile(99) };
-  return {
-    ...(latencyMs.p99 < latencyMs.p90 ? { raw: out } : {}),
-    requestsPerSec: Number(need(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
-    requests: Number(total[1]),
-    seconds: toMs(total[2]!, total[3]!) / 1000,
-    latencyMs,
-    socketErrors: {
-      connect: Number(errors?.[1] ?? 0),
-      read: Number(errors?.[2] ?? 0),
-      write: Number(errors?.[3] ?? 0),
-      timeout: Number(errors?.[4] ?? 0),
-    },
-    non2xx: Number(non2xx?.[1] ?? 0),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Scenarios.
 
 /**
@@ -454,8 +212,8 @@ function combineRuns(scenario: LoadScenarioId, kind: ServerKind, runs: readonly 
 async function runLoad(scenario: LoadScenarioId, kind: ServerKind, opts: Options, lua: string): Promise<WrkNumbers | { failure: string }> {
   let server: ServerChild | undefined;
   try {
-    server = await startServer(kind, KEEP_ALIVE_TIMEOUT_MS);
-    await checkHello(server.port);
+    server = await startServer({ kind, label: LABEL[kind], keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+    await checkGet(server.port, HELLO);
     const url = `http://127.0.0.1:${server.port}/`;
     const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...LOAD_SCENARIOS[scenario].wrkArgs(lua)];
     await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
@@ -504,8 +262,8 @@ async function runMemory(kind: ServerKind, count: number): Promise<MemoryResult>
   const sockets: net.Socket[] = [];
   const closed = { count: 0 };
   try {
-    server = await startServer(kind, MEMORY_KEEP_ALIVE_TIMEOUT_MS);
-    await checkHello(server.port);
+    server = await startServer({ kind, label: LABEL[kind], keepAliveTimeout: MEMORY_KEEP_ALIVE_TIMEOUT_MS });
+    await checkGet(server.port, HELLO);
     const before = await server.memory();
     const deadline = performance.now() + MEMORY_DEADLINE_MS;
     for (let opened = 0; opened < count; opened += CONNECT_BATCH) {
@@ -665,14 +423,7 @@ function environment(): Record<string, string | number> {
     platform: `${platform()} ${arch()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    wrk: (() => {
-      try {
-        // `wrk --version` prints its banner and usage, then exits with status 1.
-        return execFileSync('sh', ['-c', 'wrk --version 2>&1 || true'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'unknown';
-      } catch {
-        return 'unknown';
-      }
-    })(),
+    wrk: wrkVersion(),
   };
 }
 
@@ -688,9 +439,8 @@ async function main(): Promise<void> {
   }
   const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
   const started = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
-  const lua = join(dir, 'pipeline.lua');
-  writeFileSync(lua, PIPELINE_LUA);
+  const script = writePipelineLua();
+  const lua = script.path;
   const load: LoadResult[] = [];
   const memory: MemoryResult[] = [];
   const notes: string[] = [];
@@ -741,7 +491,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    script.remove();
     killAll();
   }
 
@@ -792,13 +542,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  });
-}
+killAllOnExit();
 
 main().catch((err: unknown) => {
   killAll();

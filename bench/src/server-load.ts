@@ -1,0 +1,339 @@
+/**
+ * Theory of operation: what a server benchmark (`server.ts`) needs around its servers and wrk:
+ * a server under test alone in a child process of its own (`server-child.ts`), started, checked
+ * with one GET and stopped; wrk run to completion within a bound, its output read; and the
+ * pipelining script wrk runs.
+ *
+ * Invariants: every child process (servers and wrk) is tracked from the moment it is spawned and
+ * killed by PID when the benchmark ends, fails or is interrupted (`killAllOnExit`); every wait is
+ * bounded (a server that does not listen within 15 s, a wrk run that outlives its duration by
+ * 20 s, a GET not answered within 5 s). Importing this module starts nothing.
+ */
+
+import { withTimeout } from './cli.js';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+
+/** An untimed run before each measured one, so every server is measured with its JIT warm. */
+export const WARMUP_SECONDS = 1;
+/** One wrk thread: wrk is C and needs one core for this load; the server gets the other. */
+export const WRK_THREADS = 1;
+/** Connections wrk keeps open: the issue's figure. */
+export const WRK_CONNECTIONS = 50;
+/** Requests per write in the pipelined scenario: the issue's figure (and wrk's pipeline.lua). */
+export const PIPELINE_DEPTH = 10;
+/** Keep-alive timeout of every server under load: node:http's default. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** wrk gets its duration plus this before it is killed. */
+const WRK_GRACE_MS = 20_000;
+const START_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 2_000;
+const CHECK_TIMEOUT_MS = 5_000;
+
+/** wrk's scripts/pipeline.lua, fixed at {@link PIPELINE_DEPTH} requests per write. */
+const PIPELINE_LUA = `-- ${PIPELINE_DEPTH} pipelined GET / per write (wrk's pipeline.lua pattern)
+init = function(args)
+  local r = {}
+  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end
+`;
+
+/** A temporary directory holding `pipeline.lua`; `remove()` deletes it. */
+export interface LuaScript {
+  readonly path: string;
+  remove(): void;
+}
+
+/** Write wrk's pipelining script to a fresh temporary directory. */
+export function writePipelineLua(): LuaScript {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
+  const path = join(dir, 'pipeline.lua');
+  writeFileSync(path, PIPELINE_LUA);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every one is tracked, and killed by PID however the benchmark ends.
+
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function killNow(child: ChildProcess): void {
+  if (child.pid === undefined || !running(child)) return;
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGKILL every child still running, by PID. */
+export function killAll(): void {
+  for (const child of live) killNow(child);
+}
+
+/** Kill every child when this process exits or is interrupted (SIGINT, SIGTERM). */
+export function killAllOnExit(): void {
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+const CHILD_ENTRY = fileURLToPath(new URL('./server-child.js', import.meta.url));
+
+/** What a child reports of its memory. */
+export type MemoryReport = Omit<Extract<ChildMessage, { type: 'memory' }>, 'type'>;
+
+/** Which server a child runs, and how. */
+export interface ChildSpec {
+  readonly kind: ServerKind;
+  /** How the server is named in messages. */
+  readonly label: string;
+  readonly keepAliveTimeout: number;
+}
+
+/** One server under test, in its own process. */
+export class ServerChild {
+  readonly kind: ServerKind;
+  readonly label: string;
+  readonly #child: ChildProcess;
+  readonly #ready: Promise<number>;
+  readonly #exited: Promise<void>;
+  #stderr = '';
+  #stopping = false;
+  #memoryWaiter: ((report: MemoryReport) => void) | null = null;
+  #crash: string | null = null;
+  port = 0;
+
+  constructor(spec: ChildSpec) {
+    this.kind = spec.kind;
+    this.label = spec.label;
+    const child = fork(CHILD_ENTRY, [spec.kind, String(spec.keepAliveTimeout)], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.#child = child;
+    track(child);
+    child.stdout?.resume();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // Keep the tail: what a crash printed last.
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (!this.#stopping) this.#crash = `exited with ${signal ?? `code ${String(code)}`}${this.#stderr.trim() === '' ? '' : `: ${this.#stderr.trim()}`}`;
+        resolve();
+      });
+    });
+    this.#ready = new Promise((resolve, reject) => {
+      child.on('message', (message: ChildMessage) => {
+        if (message.type === 'listening') {
+          this.port = message.port;
+          resolve(message.port);
+        } else {
+          const { rss, heapUsed, external, arrayBuffers, connections } = message;
+          this.#memoryWaiter?.({ rss, heapUsed, external, arrayBuffers, connections });
+          this.#memoryWaiter = null;
+        }
+      });
+      void this.#exited.then(() => reject(new Error(`${this.label} server ${this.#crash ?? 'exited'}`)));
+    });
+  }
+
+  /** How the child ended, when it ended without being asked to; null while it runs or after `stop()`. */
+  crashed(): string | null {
+    return this.#crash;
+  }
+
+  /** Resolves once the child listens. */
+  ready(): Promise<number> {
+    return withTimeout(this.#ready, START_TIMEOUT_MS, `${this.label} server start`);
+  }
+
+  /** The child's memory after two full collections, and its open connections. */
+  memory(): Promise<MemoryReport> {
+    const answer = new Promise<MemoryReport>((resolve, reject) => {
+      this.#memoryWaiter = resolve;
+      void this.#exited.then(() => reject(new Error(`${this.label} server ${this.#crash ?? 'exited'}`)));
+    });
+    const ask: ParentMessage = { type: 'memory' };
+    this.#child.send(ask);
+    return withTimeout(answer, 30_000, `${this.label} memory report`);
+  }
+
+  /** SIGTERM by PID, SIGKILL after {@link STOP_GRACE_MS}; resolves when the child is gone. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (child.pid === undefined || !running(child)) return;
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => killNow(child), STOP_GRACE_MS);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A child running `spec`, once it listens (stopped again if it does not). */
+export async function startServer(spec: ChildSpec): Promise<ServerChild> {
+  const server = new ServerChild(spec);
+  try {
+    await server.ready();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}
+
+/**
+ * One GET / on a fresh connection: the answer must be 200 with exactly `body`, and with
+ * `contentType` when one is given.
+ */
+export function checkGet(port: number, body: string, contentType?: string): Promise<void> {
+  const check = new Promise<void>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let got = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (got += chunk));
+      res.on('end', () => {
+        const type = res.headers['content-type'];
+        if (res.statusCode === 200 && got === body && (contentType === undefined || type === contentType)) resolve();
+        else {
+          const expected = `200 ${JSON.stringify(body)}${contentType === undefined ? '' : ` (${contentType})`}`;
+          reject(new Error(`GET / answered ${String(res.statusCode)} ${JSON.stringify(got.slice(0, 80))} (${String(type)}), expected ${expected}`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return withTimeout(check, CHECK_TIMEOUT_MS, 'GET / check');
+}
+
+
+// wrk.
+
+/** Whether wrk is on the PATH. */
+export function haveWrk(): boolean {
+  try {
+    // `which wrk`, in its POSIX spelling (works where `which` is not installed).
+    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** wrk's first line of `wrk --version`, or `unknown`. */
+export function wrkVersion(): string {
+  try {
+    // `wrk --version` prints its banner and usage, then exits with status 1.
+    return execFileSync('sh', ['-c', 'wrk --version 2>&1 || true'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout. */
+export function runWrk(args: readonly string[], seconds: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const timer = setTimeout(() => killNow(child), seconds * 1000 + WRK_GRACE_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`wrk ${args.join(' ')} ended with ${signal ?? `code ${String(code)}`}: ${(err + out).trim()}`));
+    });
+  });
+}
+
+/** What a wrk run printed. */
+export interface WrkNumbers {
+  readonly requestsPerSec: number;
+  /** Responses wrk read in full during the run. */
+  readonly requests: number;
+  readonly seconds: number;
+  /** From `--latency`; per batch of {@link PIPELINE_DEPTH} in the pipelined scenario. */
+  readonly latencyMs: { readonly p50: number; readonly p75: number; readonly p90: number; readonly p99: number };
+  readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
+  readonly non2xx: number;
+  /** wrk's whole output, kept (in --json) when its percentiles are out of order (p99 below p90: a wrk histogram quirk seen with pipelining). */
+  readonly raw?: string;
+}
+
+/** wrk prints durations with a unit: us, ms, s, m or h. */
+function toMs(value: string, unit: string): number {
+  const scale: Readonly<Record<string, number>> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+  const factor = scale[unit];
+  if (factor === undefined) throw new Error(`wrk: unknown time unit ${JSON.stringify(unit)}`);
+  return Number(value) * factor;
+}
+
+/** The figures in wrk's output (run with `--latency`). */
+export function parseWrk(out: string): WrkNumbers {
+  const need = (re: RegExp, what: string): RegExpExecArray => {
+    const m = re.exec(out);
+    if (m === null) throw new Error(`cannot find ${what} in wrk's output:\n${out}`);
+    return m;
+  };
+  const percentile = (p: number): number => {
+    const m = need(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `the ${p}% latency`);
+    return toMs(m[1]!, m[2]!);
+  };
+  const total = need(/(\d+) requests in ([\d.]+)(us|ms|s|m|h)/, 'the request count');
+  // Absent when there were none.
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const latencyMs = { p50: percentile(50), p75: percentile(75), p90: percentile(90), p99: percentile(99) };
+  return {
+    ...(latencyMs.p99 < latencyMs.p90 ? { raw: out } : {}),
+    requestsPerSec: Number(need(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
+    requests: Number(total[1]),
+    seconds: toMs(total[2]!, total[3]!) / 1000,
+    latencyMs,
+    socketErrors: {
+      connect: Number(errors?.[1] ?? 0),
+      read: Number(errors?.[2] ?? 0),
+      write: Number(errors?.[3] ?? 0),
+      timeout: Number(errors?.[4] ?? 0),
+    },
+    non2xx: Number(non2xx?.[1] ?? 0),
+  };
+}
