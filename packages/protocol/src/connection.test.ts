@@ -621,14 +621,57 @@ describe('protocol switch: CONNECT', () => {
     expect(pair.server.states).toEqual({ client: 'IDLE', server: 'IDLE' });
   });
 
-  it('2xx to CONNECT is refused while the request body is still arriving', () => {
-    const server = serverWith('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 3\r\n\r\na');
-    expect(labels(server)).toEqual(['request CONNECT example.com:443', 'data a']);
+  it('2xx to CONNECT is refused until the request has been read to its end', () => {
+    const server = serverWith('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(label(server.nextEvent())).toBe('request CONNECT example.com:443');
     expectLocal(() => server.send({ type: 'response', status: 200 }), 'H1_INVALID_STATE');
-    server.receiveData(bytes('bc'));
-    expect(labels(server)).toEqual(['data bc', 'end-of-message']);
+    expect(label(server.nextEvent())).toBe('end-of-message');
     server.send({ type: 'response', status: 200 });
     expect(server.states).toEqual({ client: 'SWITCHED_PROTOCOL', server: 'SWITCHED_PROTOCOL' });
+  });
+
+  // RFC 9110 §9.3.6: a CONNECT request has no content. node:http (llhttp) takes the bytes after
+  // the head for tunnel data whatever the framing fields say; reading them as a body instead
+  // would end the request elsewhere than such a peer does.
+  it.each([
+    ['Content-Length: 10', 'Content-Length: 10\r\n'],
+    ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked\r\n'],
+  ])('server: a CONNECT request with %s is H1_CONNECT_WITH_CONTENT; the 400 closes the connection', (_name, fields) => {
+    const server = serverWith(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${fields}\r\n0123456789`);
+    const err = expectRemote(() => server.nextEvent(), 'H1_CONNECT_WITH_CONTENT');
+    expect(err.status).toBe(400);
+    expect(server.theirState).toBe('ERROR');
+    const out = text(server.sendMessage({ type: 'response', status: err.status }));
+    expect(out).toBe('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    expect(server.states).toEqual({ client: 'ERROR', server: 'MUST_CLOSE' });
+    expect(server.keepAlive).toBe(false);
+  });
+
+  it('server: a CONNECT request with Content-Length: 0 is accepted', () => {
+    const server = serverWith('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 0\r\n\r\n');
+    expect(labels(server)).toEqual(['request CONNECT example.com:443', 'end-of-message']);
+    server.send({ type: 'response', status: 200 });
+    expect(server.states).toEqual({ client: 'SWITCHED_PROTOCOL', server: 'SWITCHED_PROTOCOL' });
+  });
+
+  it.each<[string, (c: Connection) => unknown, LocalErrorCode]>([
+    ['a whole body', (c) => c.sendMessage(connect, bytes('0123456789')), 'H1_BODY_NOT_ALLOWED'],
+    ['a body length', (c) => c.send(connect, { bodyLength: 10 }), 'H1_BODY_NOT_ALLOWED'],
+    ['a streamed body', (c) => c.send(connect, { streaming: true }), 'H1_BODY_NOT_ALLOWED'],
+    ['Content-Length: 10', (c) => c.send({ ...connect, headers: { ...connect.headers, 'Content-Length': '10' } }), 'H1_FRAMING_HEADERS_NOT_ALLOWED'],
+    ['Transfer-Encoding: chunked', (c) => c.send({ ...connect, headers: { ...connect.headers, 'Transfer-Encoding': 'chunked' } }), 'H1_FRAMING_HEADERS_NOT_ALLOWED'],
+  ])('client: a CONNECT request with %s is refused before anything is sent', (_name, act, code) => {
+    const client = new Connection('client');
+    expectLocal(() => act(client), code);
+    expect(client.states).toEqual({ client: 'IDLE', server: 'IDLE' });
+    expect(client.pendingRequests).toEqual([]);
+  });
+
+  it('client: a CONNECT request with no content is sent without a framing field (RFC 9110 §8.6)', () => {
+    expect(text(new Connection('client').sendMessage(connect, new Uint8Array(0)))).toBe('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(text(new Connection('client').send(connect, { bodyLength: 0 }))).toBe('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const zero = { ...connect, headers: { ...connect.headers, 'Content-Length': '0' } };
+    expect(text(new Connection('client').send(zero))).toBe('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 0\r\n\r\n');
   });
 
   it('101 is not an answer to CONNECT', () => {

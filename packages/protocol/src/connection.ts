@@ -389,6 +389,7 @@ export class Connection {
         : this.#receivedFraming(decideFraming({
             kind: 'request',
             version: head.version,
+            requestMethod: head.method,
             contentLength: facts.contentLength,
             transferEncoding: facts.transferEncoding,
           }));
@@ -675,6 +676,7 @@ export class Connection {
     if (facts.host === undefined) throw new LocalProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request needs a Host field (RFC 9112 §3.2)');
     const framing = this.#sentFraming(decideSendFraming({
       kind: 'request',
+      requestMethod: method,
       contentLength: facts.contentLength,
       transferEncoding: facts.transferEncoding,
       bodyLength: options.bodyLength,
@@ -814,7 +816,7 @@ export class Connection {
   }
 
   #sentFraming<F extends Framing>(f: F | FramingRefusal): F {
-    if (isRefusal(f)) throw new LocalProtocolError('H1_FRAMING_HEADERS_NOT_ALLOWED', f.message);
+    if (isRefusal(f)) throw new LocalProtocolError(f.local ?? 'H1_FRAMING_HEADERS_NOT_ALLOWED', f.message);
     return f;
   }
 

@@ -27,7 +27,7 @@ interface Msg {
 }
 
 function req(m: Msg): Framing | FramingRefusal {
-  return decideFraming({ kind: 'request', version: m.version ?? '1.1', contentLength: m.cl, transferEncoding: m.te });
+  return decideFraming({ kind: 'request', version: m.version ?? '1.1', requestMethod: m.method ?? 'POST', contentLength: m.cl, transferEncoding: m.te });
 }
 
 function res(m: Msg): Framing | FramingRefusal {
@@ -64,6 +64,11 @@ describe('decideFraming() — RFC 9112 §6.3 in order', () => {
     ['CONNECT 299 with chunked', res({ method: 'CONNECT', status: 299, te: ['chunked'] }), TUNNEL],
     ['CONNECT 407 with Content-Length', res({ method: 'CONNECT', status: 407, cl: ['5'] }), LENGTH(5)],
     ['CONNECT 300 with neither', res({ method: 'CONNECT', status: 300 }), UNTIL_CLOSE],
+    // The request side of CONNECT (RFC 9110 §9.3.6): no content; a zero Content-Length says so.
+    ['CONNECT request with neither', req({ method: 'CONNECT' }), NONE],
+    ['CONNECT request with Content-Length 0', req({ method: 'CONNECT', cl: ['0'] }), NONE],
+    ['CONNECT request with Content-Length "0, 00"', req({ method: 'CONNECT', cl: ['0, 00'] }), NONE],
+    ['"connect" (methods are case-sensitive: another method) with Content-Length', req({ method: 'connect', cl: ['10'] }), LENGTH(10)],
     // 3. Transfer-Encoding and Content-Length in a response: TE wins, the connection closes.
     ['response with chunked and Content-Length', res({ te: ['chunked'], cl: ['5'] }), { ...CHUNKED, mustClose: true }],
     ['response with gzip and Content-Length', res({ te: ['gzip'], cl: ['5'] }), UNTIL_CLOSE],
@@ -115,6 +120,15 @@ describe('decideFraming() — RFC 9112 §6.3 in order', () => {
     // Final coding not chunked: RFC 9112 §6.3 item 4 (400) before §6.1's 501 for an unknown coding.
     ['"identity" in a request (removed by RFC 9112)', req({ te: ['identity'] }), 'H1_TRANSFER_ENCODING_NOT_CHUNKED'],
     ['Transfer-Encoding in an HTTP/1.0 request', req({ version: '1.0', te: ['chunked'] }), 'H1_TRANSFER_ENCODING_IN_HTTP10'],
+    // RFC 9110 §9.3.6: a CONNECT request has no content; llhttp reads what follows its head as
+    // tunnel data, so a body framed by either field would be a smuggling shape.
+    ['a CONNECT request with Content-Length 10', req({ method: 'CONNECT', cl: ['10'] }), 'H1_CONNECT_WITH_CONTENT'],
+    ['a CONNECT request with Content-Length "0, 10"', req({ method: 'CONNECT', cl: ['0, 10'] }), 'H1_CONFLICTING_CONTENT_LENGTH'],
+    ['a CONNECT request with an invalid Content-Length', req({ method: 'CONNECT', cl: ['1x'] }), 'H1_INVALID_CONTENT_LENGTH'],
+    ['a CONNECT request with chunked', req({ method: 'CONNECT', te: ['chunked'] }), 'H1_CONNECT_WITH_CONTENT'],
+    ['a CONNECT request with gzip', req({ method: 'CONNECT', te: ['gzip'] }), 'H1_CONNECT_WITH_CONTENT'],
+    ['a CONNECT request with chunked and Content-Length 0', req({ method: 'CONNECT', te: ['chunked'], cl: ['0'] }), 'H1_CONNECT_WITH_CONTENT'],
+    ['an HTTP/1.0 CONNECT request with chunked', req({ version: '1.0', method: 'CONNECT', te: ['chunked'] }), 'H1_CONNECT_WITH_CONTENT'],
     ['Content-Length "+5"', req({ cl: ['+5'] }), 'H1_INVALID_CONTENT_LENGTH'],
     ['Content-Length "-1"', res({ cl: ['-1'] }), 'H1_INVALID_CONTENT_LENGTH'],
     ['Content-Length "0x10"', req({ cl: ['0x10'] }), 'H1_INVALID_CONTENT_LENGTH'],
@@ -195,6 +209,23 @@ describe('framing through a Connection', () => {
       });
       expect(brief(r.events)).toEqual(['response 407 1.1', 'data "no"', 'end']);
       expect(r.states).toEqual({ client: 'IDLE', server: 'IDLE' });
+    });
+
+    it.each([
+      ['Content-Length: 10', 'Content-Length: 10\r\n'],
+      ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked\r\n'],
+      ['Content-Length: 0 and Transfer-Encoding: chunked', 'Content-Length: 0\r\nTransfer-Encoding: chunked\r\n'],
+    ])('refuses a CONNECT request with %s (400): what follows its head is never read as a body', (_name, fields) => {
+      const r = server(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${fields}\r\n0123456789`);
+      expect(r.events).toEqual([]);
+      expectRemoteError(r, 'H1_CONNECT_WITH_CONTENT', 400);
+    });
+
+    it('accepts a CONNECT request with Content-Length: 0; the bytes after it wait for the answer', () => {
+      const r = server('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 0\r\n\r\n\x16\x03\x01');
+      expect(brief(r.events)).toEqual(['request CONNECT example.com:443 1.1', 'end']);
+      expect(r.states).toEqual({ client: 'MIGHT_SWITCH_PROTOCOL', server: 'SEND_RESPONSE' });
+      expect(r.trailing.data).toBe('\x16\x03\x01');
     });
 
     it('a server holds the bytes after a CONNECT request until it answers', () => {

@@ -5,11 +5,12 @@
  * Invariant: tether decodes no transfer coding but chunked, so a request is framed by
  * Transfer-Encoding only when it is exactly `chunked`; a response may carry other codings before
  * chunked (they stay on the content for the application), and a Transfer-Encoding that does not
- * parse as a list of bare coding names frames nothing, in either direction.
+ * parse as a list of bare coding names frames nothing, in either direction. A CONNECT request
+ * has no content: only an absent or zero Content-Length passes.
  */
 
 import { DIGITS, MAX_SAFE_DIGITS, trimOws } from './abnf.js';
-import type { RemoteErrorCode } from './errors.js';
+import type { LocalErrorCode, RemoteErrorCode } from './errors.js';
 import type { HttpVersion } from './events.js';
 import { parseParamList } from './list-syntax.js';
 
@@ -29,7 +30,10 @@ export interface Framing {
 export interface FramingInput {
   readonly kind: 'request' | 'response';
   readonly version: HttpVersion;
-  /** Response only: the method of the request it answers. */
+  /**
+   * The method of the request: a request's own (it matters for CONNECT, which has no content),
+   * or, for a response, that of the request it answers.
+   */
   readonly requestMethod?: string;
   /** Response only. */
   readonly status?: number;
@@ -42,6 +46,11 @@ export interface FramingInput {
 /** A framing that cannot be used, with the code of the error it becomes. */
 export interface FramingRefusal {
   readonly refused: RemoteErrorCode;
+  /**
+   * Sender only: the LocalProtocolError code when the fault is not a framing field the caller
+   * set (a body where none may be); `H1_FRAMING_HEADERS_NOT_ALLOWED` when absent.
+   */
+  readonly local?: LocalErrorCode;
   readonly message: string;
 }
 
@@ -126,6 +135,21 @@ export function decideFraming(m: FramingInput): Framing | FramingRefusal {
   if (isResponse && m.requestMethod === 'CONNECT' && status >= 200 && status < 300) return TUNNEL;
   const te = m.transferEncoding;
   const cl = m.contentLength;
+  // The request side of CONNECT, RFC 9110 §9.3.6: "A CONNECT request message does not have
+  // content. The interpretation of data sent after the header section of the CONNECT request
+  // message is specific to the version of HTTP in use." In HTTP/1.1 those bytes are the tunnel
+  // (a client may send them before the 2xx arrives), and that is how llhttp (node:http) reads
+  // them whatever the framing fields say. Honouring a Content-Length or Transfer-Encoding here
+  // would end the message elsewhere than such a peer does: a request-smuggling shape. So refuse
+  // both (400, and the connection closes); Content-Length: 0 announces no content and passes.
+  if (!isResponse && m.requestMethod === 'CONNECT') {
+    if (te !== undefined) return { refused: 'H1_CONNECT_WITH_CONTENT', message: 'a CONNECT request with Transfer-Encoding: a CONNECT request has no content (RFC 9110 §9.3.6)' };
+    if (cl === undefined) return NONE;
+    const length = parseContentLength(cl);
+    if (typeof length !== 'number') return length;
+    if (length !== 0) return { refused: 'H1_CONNECT_WITH_CONTENT', message: `a CONNECT request with Content-Length ${length}: a CONNECT request has no content (RFC 9110 §9.3.6)` };
+    return NONE;
+  }
   if (te !== undefined) {
     // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
     if (m.version === '1.0') {
@@ -190,7 +214,7 @@ export interface SendFramingInput {
   readonly kind: 'request' | 'response';
   /** Response only: the version of the request it answers (the peer's). */
   readonly peerVersion?: HttpVersion;
-  /** Response only: the method of the request it answers. */
+  /** The method of the request: a request's own, or, for a response, that of the request it answers. */
   readonly requestMethod?: string;
   /** Response only. */
   readonly status?: number;
@@ -212,8 +236,9 @@ export interface SendFraming extends Framing {
 /**
  * The sender's side of framing: what a head we write must say about its body, from what the
  * caller set and knows (length known → Content-Length; streaming to HTTP/1.1 → chunked; streaming
- * a response to HTTP/1.0 → delimited by close), refusing heads a sender must not write. The
- * resulting head is then framed by {@link decideFraming}, exactly as its recipient will frame it.
+ * a response to HTTP/1.0 → delimited by close), refusing heads a sender must not write and a
+ * CONNECT request with a body. The resulting head is then framed by {@link decideFraming},
+ * exactly as its recipient will frame it.
  */
 export function decideSendFraming(m: SendFramingInput): SendFraming | FramingRefusal {
   const isResponse = m.kind === 'response';
@@ -235,8 +260,15 @@ export function decideSendFraming(m: SendFramingInput): SendFraming | FramingRef
       return { refused: 'H1_CONTENT_LENGTH_AND_TRANSFER_ENCODING', message: `a ${status} response cannot carry Content-Length or Transfer-Encoding (RFC 9110 §8.6)` };
     }
   }
+  // RFC 9110 §9.3.6: a CONNECT request has no content, so it is sent with no framing field;
+  // a body for one is refused before any head is written (framing fields the caller set are
+  // judged by decideFraming below, as the recipient will judge them).
+  const connect = !isResponse && method === 'CONNECT';
+  if (connect && ((m.bodyLength !== undefined && m.bodyLength !== 0) || m.streaming === true)) {
+    return { refused: 'H1_CONNECT_WITH_CONTENT', local: 'H1_BODY_NOT_ALLOWED', message: 'a CONNECT request has no content (RFC 9110 §9.3.6)' };
+  }
   let add: SendFraming['add'] = null;
-  const bodyless = isResponse && (method === 'HEAD' || status < 200 || status === 204 || status === 304 || (method === 'CONNECT' && status < 300));
+  const bodyless = connect || (isResponse && (method === 'HEAD' || status < 200 || status === 204 || status === 304 || (method === 'CONNECT' && status < 300)));
   if (!hasTe && !hasCl && !bodyless) {
     // RFC 9110 §15.3.6: a 205 has no content; say so with Content-Length: 0.
     const length = isResponse && status === 205 ? 0 : m.bodyLength;

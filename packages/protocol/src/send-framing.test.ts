@@ -19,6 +19,10 @@ describe('decideSendFraming', () => {
     ['a request without body: none', request({}), 'none', 0, false, null],
     ['a streamed request: chunked', request({ streaming: true }), 'chunked', 0, false, ['Transfer-Encoding', 'chunked']],
     ['a request with a known length', request({ bodyLength: 2 }), 'length', 2, false, ['Content-Length', '2']],
+    // RFC 9110 §9.3.6, §8.6: a CONNECT request has no content, and says nothing about it.
+    ['a CONNECT request: none', request({ requestMethod: 'CONNECT' }), 'none', 0, false, null],
+    ['a CONNECT request with an empty body: nothing added', request({ requestMethod: 'CONNECT', bodyLength: 0 }), 'none', 0, false, null],
+    ['a CONNECT request with the caller\'s Content-Length: 0', request({ requestMethod: 'CONNECT', contentLength: ['0'] }), 'none', 0, false, null],
   ])('%s', (_what, input, kind, length, mustClose, add) => {
     const f = decideSendFraming(input);
     if (isRefusal(f)) throw new Error(f.message);
@@ -31,7 +35,18 @@ describe('decideSendFraming', () => {
     ['Content-Length on a 204', response({ status: 204, contentLength: ['0'] })],
     ['Transfer-Encoding on a 1xx', response({ status: 103, transferEncoding: ['chunked'] })],
     ['a request coding tether cannot frame', request({ transferEncoding: ['gzip, chunked'] })],
+    ['a CONNECT request with Content-Length: 10', request({ requestMethod: 'CONNECT', contentLength: ['10'] })],
+    ['a CONNECT request with Transfer-Encoding', request({ requestMethod: 'CONNECT', transferEncoding: ['chunked'] })],
+    ['a CONNECT request with a body', request({ requestMethod: 'CONNECT', bodyLength: 10 })],
+    ['a streamed CONNECT request', request({ requestMethod: 'CONNECT', streaming: true })],
   ])('refuses %s', (_what, input) => {
     expect(isRefusal(decideSendFraming(input))).toBe(true);
+  });
+
+  it('a CONNECT body is refused as a body (H1_BODY_NOT_ALLOWED), its framing fields as framing', () => {
+    const body = decideSendFraming(request({ requestMethod: 'CONNECT', bodyLength: 10 }));
+    const field = decideSendFraming(request({ requestMethod: 'CONNECT', contentLength: ['10'] }));
+    expect(isRefusal(body) && { refused: body.refused, local: body.local }).toEqual({ refused: 'H1_CONNECT_WITH_CONTENT', local: 'H1_BODY_NOT_ALLOWED' });
+    expect(isRefusal(field) && { refused: field.refused, local: field.local }).toEqual({ refused: 'H1_CONNECT_WITH_CONTENT', local: undefined });
   });
 });

@@ -385,6 +385,9 @@ res('conn-18', 'response: 200 declining an Upgrade request', 'HTTP/1.1 200 OK\r\
 res('conn-19', 'response: 2xx to CONNECT, then tunnel bytes', 'HTTP/1.1 200 Connection Established\r\n\r\n\x16\x03\x03', ['CONNECT']);
 res('conn-20', 'response: 407 to CONNECT with a body', 'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 4\r\n\r\ndeny', ['CONNECT']);
 res('conn-21', 'response: HTTP/1.0 without keep-alive and with Content-Length', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
+req('conn-22', 'CONNECT with Content-Length: 10 and ten bytes', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 10\r\n\r\n0123456789');
+req('conn-23', 'CONNECT with Transfer-Encoding: chunked', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+req('conn-24', 'CONNECT with Content-Length: 0, then tunnel bytes', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 0\r\n\r\n\x16\x03\x01\x00');
 
 // ------------------------------------------------------------------------------------------
 // pipe: pipelining (RFC 9112 §9.3.2)

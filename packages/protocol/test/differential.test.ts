@@ -299,6 +299,8 @@ const expectedDisagreements: Readonly<Record<string, string>> = {
   'long-07': "over tether's configured limits: 431/414 (RFC 9110 §5.4, RFC 9112 §3)",
   'lead-03': "only CRLF empty lines are skipped; bare LF is opt-in (RFC 9112 §2.2)",
   'conn-17': "101 without an Upgrade request is unusable (RFC 9110 §7.8, §15.2.2)",
+  'conn-22': "a CONNECT request has no content: a framing field on one is refused (RFC 9110 §9.3.6)",
+  'conn-23': "a CONNECT request has no content: a framing field on one is refused (RFC 9110 §9.3.6)",
   'st-06': "status outside 100..599 is invalid; failed as a server error, as h11/hyper do (RFC 9110 §15)",
   'meth-13': "extension methods are valid tokens; 501 is the application's answer (RFC 9110 §9.1)",
   'meth-14': "extension methods are valid tokens; 501 is the application's answer (RFC 9110 §9.1)",
