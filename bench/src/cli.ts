@@ -134,7 +134,8 @@ export function renderVerdicts(list: readonly Verdict<RatioTarget>[]): string {
     list.map((v) => [
       v.label,
       ratioText(v.measured),
-      `${v.target.atMost === true ? '≤' : '≥'} ${v.target.ratio.toFixed(1)}×`,
+      // One decimal unless the target has two (1.03).
+      `${v.target.atMost === true ? '≤' : '≥'} ${v.target.ratio.toFixed(Number.isInteger(v.target.ratio * 10) ? 1 : 2)}×`,
       v.met === null ? 'NOT MEASURED' : v.met ? 'MET' : 'NOT MET',
     ]),
   );

@@ -1,13 +1,16 @@
 /**
- * Theory of operation: one server under test, alone in its own process, forked by `server.ts`
- * (`fork(dist/server-child.js, [kind, keepAliveTimeoutMs])`). It listens on 127.0.0.1, port 0,
- * answers `GET /` with the 13-byte body "Hello, World!", and tells its parent the port twice:
+ * Theory of operation: one server under test, alone in its own process, forked by `server.ts` and
+ * `server-shapes.ts` (`fork(dist/server-child.js, [kind, keepAliveTimeoutMs, shape, tetherEntry])`,
+ * the last two optional). It listens on 127.0.0.1, port 0, answers `GET /` with the handler of
+ * `shape` (`shapes.ts`; default `hello`: the 13-byte body "Hello, World!"; fastify and limit
+ * answer `hello` only), and tells its parent the port twice:
  * as a `listening` IPC message and as a `PORT <n>` line on stdout (for a person running it by
  * hand). On a `memory` IPC message it collects garbage (the parent forks it with --expose-gc)
  * and answers with `process.memoryUsage()` and its count of open connections.
  *
  * Kinds:
- * - `tether`: @tether/server, default options but `keepAliveTimeout`.
+ * - `tether`: @tether/server, default options but `keepAliveTimeout`; this workspace's build, or
+ *   the one whose `index.js` is at the file URL `tetherEntry` (a baseline: another commit's build).
  * - `node`: `http.createServer` with `keepAliveTimeout` set.
  * - `fastify`: Fastify 5, logger off, `keepAliveTimeout` set.
  * - `limit`: raw node:net (`limit-server.ts`): counts `\r\n\r\n` request terminators in what
@@ -21,8 +24,11 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type * as TetherServer from '@tether/server';
 
 import { HELLO, createLimitServer } from './limit-server.js';
+import { SHAPES, SHAPE_IDS } from './shapes.js';
+import type { Shape, ShapeId, ShapeResponse } from './shapes.js';
 
 /** The servers this file can run. */
 export type ServerKind = 'tether' | 'node' | 'fastify' | 'limit';
@@ -61,21 +67,18 @@ function listenNet(server: net.Server): Promise<number> {
   });
 }
 
-async function startTether(keepAliveTimeout: number): Promise<Running> {
-  const { createServer } = await import('@tether/server');
-  const server = createServer({ keepAliveTimeout }, (_req, res) => {
-    res.setHeader('Content-Type', 'text/plain');
-    res.end(HELLO);
-  });
+async function startTether(keepAliveTimeout: number, shape: Shape, entry: string | undefined): Promise<Running> {
+  // Another build has the same API: typed as this workspace's.
+  const { createServer } = (entry === undefined ? await import('@tether/server') : await import(entry)) as typeof TetherServer;
+  const handle = shape.handle;
+  const server = createServer({ keepAliveTimeout }, (_req, res) => handle(res));
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
   return { port, connections: () => Promise.resolve(server.stats().connections.open) };
 }
 
-async function startNode(keepAliveTimeout: number): Promise<Running> {
-  const server = http.createServer((_req, res) => {
-    res.setHeader('Content-Type', 'text/plain');
-    res.end(HELLO);
-  });
+async function startNode(keepAliveTimeout: number, shape: Shape): Promise<Running> {
+  const handle = shape.handle;
+  const server = http.createServer((_req, res) => handle(res as ShapeResponse));
   server.keepAliveTimeout = keepAliveTimeout;
   const port = await listenNet(server);
   return { port, connections: () => netConnections(server) };
@@ -102,13 +105,17 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function main(): Promise<void> {
   const kind = process.argv[2] as ServerKind | undefined;
   const keepAliveTimeout = Number(process.argv[3] ?? 5000);
+  const shapeId = (process.argv[4] ?? 'hello') as ShapeId;
+  if (!SHAPE_IDS.includes(shapeId)) throw new Error(`unknown shape ${JSON.stringify(shapeId)} (expected one of ${SHAPE_IDS.join(', ')})`);
+  if (shapeId !== 'hello' && (kind === 'fastify' || kind === 'limit')) throw new Error(`${kind} answers the hello shape only`);
+  const shape = SHAPES[shapeId];
   let running: Running;
   switch (kind) {
     case 'tether':
-      running = await startTether(keepAliveTimeout);
+      running = await startTether(keepAliveTimeout, shape, process.argv[5]);
       break;
     case 'node':
-      running = await startNode(keepAliveTimeout);
+      running = await startNode(keepAliveTimeout, shape);
       break;
     case 'fastify':
       running = await startFastify(keepAliveTimeout);
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
       running = await startLimit();
       break;
     default:
-      throw new Error(`usage: node dist/server-child.js tether|node|fastify|limit [keepAliveTimeoutMs]; got ${String(kind)}`);
+      throw new Error(`usage: node dist/server-child.js tether|node|fastify|limit [keepAliveTimeoutMs] [shape] [tetherEntryUrl]; got ${String(kind)}`);
   }
   process.stdout.write(`PORT ${running.port}\n`);
   const send = (message: ChildMessage): void => void process.send?.(message);

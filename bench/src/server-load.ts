@@ -1,8 +1,8 @@
 /**
- * Theory of operation: what a server benchmark (`server.ts`) needs around its servers and wrk:
+ * Theory of operation: what the two server benchmarks (`server.ts`, `server-shapes.ts`) share:
  * a server under test alone in a child process of its own (`server-child.ts`), started, checked
- * with one GET and stopped; wrk run to completion within a bound, its output read; and the
- * pipelining script wrk runs.
+ * with one GET and stopped; wrk run to completion within a bound, its output read; the server's
+ * CPU time read from `/proc`; and the pipelining script wrk runs.
  *
  * Invariants: every child process (servers and wrk) is tracked from the moment it is spawned and
  * killed by PID when the benchmark ends, fails or is interrupted (`killAllOnExit`); every wait is
@@ -10,16 +10,17 @@
  * 20 s, a GET not answered within 5 s). Importing this module starts nothing.
  */
 
-import { withTimeout } from './cli.js';
+import { errorText, withTimeout } from './cli.js';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { ChildMessage, ParentMessage, ServerKind } from './server-child.js';
+import type { ShapeId } from './shapes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
@@ -114,6 +115,10 @@ export interface ChildSpec {
   /** How the server is named in messages. */
   readonly label: string;
   readonly keepAliveTimeout: number;
+  /** The handler (`shapes.ts`); default `hello`, the one `server.ts` loads. */
+  readonly shape?: ShapeId;
+  /** tether only: the `index.js` of the @tether/server build to load, instead of this workspace's. */
+  readonly tetherEntry?: string;
 }
 
 /** One server under test, in its own process. */
@@ -132,7 +137,9 @@ export class ServerChild {
   constructor(spec: ChildSpec) {
     this.kind = spec.kind;
     this.label = spec.label;
-    const child = fork(CHILD_ENTRY, [spec.kind, String(spec.keepAliveTimeout)], {
+    const args = [spec.kind, String(spec.keepAliveTimeout), spec.shape ?? 'hello'];
+    if (spec.tetherEntry !== undefined) args.push(pathToFileURL(spec.tetherEntry).href);
+    const child = fork(CHILD_ENTRY, args, {
       execArgv: ['--expose-gc'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -162,6 +169,13 @@ export class ServerChild {
       });
       void this.#exited.then(() => reject(new Error(`${this.label} server ${this.#crash ?? 'exited'}`)));
     });
+  }
+
+  /** The child's process id (for its CPU time in /proc). */
+  get pid(): number {
+    const pid = this.#child.pid;
+    if (pid === undefined) throw new Error(`${this.label} server has no process id`);
+    return pid;
   }
 
   /** How the child ended, when it ended without being asked to; null while it runs or after `stop()`. */
@@ -238,7 +252,54 @@ export function checkGet(port: number, body: string, contentType?: string): Prom
   return withTimeout(check, CHECK_TIMEOUT_MS, 'GET / check');
 }
 
+/**
+ * The `index.js` of a @tether/server build, from a path to its `dist` directory, to the package
+ * (`packages/server`), or to a repository root or git worktree holding it; fails naming what was
+ * tried. The build must sit where it was built: it imports @tether/protocol through its own
+ * `node_modules`.
+ */
+export function serverEntry(path: string, fail: (message: string) => never): string {
+  const root = resolve(path);
+  const tried = [join(root, 'index.js'), join(root, 'dist', 'index.js'), join(root, 'packages', 'server', 'dist', 'index.js')];
+  const found = tried.find((p) => existsSync(p) && existsSync(join(p, '..', 'server-connection.js')));
+  if (found === undefined) fail(`no @tether/server build at ${root} (tried ${tried.join(', ')}); build it first (pnpm install --frozen-lockfile && pnpm build)`);
+  return found;
+}
 
+// ---------------------------------------------------------------------------------------------
+// CPU time.
+
+/** Clock ticks per second, the unit of /proc/<pid>/stat's times (`getconf CLK_TCK`, 100 almost everywhere). */
+export function clockTicksPerSecond(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** A process's CPU time so far, in clock ticks, all its threads (V8's GC and compiler threads too). */
+export interface CpuTicks {
+  readonly user: number;
+  readonly system: number;
+}
+
+/**
+ * `utime` and `stime` of process `pid`: fields 14 and 15 of `/proc/<pid>/stat` (proc(5)). The
+ * second field, the command name in parentheses, may itself hold spaces and parentheses, so the
+ * fields are counted from the last `)`: what follows it starts at field 3.
+ */
+export function cpuTicks(pid: number): CpuTicks {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const user = Number(fields[14 - 3]);
+  const system = Number(fields[15 - 3]);
+  if (!Number.isSafeInteger(user) || !Number.isSafeInteger(system)) throw new Error(`cannot read utime and stime in /proc/${pid}/stat: ${stat.slice(0, 200)}`);
+  return { user, system };
+}
+
+// ---------------------------------------------------------------------------------------------
 // wrk.
 
 /** Whether wrk is on the PATH. */
@@ -337,3 +398,6 @@ export function parseWrk(out: string): WrkNumbers {
     non2xx: Number(non2xx?.[1] ?? 0),
   };
 }
+
+/** `err`'s message, for a result table (first line). */
+export const firstLine = (err: unknown): string => errorText(err).split('\n')[0]!.slice(0, 100);

@@ -1,0 +1,434 @@
+/**
+ * Theory of operation: the server benchmark by handler shape and by CPU time — what the team
+ * judges "no regression" and the per-shape targets with. Each shape (`shapes.ts`: a string body
+ * after `setHeader`, `writeHead` with a Buffer body, a JSON body) runs on @tether/server and on
+ * node:http with the same handler code, under `wrk -t1 -c50` keep-alive and pipelined ×10, and
+ * optionally on a second tether build (`--baseline`: another commit's, from a git worktree) in
+ * the same run.
+ *
+ * The headline is the server's CPU time per request, not req/s: on a shared 2-core machine wrk,
+ * the kernel and other tenants decide how much of a core the server gets, while the CPU time it
+ * spends per answer is its own. It is read from `/proc/<child pid>/stat` (utime + stime, fields
+ * 14 and 15, in clock ticks: all the process's threads, V8's GC and compiler included, and the
+ * kernel's work on its sockets) just before and just after the measured wrk run, and divided by
+ * the responses wrk read in that run. Ticks are 10 ms (CLK_TCK 100): a 3 s run of a saturated
+ * server is ~300 ticks, so one run resolves ±0.3%. req/s is printed too.
+ *
+ * Each run: a fresh child process (`server-child.ts`), one GET checked (status, body,
+ * Content-Type), an untimed 1 s warm-up run, the measured run. `--runs N` goes round every
+ * load × shape × server in turn N times (drifting background load hits all alike) and reports
+ * medians. Ratios: node:http ÷ tether CPU per request (how many times cheaper tether answers;
+ * the issue's targets, ≥ 1.2× keep-alive and ≥ 3× pipelined, stated per shape), and tether ÷
+ * baseline (≤ 1.03×: within 3%, no regression).
+ *
+ * Bounds: only 127.0.0.1; every wrk run is killed after its duration + 20 s, a child that does
+ * not listen within 15 s is killed, and every child process is killed by PID when the benchmark
+ * ends, fails or is interrupted. A run that fails is shown and makes the exit status 1; a target
+ * not met is a result, not a failure. Without wrk the benchmark says how to install it and exits 0.
+ */
+
+import { failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
+import type { Verdict } from './cli.js';
+import { arch, cpus, platform } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+import type { ServerKind } from './server-child.js';
+import {
+  KEEP_ALIVE_TIMEOUT_MS,
+  PIPELINE_DEPTH,
+  WARMUP_SECONDS,
+  WRK_CONNECTIONS,
+  WRK_THREADS,
+  checkGet,
+  clockTicksPerSecond,
+  cpuTicks,
+  firstLine,
+  haveWrk,
+  killAll,
+  killAllOnExit,
+  parseWrk,
+  runWrk,
+  serverEntry,
+  startServer,
+  wrkVersion,
+  writePipelineLua,
+} from './server-load.js';
+import type { ServerChild } from './server-load.js';
+import { SHAPES } from './shapes.js';
+import type { ShapeId } from './shapes.js';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+
+/** Seconds per measured run: long enough for ~300 clock ticks of a saturated server. */
+const DEFAULT_SECONDS = 3;
+/** A pause after a run before deciding the server did not crash (its exit may still be on its way). */
+const CRASH_SETTLE_MS = 100;
+/** Roughly what a run costs beyond its warm-up and measured seconds (start, check, stop). */
+const RUN_OVERHEAD_SECONDS = 0.4;
+
+const SHAPE_CHOICES = ['text', 'buffer', 'json', 'hello'] as const satisfies readonly ShapeId[];
+const DEFAULT_SHAPES: readonly ShapeId[] = ['text', 'buffer', 'json'];
+
+const LOAD_IDS = ['keep-alive', 'pipelined'] as const;
+type LoadId = (typeof LOAD_IDS)[number];
+const LOAD_TITLE: Readonly<Record<LoadId, string>> = { 'keep-alive': 'keep-alive', pipelined: `pipelined ×${PIPELINE_DEPTH}` };
+
+/** The servers: tether (this workspace's build), node:http, and tether from another build. */
+type ServerId = 'tether' | 'node' | 'baseline';
+const LABEL: Readonly<Record<ServerId, string>> = { tether: 'tether', node: 'node:http', baseline: 'tether-baseline' };
+const KIND: Readonly<Record<ServerId, ServerKind>> = { tether: 'tether', node: 'node', baseline: 'tether' };
+
+/** The issue's throughput targets for tether ÷ node:http, here as node:http ÷ tether CPU per request. */
+const NODE_TARGET: Readonly<Record<LoadId, number>> = { 'keep-alive': 1.2, pipelined: 3 };
+/** tether ÷ baseline CPU per request: within 3% is no regression. */
+const BASELINE_TARGET = 1.03;
+
+const USAGE = `usage: node dist/server-shapes.js [options]
+
+  --baseline PATH    also run tether from another build, as "tether-baseline": a git worktree or
+                     repository root, its packages/server, or its packages/server/dist (built)
+  --runs N           measured runs per shape, load and server, medians reported (default 1)
+  --duration S       seconds per measured run (default ${DEFAULT_SECONDS}; each follows a ${WARMUP_SECONDS} s warm-up)
+  --shapes LIST      comma-separated: ${SHAPE_CHOICES.join(', ')} (default ${DEFAULT_SHAPES.join(',')})
+  --loads LIST       comma-separated: ${LOAD_IDS.join(', ')} (default both)
+  --servers LIST     comma-separated: tether, node (default both; --baseline adds tether-baseline)
+  --json             print one JSON document instead of the tables
+  --help             this text
+
+Shapes (the same handler on every server):
+${SHAPE_CHOICES.map((id) => `  ${id.padEnd(8)} ${SHAPES[id].code}`).join('\n')}
+
+A baseline build of an earlier commit:
+  git worktree add /tmp/tether-base <commit> && cd /tmp/tether-base && pnpm install --frozen-lockfile && pnpm build
+  node bench/dist/server-shapes.js --baseline /tmp/tether-base --runs 3
+  git worktree remove --force /tmp/tether-base   # when done
+
+Needs wrk (apt-get install -y wrk) and Linux (/proc).`;
+
+interface Options {
+  readonly seconds: number;
+  readonly runs: number;
+  readonly shapes: readonly ShapeId[];
+  readonly loads: readonly LoadId[];
+  readonly servers: readonly ServerId[];
+  /** The baseline build's `index.js`. */
+  readonly baseline: string | undefined;
+  readonly json: boolean;
+}
+
+const fail: (message: string) => never = failer('server-shapes');
+
+function parseOptions(argv: readonly string[]): Options {
+  const v = readFlags(argv, USAGE, fail, {
+    baseline: { type: 'string' },
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    shapes: { type: 'string' },
+    loads: { type: 'string' },
+    servers: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const baseline = v.baseline === undefined ? undefined : serverEntry(v.baseline, fail);
+  const servers: ServerId[] = v.servers === undefined ? ['tether', 'node'] : parseList(fail, v.servers, ['tether', 'node'] as const, 'servers');
+  if (baseline !== undefined) servers.push('baseline');
+  return {
+    seconds: integerFlag(fail, v.duration, DEFAULT_SECONDS, 'duration'),
+    runs: integerFlag(fail, v.runs, 1, 'runs'),
+    shapes: v.shapes === undefined ? DEFAULT_SHAPES : parseList(fail, v.shapes, SHAPE_CHOICES, 'shapes'),
+    loads: v.loads === undefined ? LOAD_IDS : parseList(fail, v.loads, LOAD_IDS, 'loads'),
+    servers,
+    baseline,
+    json: v.json === true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run.
+
+/** What one measured run gave. */
+interface RunFigures {
+  /** Server CPU time (user + system) per response wrk read, µs. */
+  readonly cpuUs: number;
+  readonly userUs: number;
+  readonly systemUs: number;
+  readonly requestsPerSec: number;
+  readonly requests: number;
+  /** Server CPU time over the run's wall time: 1 = one core busy throughout. */
+  readonly cpuShare: number;
+  /** wrk's socket errors and non-2xx answers. */
+  readonly errors: number;
+}
+
+async function measure(shape: ShapeId, load: LoadId, id: ServerId, opts: Options, lua: string, ticksPerSecond: number): Promise<RunFigures> {
+  let server: ServerChild | undefined;
+  try {
+    const spec = { kind: KIND[id], label: LABEL[id], keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shape };
+    server = await startServer(id === 'baseline' ? { ...spec, tetherEntry: opts.baseline! } : spec);
+    await checkGet(server.port, SHAPES[shape].body, SHAPES[shape].contentType);
+    const url = `http://127.0.0.1:${server.port}/`;
+    const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...(load === 'pipelined' ? ['-s', lua] : [])];
+    await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
+    if (server.crashed() !== null) throw new Error(`crashed during the warm-up: ${server.crashed()}`);
+    const before = cpuTicks(server.pid);
+    const started = performance.now();
+    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
+    const after = cpuTicks(server.pid);
+    const wall = (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS));
+    if (server.crashed() !== null) throw new Error(`crashed under load: ${server.crashed()}`);
+    const wrk = parseWrk(out);
+    if (wrk.requests === 0) throw new Error('wrk read no responses');
+    const usPerTick = 1e6 / ticksPerSecond;
+    const user = ((after.user - before.user) * usPerTick) / wrk.requests;
+    const system = ((after.system - before.system) * usPerTick) / wrk.requests;
+    const e = wrk.socketErrors;
+    return {
+      cpuUs: user + system,
+      userUs: user,
+      systemUs: system,
+      requestsPerSec: wrk.requestsPerSec,
+      requests: wrk.requests,
+      cpuShare: (after.user + after.system - before.user - before.system) / ticksPerSecond / wall,
+      errors: e.connect + e.read + e.write + e.timeout + wrk.non2xx,
+    };
+  } finally {
+    await server?.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+/** Every run of one shape × load × server, and their medians. */
+interface Cell {
+  readonly shape: ShapeId;
+  readonly load: LoadId;
+  readonly server: ServerId;
+  readonly runs: RunFigures[];
+  failure: string | null;
+}
+
+const key = (shape: ShapeId, load: LoadId, server: ServerId): string => `${shape}|${load}|${server}`;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+}
+
+/** The median of `f` over a cell's runs, or null when it failed or has none. */
+function med(cell: Cell | undefined, f: (r: RunFigures) => number): number | null {
+  return cell?.failure !== null || cell.runs.length === 0 ? null : median(cell.runs.map(f));
+}
+
+const us = (n: number | null): string => (n === null ? '–' : n.toFixed(2));
+const pct = (n: number): string => `${Math.round(n * 100)}%`;
+
+function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
+  const rows: string[][] = [];
+  for (const shape of opts.shapes) {
+    for (const load of opts.loads) {
+      opts.servers.forEach((id, i) => {
+        const c = cells.get(key(shape, load, id))!;
+        const head = [i === 0 ? shape : '', i === 0 ? LOAD_TITLE[load] : '', LABEL[id]];
+        if (c.failure !== null) {
+          rows.push([...head, 'FAILED', '', '', '', '', c.failure]);
+          return;
+        }
+        rows.push([
+          ...head,
+          us(med(c, (r) => r.cpuUs)),
+          `${us(med(c, (r) => r.userUs))} / ${us(med(c, (r) => r.systemUs))}`,
+          fmt(med(c, (r) => r.requestsPerSec)!),
+          pct(med(c, (r) => r.cpuShare)!),
+          String(c.runs.reduce((n, r) => n + r.errors, 0)),
+          c.runs.map((r) => r.cpuUs.toFixed(2)).join(', '),
+        ]);
+      });
+    }
+  }
+  return table(
+    [
+      { title: 'shape', width: 6, right: false },
+      { title: 'load', width: 13, right: false },
+      { title: 'server', width: 15, right: false },
+      { title: 'CPU µs/req', width: 10, right: true },
+      { title: 'user / sys µs', width: 13, right: true },
+      { title: 'req/s', width: 9, right: true },
+      { title: 'server CPU', width: 10, right: true },
+      { title: 'errors', width: 6, right: true },
+      { title: 'each run, CPU µs/req', width: 20, right: false },
+    ],
+    rows,
+  );
+}
+
+/** A ratio of two cells' medians, or null. */
+function ratio(cells: ReadonlyMap<string, Cell>, shape: ShapeId, load: LoadId, a: ServerId, b: ServerId, f: (r: RunFigures) => number): number | null {
+  const x = med(cells.get(key(shape, load, a)), f);
+  const y = med(cells.get(key(shape, load, b)), f);
+  return x === null || y === null || y <= 0 ? null : x / y;
+}
+
+const cpu = (r: RunFigures): number => r.cpuUs;
+const rate = (r: RunFigures): number => r.requestsPerSec;
+
+function renderRatios(cells: ReadonlyMap<string, Cell>, opts: Options): string {
+  const node = opts.servers.includes('tether') && opts.servers.includes('node');
+  const base = opts.servers.includes('tether') && opts.servers.includes('baseline');
+  const rows = opts.shapes.flatMap((shape) =>
+    opts.loads.map((load, i) => [
+      i === 0 ? shape : '',
+      LOAD_TITLE[load],
+      ...(node ? [ratioText(ratio(cells, shape, load, 'node', 'tether', cpu)), ratioText(ratio(cells, shape, load, 'tether', 'node', rate))] : []),
+      ...(base ? [ratioText(ratio(cells, shape, load, 'tether', 'baseline', cpu)), ratioText(ratio(cells, shape, load, 'tether', 'baseline', rate))] : []),
+    ]),
+  );
+  return table(
+    [
+      { title: 'shape', width: 6, right: false },
+      { title: 'load', width: 13, right: false },
+      ...(node
+        ? [
+            { title: 'CPU/req node:http ÷ tether', width: 26, right: true },
+            { title: 'req/s tether ÷ node:http', width: 24, right: true },
+          ]
+        : []),
+      ...(base
+        ? [
+            { title: 'CPU/req tether ÷ baseline', width: 25, right: true },
+            { title: 'req/s tether ÷ baseline', width: 23, right: true },
+          ]
+        : []),
+    ],
+    rows,
+  );
+}
+
+interface Target {
+  readonly shape: ShapeId;
+  readonly load: LoadId;
+  readonly versus: 'node' | 'baseline';
+  readonly ratio: number;
+  readonly atMost: boolean;
+}
+
+function verdicts(cells: ReadonlyMap<string, Cell>, opts: Options): Verdict<Target>[] {
+  const out: Verdict<Target>[] = [];
+  if (!opts.servers.includes('tether')) return out;
+  for (const shape of opts.shapes) {
+    for (const load of opts.loads) {
+      const tether = med(cells.get(key(shape, load, 'tether')), cpu);
+      const where = `${shape}, ${LOAD_TITLE[load]}`;
+      if (opts.servers.includes('node')) {
+        const target: Target = { shape, load, versus: 'node', ratio: NODE_TARGET[load], atMost: false };
+        out.push(verdict(target, `${where}: CPU/req node:http ÷ tether`, med(cells.get(key(shape, load, 'node')), cpu), tether));
+      }
+      if (opts.servers.includes('baseline')) {
+        const target: Target = { shape, load, versus: 'baseline', ratio: BASELINE_TARGET, atMost: true };
+        out.push(verdict(target, `${where}: CPU/req tether ÷ baseline`, tether, med(cells.get(key(shape, load, 'baseline')), cpu)));
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!haveWrk()) {
+    const message = 'wrk not found: the server benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
+    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
+    else process.stdout.write(`\n@tether/bench server-shapes: ${message}\n`);
+    return;
+  }
+  const ticksPerSecond = clockTicksPerSecond();
+  cpuTicks(process.pid); // fails early where there is no /proc
+  const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
+  const started = performance.now();
+  const cells = new Map<string, Cell>();
+  for (const shape of opts.shapes) for (const load of opts.loads) for (const server of opts.servers) cells.set(key(shape, load, server), { shape, load, server, runs: [], failure: null });
+  const count = cells.size * opts.runs;
+  progress(
+    `@tether/bench server-shapes: ${opts.shapes.length} shape(s) × ${opts.loads.length} load(s) × ${opts.servers.length} server(s) × ${opts.runs} run(s), ` +
+      `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each: about ${Math.ceil((count * (opts.seconds + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS)) / 60)} min…`,
+  );
+  if (opts.baseline !== undefined) progress(`  tether-baseline: ${opts.baseline}`);
+  const script = writePipelineLua();
+  try {
+    for (let round = 1; round <= opts.runs; round++) {
+      for (const load of opts.loads) {
+        for (const shape of opts.shapes) {
+          for (const server of opts.servers) {
+            const cell = cells.get(key(shape, load, server))!;
+            if (cell.failure !== null) continue;
+            const tag = `  ${shape} ${load} ${LABEL[server]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
+            try {
+              const r = await measure(shape, load, server, opts, script.path, ticksPerSecond);
+              cell.runs.push(r);
+              progress(`${tag}: ${r.cpuUs.toFixed(2)} µs CPU/req, ${fmt(r.requestsPerSec)} req/s, server CPU ${pct(r.cpuShare)}${r.errors > 0 ? `, errors ${r.errors}` : ''}`);
+            } catch (err) {
+              cell.failure = firstLine(err);
+              progress(`${tag}: FAILED ${cell.failure}`);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    script.remove();
+    killAll();
+  }
+
+  if ([...cells.values()].some((c) => c.failure !== null)) process.exitCode = 1;
+  const list = verdicts(cells, opts);
+  const env = {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    wrk: wrkVersion(),
+    clockTicksPerSecond: ticksPerSecond,
+  };
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({
+      environment: env,
+      parameters: { seconds: opts.seconds, runs: opts.runs, warmupSeconds: WARMUP_SECONDS, wrkThreads: WRK_THREADS, wrkConnections: WRK_CONNECTIONS, pipelineDepth: PIPELINE_DEPTH, baseline: opts.baseline ?? null },
+      shapes: Object.fromEntries(opts.shapes.map((id) => [id, SHAPES[id].code])),
+      results: [...cells.values()].map((c) => ({
+        shape: c.shape,
+        load: c.load,
+        server: LABEL[c.server],
+        ok: c.failure === null,
+        ...(c.failure === null ? { cpuUsPerRequest: med(c, cpu), requestsPerSec: med(c, rate), runs: c.runs } : { failure: c.failure }),
+      })),
+      targets: list.map((v) => ({ shape: v.target.shape, load: v.target.load, versus: v.target.versus, required: v.target.ratio, atMost: v.target.atMost, measured: v.measured, met: v.met })),
+      elapsedMs: Math.round(performance.now() - started),
+    }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    '',
+    `@tether/server vs node:http by handler shape, server CPU time per request — Node ${env.node}, ${env.platform}, ${env.cores} × ${env.cpu}, ${env.wrk}`,
+    `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `median of ${opts.runs} runs; ` : ''}each server alone in a fresh child process per run`,
+    ...opts.shapes.map((id) => `  ${id.padEnd(6)} ${SHAPES[id].code}`),
+    ...(opts.baseline === undefined ? [] : [`  tether-baseline: ${opts.baseline}`]),
+    '',
+    renderCells(cells, opts),
+    '',
+    `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read; server CPU: that time over the run's wall time (100% = one core).`,
+  ];
+  if (opts.servers.length > 1) lines.push('', renderRatios(cells, opts));
+  if (list.length > 0) lines.push('', renderVerdicts(list));
+  lines.push(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+killAllOnExit();
+
+main().catch((err: unknown) => {
+  killAll();
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
+});
