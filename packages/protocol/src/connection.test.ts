@@ -851,6 +851,15 @@ describe('error responses', () => {
     expect(server.ourState).toBe('MUST_CLOSE');
   });
 
+  it('a Transfer-Encoding with an empty list element ("chunked,"): the 400 closes, the chunked bytes are never read', () => {
+    const server = serverWith('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n');
+    const err = expectRemote(() => server.nextEvent(), 'H1_TRANSFER_ENCODING_NOT_CHUNKED');
+    expect(err.status).toBe(400);
+    expect(text(server.sendMessage({ type: 'response', status: err.status }))).toBe('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    expect(server.states).toEqual({ client: 'ERROR', server: 'MUST_CLOSE' });
+    expect(server.requestCount).toBe(0);
+  });
+
   it('the caller’s own keep-alive is overridden on an error response', () => {
     const server = serverWith('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
     expectRemote(() => server.nextEvent(), 'H1_DUPLICATE_HOST');

@@ -5,8 +5,8 @@
  * Invariant: tether decodes no transfer coding but chunked, so a request is framed by
  * Transfer-Encoding only when it is exactly `chunked`; a response may carry other codings before
  * chunked (they stay on the content for the application), and a Transfer-Encoding that does not
- * parse as a list of bare coding names frames nothing, in either direction. A CONNECT request
- * has no content: only an absent or zero Content-Length passes.
+ * parse as a list of bare coding names (or has an empty list element) frames nothing, in either
+ * direction. A CONNECT request has no content: only an absent or zero Content-Length passes.
  */
 
 import { DIGITS, MAX_SAFE_DIGITS, trimOws } from './abnf.js';
@@ -67,7 +67,8 @@ const ONLY_CHUNKED: readonly string[] = ['chunked'];
  * list-syntax.ts, so a comma inside a quoted string does not split it (`gzip;x=",chunked"` is not
  * gzip then chunked). `null` when some element is not a bare coding name: one with parameters
  * (tether implements no coding that takes any, and chunked defines none, RFC 9112 §7.1), a stray
- * `=value`, or text that is not a token (`\xa0chunked`). Empty elements are skipped (§5.6.1).
+ * `=value`, or text that is not a token (`\xa0chunked`); and `null` when an element is empty
+ * (`chunked,`, `,chunked`, an empty field line), unlike other lists (see below).
  */
 export function transferCodings(values: readonly string[]): readonly string[] | null {
   // Fast path: the one field line "chunked" that nearly every chunked message has.
@@ -76,7 +77,19 @@ export function transferCodings(values: readonly string[]): readonly string[] | 
     if (only.length === 7 && only.toLowerCase() === 'chunked') return ONLY_CHUNKED;
   }
   const parsed = parseParamList(values);
-  if (parsed.invalid.length > 0) return null;
+  // RFC 9110 §5.6.1.2: "A recipient MUST parse and ignore a reasonable number of empty list
+  // elements: enough to handle common mistakes by senders that merge values". Transfer-Encoding
+  // is where tether deviates. §5.6.1.1 forbids a sender to generate empty elements, and here
+  // they are a known obfuscation (`chunked,`, `,chunked`, an empty line beside `chunked`): h11
+  // refuses them (it takes one `chunked` line and nothing else), llhttp refuses `chunked,` in a
+  // request, and a front end that does not see `chunked` in such a value frames the bytes after
+  // the head differently from one that skips the empty element: a request-smuggling shape. So
+  // where the strictest common parsers refuse, the list frames nothing: 400 and close for a
+  // request. A response is refused too (a client's error, 502): peers do not agree on it either
+  // (llhttp reads `chunked,` until close but `,chunked` as chunked), only a refusal cannot
+  // disagree with one of them about where the body ends, and the writer shares this decision,
+  // so tether never sends such a head itself.
+  if (parsed.invalid.length > 0 || parsed.empty > 0) return null;
   const codings: string[] = [];
   for (const [name, value] of parsed.params) {
     if (value !== null) return null;
@@ -162,13 +175,14 @@ export function decideFraming(m: FramingInput): Framing | FramingRefusal {
       return { refused: 'H1_CONTENT_LENGTH_AND_TRANSFER_ENCODING', message: 'a request with both Content-Length and Transfer-Encoding' };
     }
     const codings = transferCodings(te);
-    // RFC 9112 §6.1, §7.1: a list tether cannot read never frames a body, in either direction.
+    // RFC 9112 §6.1, §7.1: a list tether cannot read (or will not: one with an empty element,
+    // see transferCodings) never frames a body, in either direction.
     // A reader that guessed could disagree with the peer about where the body ends; and the
     // writer shares this decision, so reading such a response "until close" would let us send a
     // body without the chunked framing its own head announces. (The same stance as §6.3 rule 5
     // takes on an invalid Content-Length.)
     if (codings === null) {
-      return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: `unusable Transfer-Encoding ${JSON.stringify(te.join(', ').slice(0, 60))}: a coding with parameters (chunked defines none, RFC 9112 §7.1) or not a list of tokens` };
+      return { refused: 'H1_TRANSFER_ENCODING_NOT_CHUNKED', message: `unusable Transfer-Encoding ${JSON.stringify(te.join(', ').slice(0, 60))}: an empty list element, a coding with parameters (chunked defines none, RFC 9112 §7.1) or not a list of tokens` };
     }
     const chunkedAt = codings.indexOf('chunked');
     if (chunkedAt !== -1 && chunkedAt !== codings.lastIndexOf('chunked')) {

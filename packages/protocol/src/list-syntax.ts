@@ -2,8 +2,9 @@
  * Theory of operation: a reader for RFC 9110 §5.6.1 comma-separated lists whose elements are
  * `token [ "=" ( token / quoted-string ) ]` (Connection is the degenerate case without "=",
  * Keep-Alive and chunk extensions use the parameter form). Empty elements are skipped as §5.6.1
- * requires; an element that does not fit the grammar is reported with its text, never dropped
- * silently and never thrown.
+ * requires, and counted, for the one list that must refuse them (Transfer-Encoding, framing.ts);
+ * an element that does not fit the grammar is reported with its text, never dropped silently
+ * and never thrown.
  */
 
 import { QDTEXT, TCHAR, isOws } from './abnf.js';
@@ -11,10 +12,16 @@ import { QDTEXT, TCHAR, isOws } from './abnf.js';
 /** One list element: a lower-cased name and its value (unquoted), or `null` when it had none. */
 export type ListParam = readonly [name: string, value: string | null];
 
-/** Elements that parsed, and the raw text of those that did not. */
+/** Elements that parsed, the raw text of those that did not, and how many were empty. */
 export interface ParsedList {
   readonly params: readonly ListParam[];
   readonly invalid: readonly string[];
+  /**
+   * Empty elements skipped: nothing but OWS before a field line's first comma, between two
+   * commas or after its last one, or a whole field line of nothing but OWS (RFC 9110 §5.3: the
+   * lines of a field are one list joined by commas, so an empty line is an empty element).
+   */
+  readonly empty: number;
 }
 
 function skipOws(s: string, i: number): number {
@@ -57,16 +64,22 @@ export function readQuotedString(s: string, i: number): [string, number] | null 
 export function parseParamList(values: string | readonly string[] | undefined): ParsedList {
   const params: ListParam[] = [];
   const invalid: string[] = [];
-  if (values === undefined) return { params, invalid };
+  let empty = 0;
+  if (values === undefined) return { params, invalid, empty };
   for (const s of typeof values === 'string' ? [values] : values) {
     let i = 0;
+    // An element may start here: at the start of the line and after each comma.
+    let open = true;
     while (i < s.length) {
       i = skipOws(s, i);
       if (s.charCodeAt(i) === 0x2c) {
+        if (open) empty++;
+        open = true;
         i++;
         continue;
       }
       if (i >= s.length) break;
+      open = false;
       const start = i;
       const nameEnd = scanToken(s, i);
       let ok = nameEnd > start;
@@ -102,6 +115,7 @@ export function parseParamList(values: string | readonly string[] | undefined): 
         invalid.push(s.slice(start, i).trim());
       }
     }
+    if (open) empty++;
   }
-  return { params, invalid };
+  return { params, invalid, empty };
 }

@@ -39,6 +39,10 @@ describe('decideSendFraming', () => {
     ['a CONNECT request with Transfer-Encoding', request({ requestMethod: 'CONNECT', transferEncoding: ['chunked'] })],
     ['a CONNECT request with a body', request({ requestMethod: 'CONNECT', bodyLength: 10 })],
     ['a streamed CONNECT request', request({ requestMethod: 'CONNECT', streaming: true })],
+    // A Transfer-Encoding with an empty list element: its recipients disagree on its framing.
+    ['a request with Transfer-Encoding "chunked,"', request({ transferEncoding: ['chunked,'] })],
+    ['a response with Transfer-Encoding ",chunked"', response({ transferEncoding: [',chunked'] })],
+    ['a response with an empty Transfer-Encoding', response({ transferEncoding: [''] })],
   ])('refuses %s', (_what, input) => {
     expect(isRefusal(decideSendFraming(input))).toBe(true);
   });

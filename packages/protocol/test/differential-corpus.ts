@@ -275,6 +275,12 @@ req('te-28', 'obs-text 0xA0 after chunked', `POST / HTTP/1.1\r\n${H}Transfer-Enc
 req('te-29', 'parameter on gzip, then chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip;level=1, chunked\r\n\r\n${CHUNKED_BODY}`);
 res('te-30', 'response: chunked with a parameter', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1\r\n\r\n${CHUNKED_BODY}`);
 res('te-31', 'response: obs-text 0xA0 before chunked', `HTTP/1.1 200 OK\r\nTransfer-Encoding: \xa0chunked\r\n\r\n${CHUNKED_BODY}`);
+req('te-32', 'trailing comma "chunked,"', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked,\r\n\r\n${CHUNKED_BODY}`);
+req('te-33', 'empty Transfer-Encoding line, then chunked', `POST / HTTP/1.1\r\n${H}Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`);
+req('te-34', 'chunked, then an empty Transfer-Encoding line', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n${CHUNKED_BODY}`);
+res('te-35', 'response: trailing comma "chunked,"', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n${CHUNKED_BODY}`);
+res('te-36', 'response: leading comma ",chunked"', `HTTP/1.1 200 OK\r\nTransfer-Encoding: ,chunked\r\n\r\n${CHUNKED_BODY}`);
+res('te-37', 'response: empty Transfer-Encoding line, then chunked', `HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`);
 
 // ------------------------------------------------------------------------------------------
 // chk: chunked coding (RFC 9112 §7.1)
@@ -314,6 +320,7 @@ req('chk-32', 'whitespace-led line after the last chunk', post('0\r\n T: v\r\n\r
 res('chk-33', 'response: chunked with trailers', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nwiki\r\n5\r\npedia\r\n0\r\nX-T: done\r\n\r\n');
 res('chk-34', 'response: data longer than the chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n');
 res('chk-35', 'response: EOF inside a chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab');
+req('chk-36', 'SP before a chunk extension without a value "5 ;x"', post('5 ;x\r\nhello\r\n0\r\n\r\n'));
 
 // ------------------------------------------------------------------------------------------
 // host: Host rules (RFC 9112 §3.2)
