@@ -18,7 +18,9 @@
  *   no headers object, no timers: the most any Node server can do on the same socket layer.
  *
  * Each kind is imported only when it runs, so a child's baseline memory holds its own code only.
- * The child exits when its parent goes away (IPC disconnect), so it can never be left behind.
+ * The child exits when its parent goes away (IPC disconnect), so it can never be left behind, and
+ * exits normally on SIGINT / SIGTERM, so `node --cpu-prof dist/server-child.js tether 5000 buffer`
+ * run by hand writes its profile when stopped.
  */
 
 import http from 'node:http';
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
     });
   });
   process.on('disconnect', () => process.exit(0));
+  // Exit normally on a signal, so a profile asked for with --cpu-prof is written (run by hand: Ctrl-C).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
 }
 
 main().catch((err: unknown) => {
