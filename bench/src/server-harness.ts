@@ -4,28 +4,35 @@
  * its path in the workspace: it is not part of the package's API) is driven through a stand-in
  * socket: each round hands it one "read" of `--depth` pipelined `GET /` requests, then flushes
  * its output as the end of an event-loop turn would, into a buffer written the way the socket
- * would write it (latin1 or UTF-8 text, bytes). The handler is the server benchmark's. Nine
- * rounds of `--requests` requests after a warm-up; prints the fastest and the median, in ns per
- * request.
+ * would write it (latin1 or UTF-8 text, bytes). The handler is one of `shapes.ts` (`--shape`;
+ * default `hello`, the server benchmark's). Nine rounds of `--requests` requests after a warm-up;
+ * prints the fastest and the median, in ns per request.
  *
- * Use it to compare builds of @tether/protocol and @tether/server (and with `--cpu-prof` to see
- * where their time goes); the socket's own cost, the kernel's and wrk's are not in it: for
- * throughput, run `server.ts`.
+ * Use it to compare builds of @tether/protocol and @tether/server (`--server PATH` loads another
+ * build, as `server-shapes.ts --baseline` does; with `--cpu-prof`, to see where their time goes);
+ * the socket's own cost, the kernel's and wrk's are not in it: for throughput and CPU per request,
+ * run `server.ts` and `server-shapes.ts`.
  */
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
-import { createServer } from '@tether/server';
-import { ServerConnection } from '../../packages/server/dist/server-connection.js';
+import type * as TetherServer from '@tether/server';
+import type * as TetherServerConnection from '../../packages/server/dist/server-connection.js';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-import { failer, integerFlag, readFlags } from './cli.js';
-import { HELLO } from './limit-server.js';
+import { failer, integerFlag, parseList, readFlags } from './cli.js';
+import { serverEntry } from './server-load.js';
+import { SHAPES, SHAPE_IDS } from './shapes.js';
 
 const USAGE = `usage: node dist/server-harness.js [options]
 
   --depth N          requests per read (1: keep-alive, 10: the pipelined benchmark; default 10)
   --requests N       requests per measured round (default 300,000)
+  --shape NAME       the handler, one of ${SHAPE_IDS.join(', ')} (default hello; see server-shapes.js --help)
+  --server PATH      the @tether/server build to load: a git worktree or repository root, its
+                     packages/server, or its packages/server/dist (default: this workspace's)
   --help             this text`;
 
 const fail = failer('server-harness');
@@ -55,21 +62,27 @@ class StandInSocket extends EventEmitter {
 }
 
 async function main(): Promise<void> {
-  const v = readFlags(process.argv.slice(2), USAGE, fail, { depth: { type: 'string' }, requests: { type: 'string' } });
+  const v = readFlags(process.argv.slice(2), USAGE, fail, { depth: { type: 'string' }, requests: { type: 'string' }, shape: { type: 'string' }, server: { type: 'string' } });
   const depth = integerFlag(fail, v.depth, 10, 'depth');
   const requests = integerFlag(fail, v.requests, 300_000, 'requests');
-  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY }, (_req, res) => {
-    res.setHeader('Content-Type', 'text/plain');
-    res.end(HELLO);
-  });
+  const shape = v.shape === undefined ? 'hello' : parseList(fail, v.shape, SHAPE_IDS, 'shape')[0]!;
+  // Another build has the same API: typed as this workspace's.
+  const dist = v.server === undefined ? new URL('../../packages/server/dist/', import.meta.url) : pathToFileURL(`${dirname(serverEntry(v.server, fail))}/`);
+  const { createServer } = (await import(new URL('index.js', dist).href)) as typeof TetherServer;
+  const { ServerConnection } = (await import(new URL('server-connection.js', dist).href)) as typeof TetherServerConnection;
+  const handle = SHAPES[shape].handle;
+  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY }, (_req, res) => handle(res));
   const socket = new StandInSocket();
   const conn = new ServerConnection(socket as unknown as Socket, server);
+  // An internal method, looked up rather than typed: a build without it cannot be driven this way.
+  const flushOutput: () => void =
+    (conn as unknown as { flushOutput?: () => void }).flushOutput?.bind(conn) ?? fail('this @tether/server build has no ServerConnection.flushOutput: the harness needs updating for it');
   const read = 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n'.repeat(depth);
   const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const run = async (n: number): Promise<void> => {
     for (let i = 0, reads = 0; i < n; i += depth) {
       socket.emit('data', Buffer.from(read, 'latin1'));
-      conn.flushOutput();
+      flushOutput();
       // Let the loop turn now and then, as a server's does: the server's end-of-turn work runs.
       if (++reads % 1000 === 0) await turn();
     }
@@ -84,7 +97,7 @@ async function main(): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const perResponse = (socket.written - before) / (ROUNDS * requests);
-  process.stdout.write(`depth ${depth}: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`);
+  process.stdout.write(`${shape}, depth ${depth}: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`);
   // The stand-in socket never closes: end here rather than wait for the idle timer.
   process.exit(0);
 }
