@@ -12,6 +12,10 @@
  * the connection ends. Those are given back to the pool (re-sent on a newer connection) when
  * re-sending is safe, or failed with an error that says whether the server may have acted.
  *
+ * Timeouts are named deadlines (`connect`, `headers`, `body`, `idle`) over one lazy timer on the
+ * pool's clock (@tether/protocol's Deadlines): at most one is pending at a time, and none once
+ * the connection is ending, destroyed or closed.
+ *
  * Invariants: a connection is never closed with response bytes unread by us (we end our side
  * only when nothing is in flight, or after the server ended its own); a timed-out connection
  * is destroyed, never reused; writes produced in one turn of the event loop leave in one write.
@@ -19,7 +23,8 @@
 
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { Connection, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
+import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
+import type { Clock } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -27,8 +32,18 @@ import type { PendingRequest } from './pending.js';
 import { ClientResponse, ResponseBody } from './response.js';
 import type { BodySource } from './response.js';
 
-/** Node fires a timer set beyond 2^31 − 1 ms after 1 ms: longer deadlines are re-armed in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * A connection's deadlines, in the order they are checked when due together:
+ * - `connect`: from opening the socket until the handshake completes (connectTimeout);
+ * - `headers`: from writing the oldest request in flight (or answering the one before it) until
+ *   its response head (headersTimeout);
+ * - `body`: from the last piece of the response body read until the next (bodyTimeout); none
+ *   while the caller holds the body paused;
+ * - `idle`: from the last response until the connection is retired (keepAliveTimeout, lowered by
+ *   the server's `Keep-Alive: timeout`).
+ */
+type Deadline = 'connect' | 'headers' | 'body' | 'idle';
+const DEADLINES: readonly Deadline[] = ['connect', 'headers', 'body', 'idle'];
 
 /** Why a connection closed (counted in the pool's stats). */
 export type ConnectionCloseReason =
@@ -122,17 +137,15 @@ export class ClientConnection implements BodySource {
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
   #out: (Uint8Array | string)[] = [];
-  // Deadlines (performance.now() ms; -1 = none), checked by one lazy timer (#watch).
-  #connectStart: number;
-  #headSince = -1;
-  #bodySince = -1;
-  #idleSince = -1;
-  #watchdog: NodeJS.Timeout | undefined;
-  #watchAt = Number.POSITIVE_INFINITY;
-  #lingerTimer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  readonly #deadlines: Deadlines<Deadline>;
+  /** The linger timer (a handle of `#clock`), once our side is ending. */
+  #lingerTimer: unknown = undefined;
   #openedAt = 0;
-  /** When the bytes being processed were read (one clock read per socket read). */
+  /** When the bytes being processed were read, for timings (`performance.now()` ms). */
   #readAt = 0;
+  /** The same moment on the clock, for deadlines. */
+  #readTick = 0;
 
   constructor(host: ConnectionHost, serial: number) {
     this.serial = serial;
@@ -141,10 +154,12 @@ export class ClientConnection implements BodySource {
     this.#limit = Math.min(this.#opts.maxRequestsPerConnection, host.learnedLimit());
     this.#idleLimit = this.#opts.keepAliveTimeout;
     this.#conn = new Connection('client', this.#opts.parser);
+    this.#clock = this.#opts.clock;
+    this.#deadlines = new Deadlines(this.#clock, DEADLINES, (name) => this.#expired(name));
     const { host: h, port } = host.address;
     this.#socket = net.connect({ host: h, port, noDelay: this.#opts.noDelay });
-    this.#connectStart = this.#openedAt = performance.now();
-    this.#watch(this.#connectStart + this.#opts.connectTimeout);
+    this.#openedAt = performance.now();
+    this.#deadlines.after('connect', this.#opts.connectTimeout);
     this.#socket.on('connect', () => this.#onConnect());
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.#socket.on('end', () => this.#onEnd());
@@ -203,7 +218,7 @@ export class ClientConnection implements BodySource {
       req.connectStartAt = this.#openedAt;
       req.connectedAt = undefined;
     }
-    this.#idleSince = -1;
+    this.#deadlines.clear('idle');
     this.#socket.ref();
     if (!this.#connected || this.#streaming) this.#unwritten.push(req);
     else this.#write(req);
@@ -214,7 +229,7 @@ export class ClientConnection implements BodySource {
 
   #onConnect(): void {
     this.#connected = true;
-    this.#connectStart = -1;
+    this.#deadlines.clear('connect');
     const now = performance.now();
     for (const req of this.#unwritten) req.connectedAt = now;
     this.#writeWaiting();
@@ -251,13 +266,11 @@ export class ClientConnection implements BodySource {
       return;
     }
     req.pipelined = pipelined;
-    const now = performance.now();
-    req.sentAt = now;
+    req.sentAt = performance.now();
     this.#inFlight.push(req);
     this.#sent++;
     this.#host.onSent(this, req, this.#sent > 1);
-    if (this.#inFlight.length === 1) this.#headSince = now;
-    this.#watch(now + this.#opts.headersTimeout);
+    if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#opts.headersTimeout);
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
     if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
   }
@@ -326,7 +339,7 @@ export class ClientConnection implements BodySource {
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
-    this.#readAt = performance.now();
+    this.#read();
     this.#conn.receiveData(chunk);
     this.#process();
   }
@@ -335,7 +348,7 @@ export class ClientConnection implements BodySource {
     // The server finished sending: complete what can be completed (a body delimited by close),
     // then end our side too. Whatever is still in flight is lost (see #onClose).
     if (!this.#closed) {
-      this.#readAt = performance.now();
+      this.#read();
       this.#conn.receiveEof();
       this.#process();
     }
@@ -344,6 +357,12 @@ export class ClientConnection implements BodySource {
       else if (this.#inFlight.length === 0 && this.#unwritten.length === 0) this.#reason = 'server-idle-close';
     }
     this.#endOurSide();
+  }
+
+  /** Note when the bytes about to be processed were read. */
+  #read(): void {
+    this.#readAt = performance.now();
+    this.#readTick = this.#clock.now();
   }
 
   /** Turn received bytes into responses. */
@@ -356,9 +375,8 @@ export class ClientConnection implements BodySource {
         switch (event.type) {
           case 'response': {
             const req = this.#inFlight[0]!;
-            this.#headSince = -1;
-            this.#bodySince = this.#readAt;
-            this.#watch(this.#bodySince + this.#opts.bodyTimeout);
+            this.#deadlines.clear('headers');
+            this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
             this.#heed(event.headers.get('keep-alive'));
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
@@ -369,7 +387,7 @@ export class ClientConnection implements BodySource {
             break;
           }
           case 'data':
-            this.#bodySince = this.#readAt;
+            this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
             this.#body?.push(event.data);
             break;
           case 'end-of-message':
@@ -411,12 +429,9 @@ export class ClientConnection implements BodySource {
     this.#answered++;
     this.#body?.end(this.#readAt);
     this.#body = null;
-    this.#bodySince = -1;
+    this.#deadlines.clear('body');
     this.#host.onAnswered(this);
-    if (this.#inFlight.length > 0) {
-      this.#headSince = this.#readAt;
-      this.#watch(this.#headSince + this.#opts.headersTimeout);
-    }
+    if (this.#inFlight.length > 0) this.#deadlines.after('headers', this.#opts.headersTimeout, this.#readTick);
     if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
     if (this.load === 0) {
       if (this.#retiring !== null) {
@@ -430,8 +445,7 @@ export class ClientConnection implements BodySource {
   }
 
   #becameIdle(): void {
-    this.#idleSince = performance.now();
-    this.#watch(this.#idleSince + this.#idleLimit);
+    this.#deadlines.after('idle', this.#idleLimit);
     // An idle connection does not keep the process alive (as Node's agents do).
     this.#socket.unref();
     this.#host.onFree(this);
@@ -442,14 +456,13 @@ export class ClientConnection implements BodySource {
     if (this.#bodyPaused === !on) return;
     this.#bodyPaused = !on;
     if (on) {
-      // The watchdog may have died while nothing was pending (the body paused): re-arm it.
       // Bytes left over from before the pause count as read now.
-      this.#readAt = this.#bodySince = performance.now();
-      this.#watch(this.#bodySince + this.#opts.bodyTimeout);
+      this.#read();
+      this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
       this.#socket.resume();
       this.#process();
     } else {
-      this.#bodySince = -1;
+      this.#deadlines.clear('body');
       this.#socket.pause();
     }
   }
@@ -485,11 +498,10 @@ export class ClientConnection implements BodySource {
   #endOurSide(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    this.#clearDeadlines();
+    this.#deadlines.stop();
     this.flush();
     this.#socket.end();
-    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
-    this.#lingerTimer.unref();
+    this.#lingerTimer = this.#clock.setTimer(() => this.#socket.destroy(), LINGER_MS);
     if (this.#bodyPaused) this.#socket.resume();
   }
 
@@ -528,8 +540,10 @@ export class ClientConnection implements BodySource {
   destroy(err: Error | null, reason?: ConnectionCloseReason): void {
     if (this.#closed) return;
     if (reason !== undefined) this.#reason = reason;
-    // Gone as far as the pool is concerned, even before the socket's 'close' event.
+    // Gone as far as the pool is concerned, even before the socket's 'close' event: no timeout
+    // fires in between.
     this.#retiring ??= this.#reason;
+    this.#deadlines.stop();
     if (err !== null) {
       for (const req of [...this.#inFlight.splice(0), ...this.#unwritten.splice(0)]) {
         if (req.response !== null) req.response.body.fail(err);
@@ -542,8 +556,8 @@ export class ClientConnection implements BodySource {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearDeadlines();
-    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#deadlines.stop();
+    if (this.#lingerTimer !== undefined) this.#clock.clearTimer(this.#lingerTimer);
     this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
@@ -613,40 +627,20 @@ export class ClientConnection implements BodySource {
   // ---------------------------------------------------------------------------------------------
   // Deadlines
 
-  /** Make sure the timer fires no later than `deadline` (it re-arms itself for what is pending). */
-  #watch(deadline: number): void {
-    if (deadline >= this.#watchAt || this.#closed) return;
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchAt = deadline;
-    this.#watchdog = setTimeout(() => this.#onWatchdog(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - performance.now()))));
-    this.#watchdog.unref();
-  }
-
-  #onWatchdog(): void {
-    this.#watchdog = undefined;
-    this.#watchAt = Number.POSITIVE_INFINITY;
-    if (this.#closed || this.#ending) return;
-    const now = performance.now();
+  /** A deadline passed (it is cleared; the others are left to the timer). */
+  #expired(name: Deadline): void {
     const o = this.#opts;
-    if (this.#connectStart >= 0 && now >= this.#connectStart + o.connectTimeout) {
-      return this.#timedOut('TETHER_CONNECT_TIMEOUT', `${this.#host.address.host}:${this.#host.address.port}: not connected within ${o.connectTimeout} ms`, false);
+    switch (name) {
+      case 'connect':
+        return this.#timedOut('TETHER_CONNECT_TIMEOUT', `${this.#host.address.host}:${this.#host.address.port}: not connected within ${o.connectTimeout} ms`, false);
+      case 'headers':
+        return this.#timedOut('TETHER_HEADERS_TIMEOUT', `${this.#inFlight[0]?.toString() ?? 'request'}: no response head within ${o.headersTimeout} ms`, true);
+      case 'body':
+        return this.#timedOut('TETHER_BODY_TIMEOUT', `response to ${this.#inFlight[0]?.toString() ?? 'request'}: no body data for ${o.bodyTimeout} ms`, true);
+      case 'idle':
+        if (this.load === 0) this.close('keep-alive-timeout');
+        return;
     }
-    if (this.#headSince >= 0 && now >= this.#headSince + o.headersTimeout) {
-      return this.#timedOut('TETHER_HEADERS_TIMEOUT', `${this.#inFlight[0]?.toString() ?? 'request'}: no response head within ${o.headersTimeout} ms`, true);
-    }
-    if (this.#bodySince >= 0 && now >= this.#bodySince + o.bodyTimeout) {
-      return this.#timedOut('TETHER_BODY_TIMEOUT', `response to ${this.#inFlight[0]?.toString() ?? 'request'}: no body data for ${o.bodyTimeout} ms`, true);
-    }
-    if (this.#idleSince >= 0 && now >= this.#idleSince + this.#idleLimit && this.load === 0) {
-      this.close('keep-alive-timeout');
-      return;
-    }
-    let next = Number.POSITIVE_INFINITY;
-    if (this.#connectStart >= 0) next = Math.min(next, this.#connectStart + o.connectTimeout);
-    if (this.#headSince >= 0) next = Math.min(next, this.#headSince + o.headersTimeout);
-    if (this.#bodySince >= 0) next = Math.min(next, this.#bodySince + o.bodyTimeout);
-    if (this.#idleSince >= 0) next = Math.min(next, this.#idleSince + this.#idleLimit);
-    this.#watch(next);
   }
 
   /** A timeout: the oldest request (or its body) fails with `code`; the connection is destroyed. */
@@ -664,12 +658,5 @@ export class ClientConnection implements BodySource {
       else req.fail(err);
     }
     this.destroy(null);
-  }
-
-  #clearDeadlines(): void {
-    this.#connectStart = this.#headSince = this.#bodySince = this.#idleSince = -1;
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
-    this.#watchAt = Number.POSITIVE_INFINITY;
   }
 }

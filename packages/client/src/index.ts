@@ -17,5 +17,6 @@ export type { ResponseTimings } from './response.js';
 export { ClientError, CLIENT_ERRORS } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export type { PoolOptions, RetryOptions } from './options.js';
+export type { Clock } from '@tether/protocol';
 export type { ConnectionCloseReason } from './client-connection.js';
 export type { RequestBody } from './pending.js';

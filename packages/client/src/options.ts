@@ -1,11 +1,12 @@
 /**
  * Theory of operation: the pool's policy knobs, their defaults (and where each default comes
  * from), checked once so the rest of the package can trust them. Parser limits pass straight
- * to @tether/protocol.
+ * to @tether/protocol; the clock passes to every connection's deadlines.
  */
 
 import { isIdempotentMethod } from '@tether/protocol';
-import type { ParserOptions } from '@tether/protocol';
+import type { Clock, ParserOptions } from '@tether/protocol';
+import { nodeClock } from './clock.js';
 
 /** Automatic re-sending of requests whose connection dropped before their response (RFC 9112 §9.3.1). */
 export interface RetryOptions {
@@ -42,6 +43,11 @@ export interface PoolOptions extends ParserOptions {
   readonly noDelay?: boolean;
   /** Unread response body bytes above which the connection stops reading. Default 64 KiB. */
   readonly bodyHighWaterMark?: number;
+  /**
+   * The time source of every timeout (tests pass a ManualClock); default: performance.now() and
+   * unref'd setTimeout.
+   */
+  readonly clock?: Clock;
 }
 
 /** {@link PoolOptions} with every default filled in. */
@@ -59,6 +65,7 @@ export interface ResolvedPoolOptions {
   readonly noDelay: boolean;
   readonly bodyHighWaterMark: number;
   readonly parser: ParserOptions;
+  readonly clock: Clock;
 }
 
 const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'];
@@ -75,11 +82,19 @@ function timeout(name: string, value: number | undefined, dflt: number): number 
   return ms === 0 ? Number.POSITIVE_INFINITY : ms;
 }
 
+function clock(value: Clock | undefined): Clock {
+  if (value === undefined) return nodeClock;
+  if (typeof value.now !== 'function' || typeof value.setTimer !== 'function' || typeof value.clearTimer !== 'function') {
+    throw new TypeError('clock must have now(), setTimer() and clearTimer()');
+  }
+  return value;
+}
+
 /**
  * Fill in the defaults.
  *
  * @throws RangeError when a number option is negative, fractional or NaN, or a retry method is
- * not idempotent (re-sending a POST could repeat its effect).
+ * not idempotent (re-sending a POST could repeat its effect); TypeError when `clock` is not one.
  */
 export function resolvePoolOptions(o: PoolOptions = {}): ResolvedPoolOptions {
   const methods = o.retry?.methods ?? IDEMPOTENT;
@@ -97,6 +112,7 @@ export function resolvePoolOptions(o: PoolOptions = {}): ResolvedPoolOptions {
     retryMethods: new Set(methods),
     noDelay: o.noDelay ?? true,
     bodyHighWaterMark: count('bodyHighWaterMark', o.bodyHighWaterMark, 64 * 1024, 1),
+    clock: clock(o.clock),
     parser: {
       ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),
