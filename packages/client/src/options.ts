@@ -4,7 +4,7 @@
  * to @tether/protocol; the clock passes to every connection's deadlines.
  */
 
-import { isIdempotentMethod } from '@tether/protocol';
+import { checkTimeout, isIdempotentMethod } from '@tether/protocol';
 import type { Clock, ParserOptions } from '@tether/protocol';
 import { nodeClock } from './clock.js';
 
@@ -76,9 +76,13 @@ function count(name: string, value: number | undefined, dflt: number, min: numbe
   throw new RangeError(`${name} must be an integer ≥ ${min} or Infinity, got ${String(value)}`);
 }
 
-/** A timeout in ms: 0 and Infinity both mean none. */
+/**
+ * A timeout in ms: a whole number, 0 and Infinity both meaning none. Negative and NaN are
+ * refused (checkTimeout); a value past what a host timer holds is kept (the deadline clamps).
+ */
 function timeout(name: string, value: number | undefined, dflt: number): number {
-  const ms = count(name, value, dflt, 0);
+  if (value === undefined) return dflt;
+  const ms = count(name, checkTimeout(name, value), dflt, 0);
   return ms === 0 ? Number.POSITIVE_INFINITY : ms;
 }
 
