@@ -4,9 +4,11 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { ManualClock } from '@tether/protocol/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/index.js';
 import type { PoolOptions , Pool } from '../src/index.js';
+import { turn, watch } from './outcome.js';
 import { ok } from './raw-server.js';
 import type { Behaviour , RawServer} from './raw-server.js';
 import { Resources } from './resources.js';
@@ -19,32 +21,29 @@ const pool = (origin: string, options: PoolOptions = {}): Pool => resources.pool
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** `p`'s outcome, or 'pending' if it has not settled within `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | 'pending'> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), ms)));
-  try {
-    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), pending]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe('review: timeouts after backpressure', () => {
   // Bug: client-connection.ts flow(true) set #bodySince without arming the watchdog. While the
   // body is paused no deadline is pending, so the watchdog fired, found nothing and was not
   // re-armed; after the caller resumed reading, a stalled server was never timed out (hang).
+  // (On a manual clock: the pause lasts 400 ms of its time; a real-time bodyTimeout test is in
+  // pool.test.ts.)
   it('bodyTimeout still fires when the server stalls after the caller paused longer than bodyTimeout', async () => {
     const server = await raw((_req, conn) => {
       // Announce 200 000 bytes, send 50 000, then stall forever.
       conn.socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n${'x'.repeat(50_000)}`);
     });
-    const p = pool(server.origin, { bodyTimeout: 150, bodyHighWaterMark: 1024 });
+    const clock = new ManualClock();
+    const p = pool(server.origin, { clock, bodyTimeout: 150, bodyHighWaterMark: 1024 });
     const res = await p.request({ path: '/slow' });
-    await sleep(400); // the body is paused (over its high-water mark) longer than bodyTimeout
-    const outcome = await within(res.text(), 1500);
-    expect(outcome).not.toBe('pending');
-    expect(outcome).toMatchObject({ error: { code: 'TETHER_BODY_TIMEOUT' } });
+    clock.advance(400); // the body is paused (over its high-water mark) longer than bodyTimeout
+    await turn();
+    const text = watch(res.text()); // reading resumes at 400: the body is due by 550
+    await turn();
+    clock.advance(149);
+    await turn();
+    expect(text.settled()).toBe(false);
+    clock.advance(1);
+    expect(await text.outcome).toMatchObject({ error: { code: 'TETHER_BODY_TIMEOUT' } });
   });
 
   // Same root cause: the response behind a paused body gets its headersTimeout measured from a
@@ -57,17 +56,21 @@ describe('review: timeouts after backpressure', () => {
       else if (req.path === '/big') conn.socket.write(ok('y'.repeat(50_000)));
       // '/never' is never answered.
     });
-    const p = pool(server.origin, { connections: 1, pipelining: 2, headersTimeout: 150, bodyTimeout: 0, bodyHighWaterMark: 1024 });
+    const clock = new ManualClock();
+    const p = pool(server.origin, { clock, connections: 1, pipelining: 2, headersTimeout: 150, bodyTimeout: 0, bodyHighWaterMark: 1024 });
     await (await p.request({ path: '/warm' })).text();
     const big = p.request({ path: '/big' });
-    const never = p.request({ path: '/never' });
+    const never = watch(p.request({ path: '/never' }));
     const res = await big;
-    await sleep(400);
-    await res.text();
+    clock.advance(400);
+    await turn();
+    await res.text(); // /big completes at 400: /never's head is due by 550
     expect(n).toBe(3);
-    const outcome = await within(never, 1500);
-    expect(outcome).not.toBe('pending');
-    expect(outcome).toMatchObject({ error: { code: 'TETHER_HEADERS_TIMEOUT' } });
+    clock.advance(149);
+    await turn();
+    expect(never.settled()).toBe(false);
+    clock.advance(1);
+    expect(await never.outcome).toMatchObject({ error: { code: 'TETHER_HEADERS_TIMEOUT' } });
   });
 });
 
