@@ -3,12 +3,25 @@
  * Protocol limits (head size, header count, body size) pass straight to @tether/protocol.
  */
 
-import type { ParserOptions } from '@tether/protocol';
+import { checkTimeout } from '@tether/protocol';
+import type { Clock, ParserOptions } from '@tether/protocol';
+import { NODE_CLOCK } from './clock.js';
 
 /** Options of {@link createServer}. Every field is optional. */
 export interface ServerOptions extends ParserOptions {
-  /** Idle ms before a keep-alive connection is closed. Default 5000 (node:http's default); 0 = never. */
+  /**
+   * Idle ms a keep-alive connection is promised: advertised as `Keep-Alive: timeout=` (whole
+   * seconds). Default 5000 (node:http's default); 0 = never close an idle connection.
+   */
   readonly keepAliveTimeout?: number;
+  /**
+   * Ms the server waits past `keepAliveTimeout` before it really closes an idle connection.
+   * Default 1000, as node:http's (`keepAliveTimeoutBuffer`, Node ≥ 24.6; a fixed 1 s before).
+   * A client or proxy that honours the advertised timeout retires the connection first, so it
+   * never sends a request into a connection the server is closing (the keep-alive race: a
+   * reverse proxy that reuses its upstream connections answers 502 when it loses it).
+   */
+  readonly keepAliveTimeoutBuffer?: number;
   /** Requests served per connection; the last is answered with `Connection: close`. Default 1000. */
   readonly keepAliveMax?: number;
   /** Send `Keep-Alive: timeout=…, max=…` on persistent responses. Default true. */
@@ -35,12 +48,20 @@ export interface ServerOptions extends ParserOptions {
   readonly maxConnections?: number;
   /** Unsent bytes per connection above which the server stops reading it. Default 64 KiB. */
   readonly writeHighWaterMark?: number;
+  /**
+   * The time source of every timeout (tests pass a `ManualClock` from `@tether/protocol/testing`).
+   * Default: `performance.now()` and unref'd `setTimeout`.
+   */
+  readonly clock?: Clock;
 }
 
 /** {@link ServerOptions} with every default filled in. */
 export interface ResolvedServerOptions {
   /** Ms; `Infinity` when disabled (as are the other timeouts). */
   readonly keepAliveTimeout: number;
+  readonly keepAliveTimeoutBuffer: number;
+  /** When an idle connection is really closed: `keepAliveTimeout + keepAliveTimeoutBuffer` ms. */
+  readonly idleTimeout: number;
   readonly keepAliveMax: number;
   readonly advertiseKeepAlive: boolean;
   readonly headersTimeout: number;
@@ -51,6 +72,7 @@ export interface ResolvedServerOptions {
   readonly lingerTimeout: number;
   readonly maxConnections: number;
   readonly writeHighWaterMark: number;
+  readonly clock: Clock;
   readonly parser: ParserOptions;
 }
 
@@ -61,9 +83,9 @@ function count(name: string, value: number | undefined, dflt: number, min = 0): 
   throw new RangeError(`${name} must be an integer ≥ ${min} or Infinity, got ${String(value)}`);
 }
 
-/** A timeout in ms: 0 and Infinity both mean none. */
+/** A timeout in ms (any non-negative number; longer than a host timer holds is fine): 0 and Infinity both mean none. */
 function timeout(name: string, value: number | undefined, dflt: number): number {
-  const ms = count(name, value, dflt);
+  const ms = value === undefined ? dflt : checkTimeout(name, value);
   return ms === 0 ? Number.POSITIVE_INFINITY : ms;
 }
 
@@ -73,8 +95,12 @@ function timeout(name: string, value: number | undefined, dflt: number): number 
  * @throws RangeError when a number option is negative, fractional or NaN.
  */
 export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptions {
+  const keepAliveTimeout = timeout('keepAliveTimeout', o.keepAliveTimeout, 5000);
+  const keepAliveTimeoutBuffer = o.keepAliveTimeoutBuffer === undefined ? 1000 : checkTimeout('keepAliveTimeoutBuffer', o.keepAliveTimeoutBuffer);
   return {
-    keepAliveTimeout: timeout('keepAliveTimeout', o.keepAliveTimeout, 5000),
+    keepAliveTimeout,
+    keepAliveTimeoutBuffer,
+    idleTimeout: keepAliveTimeout + keepAliveTimeoutBuffer,
     keepAliveMax: count('keepAliveMax', o.keepAliveMax, 1000, 1),
     advertiseKeepAlive: o.advertiseKeepAlive ?? true,
     headersTimeout: timeout('headersTimeout', o.headersTimeout, 60_000),
@@ -82,9 +108,11 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     maxPipelineDepth: count('maxPipelineDepth', o.maxPipelineDepth, 16),
     pipelineConcurrency: count('pipelineConcurrency', o.pipelineConcurrency, 1, 1),
     noDelay: o.noDelay ?? true,
-    lingerTimeout: count('lingerTimeout', o.lingerTimeout, 2000),
+    // 0 is no lingering here (destroy once our FIN is out), not "never".
+    lingerTimeout: o.lingerTimeout === undefined ? 2000 : checkTimeout('lingerTimeout', o.lingerTimeout),
     maxConnections: count('maxConnections', o.maxConnections, Number.POSITIVE_INFINITY),
     writeHighWaterMark: count('writeHighWaterMark', o.writeHighWaterMark, 64 * 1024),
+    clock: o.clock ?? NODE_CLOCK,
     parser: {
       ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),

@@ -8,7 +8,8 @@
  */
 
 import { EventEmitter } from 'node:events';
-import { validateField } from '@tether/protocol';
+import { LocalProtocolError, validateField } from '@tether/protocol';
+import { ServerError } from './errors.js';
 
 /** What a response needs from its connection. */
 export interface ResponseSink {
@@ -39,7 +40,33 @@ function lowerCase(name: string): string {
 }
 
 function toBytes(chunk: string | Uint8Array): Uint8Array {
-  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new ServerError('TETHER_INVALID_ARGUMENT', `a body chunk must be a string or a Uint8Array, got ${typeof chunk}`);
+}
+
+/** `validateField`, its refusal as a ServerError. */
+function checkField(name: string, value: string): void {
+  try {
+    validateField(name, value);
+  } catch (err) {
+    throw new ServerError('TETHER_INVALID_HEADER', err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
+/** A protocol refusal of what the handler asked for, as a ServerError; anything else as is. */
+function refusal(err: unknown): unknown {
+  return err instanceof LocalProtocolError ? new ServerError('TETHER_RESPONSE_REFUSED', err.message, { cause: err }) : err;
+}
+
+/**
+ * The status to send for `statusCode`, as node:http reads it (`statusCode | 0`: a numeric string
+ * or a fraction is accepted); a ServerError unless it is in 100–999.
+ */
+export function checkStatus(statusCode: unknown): number {
+  const status = Number(statusCode) | 0;
+  if (status < 100 || status > 999) throw new ServerError('TETHER_INVALID_STATUS', `invalid status code ${String(statusCode)}: it must be an integer from 100 to 999`);
+  return status;
 }
 
 /**
@@ -86,9 +113,9 @@ export class ServerResponse extends LazyEmitter {
 
   /** Set a header (replacing any value of the same name, any case). */
   setHeader(name: string, value: HeaderValue): this {
-    if (this.#headSent) throw new Error('cannot set a header after the head was sent');
-    if (Array.isArray(value)) for (const v of value as readonly string[]) validateField(name, v);
-    else validateField(name, typeof value === 'string' ? value : String(value));
+    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', `cannot set header ${JSON.stringify(name)} after the head was sent`);
+    if (Array.isArray(value)) for (const v of value as readonly string[]) checkField(name, String(v));
+    else checkField(name, typeof value === 'string' ? value : String(value));
     const lower = lowerCase(name);
     const at = this.#find(lower);
     if (at < 0) this.#headers.push(lower, name, value);
@@ -117,7 +144,7 @@ export class ServerResponse extends LazyEmitter {
 
   /** Remove a header. */
   removeHeader(name: string): void {
-    if (this.#headSent) throw new Error('cannot remove a header after the head was sent');
+    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
     const at = this.#find(lowerCase(name));
     if (at >= 0) this.#headers.splice(at, 3);
   }
@@ -132,7 +159,8 @@ export class ServerResponse extends LazyEmitter {
 
   /** Set the status (and reason) and headers, as node:http's writeHead. The head is sent with the first write. */
   writeHead(status: number, reasonOrHeaders?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
-    this.statusCode = status;
+    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', 'writeHead() after the head was sent');
+    this.statusCode = checkStatus(status);
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
     for (const [name, value] of Object.entries(fields ?? {})) this.setHeader(name, value);
@@ -143,7 +171,7 @@ export class ServerResponse extends LazyEmitter {
   addTrailers(fields: Record<string, string>): void {
     const list = (this.#trailers ??= []);
     for (const [name, value] of Object.entries(fields)) {
-      validateField(name, value);
+      checkField(name, value);
       list.push(name, value);
     }
   }
@@ -169,23 +197,42 @@ export class ServerResponse extends LazyEmitter {
     return -1;
   }
 
-  /** @internal The head is on its way. */
+  /** @internal The head is on its way: headers can no longer change. */
   markHeadSent(): void {
     this.#headSent = true;
   }
 
+  /** Send the head (its status checked first); on a refusal nothing was sent and the head can still change. */
+  #sendHead(): void {
+    checkStatus(this.statusCode);
+    try {
+      this.#sink.sendHead(this);
+    } catch (err) {
+      this.#headSent = false;
+      throw refusal(err);
+    }
+  }
+
   /** Write body data (the head first, if not sent yet). Returns false under backpressure; wait for 'drain'. */
   write(chunk: string | Uint8Array): boolean {
-    if (this.#ended) throw new Error('write after end');
-    if (!this.#headSent) this.#sink.sendHead(this);
-    return this.#sink.sendData(this, toBytes(chunk));
+    if (this.#ended) throw new ServerError('TETHER_WRITE_AFTER_END', 'write() after end()');
+    const data = toBytes(chunk);
+    if (!this.#headSent) this.#sendHead();
+    try {
+      return this.#sink.sendData(this, data);
+    } catch (err) {
+      throw refusal(err);
+    }
   }
 
   /** Finish the response, optionally with a last chunk. Without earlier writes the whole message is one write. */
-  end(chunk?: string | Uint8Array): this {
+  end(chunkIn?: string | Uint8Array | null): this {
     if (this.#ended) return this;
-    this.#ended = true;
+    const chunk = chunkIn ?? undefined;
+    if (chunk !== undefined && typeof chunk !== 'string') toBytes(chunk);
     if (!this.#headSent && this.#trailers === undefined) {
+      checkStatus(this.statusCode);
+      this.#ended = true;
       try {
         // Text stays text: the socket encodes it natively, in the same write as the head.
         this.#sink.sendWhole(this, chunk ?? '');
@@ -194,12 +241,18 @@ export class ServerResponse extends LazyEmitter {
         // still the handler's to answer, or the server's (500) when the handler throws this on.
         this.#ended = false;
         this.#headSent = false;
-        throw err;
+        throw refusal(err);
       }
     } else {
-      if (!this.#headSent) this.#sink.sendHead(this);
-      if (chunk !== undefined) this.#sink.sendData(this, toBytes(chunk));
-      this.#sink.sendEnd(this, this.#trailers);
+      const data = chunk === undefined ? undefined : toBytes(chunk);
+      if (!this.#headSent) this.#sendHead();
+      this.#ended = true;
+      try {
+        if (data !== undefined) this.#sink.sendData(this, data);
+        this.#sink.sendEnd(this, this.#trailers);
+      } catch (err) {
+        throw refusal(err);
+      }
     }
     this.emit('finish');
     return this;

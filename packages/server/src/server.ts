@@ -9,12 +9,15 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { checkTimeout, timerDelay } from '@tether/protocol';
+import { CLOSE_REASONS } from './close-reason.js';
+import type { CloseReason } from './close-reason.js';
 import { resolveServerOptions } from './options.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
 import type { ServerRequest } from './request.js';
 import type { ServerResponse } from './response.js';
 import { ServerConnection } from './server-connection.js';
-import type { CloseReason, ConnectionHost } from './server-connection.js';
+import type { ConnectionHost } from './server-connection.js';
 
 /** A request handler, as in node:http. What it returns is ignored, except that a rejected promise is handled like a throw. */
 export type Handler = (req: ServerRequest, res: ServerResponse) => unknown;
@@ -45,11 +48,12 @@ export interface ShutdownReport {
 
 /** Options of `close()`. */
 export interface CloseOptions {
-  /** Ms to let busy connections finish before destroying them. Default 10000. */
+  /**
+   * Ms to let busy connections finish before destroying them. Default 10000; `Infinity` waits
+   * for ever; 0 destroys them at once. A negative number or NaN is a RangeError.
+   */
   readonly timeout?: number;
 }
-
-const REASONS: readonly CloseReason[] = ['client-close', 'connection-close', 'keep-alive-timeout', 'keep-alive-max', 'parse-error', 'timeout', 'shutdown', 'forced', 'upgrade', 'error'];
 
 /**
  * A keep-alive-aware HTTP/1.1 server. Events: 'error' (a handler failed), 'clientError' (a peer
@@ -65,8 +69,10 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   #requests = 0;
   #pipelined = 0;
   readonly #perConnection: Record<number, number> = {};
-  readonly #closedBy = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
+  readonly #closedBy = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
   #shutdown: { closedIdle: number; forced: number; completed: number; answeredAtStart: Map<ServerConnection, number> } | null = null;
+  /** Resolves `close()` once the last connection is gone. */
+  #allClosed: (() => void) | null = null;
 
   constructor(options: ServerOptions, handler: Handler) {
     super();
@@ -105,13 +111,22 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     return this.#handler(req, res);
   }
 
-  /** @internal */
+  /**
+   * @internal Tell 'error' (a handler failed) or 'clientError' (a peer sent bad HTTP) listeners.
+   * A listener that throws cannot break the connection that reported: its error becomes a
+   * process warning.
+   */
   reportError(err: unknown, req: ServerRequest | null): void {
     const event = req === null ? 'clientError' : 'error';
-    if (this.listenerCount(event) > 0) this.emit(event, err, req);
+    if (this.listenerCount(event) === 0) return;
+    try {
+      this.emit(event, err, req);
+    } catch (thrown) {
+      process.emitWarning(thrown instanceof Error ? thrown : String(thrown), { code: 'TETHER_LISTENER_THREW', detail: `a '${event}' listener of @tether/server threw` });
+    }
   }
 
-  /** @internal An 'upgrade' listener takes the socket, as in node:http. */
+  /** @internal An 'upgrade' listener takes the socket, as in node:http (a throw is the caller's to handle). */
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean {
     if (this.listenerCount('upgrade') === 0) return false;
     detach();
@@ -135,6 +150,7 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
       shutdown.completed += conn.answered - (shutdown.answeredAtStart.get(conn) ?? conn.answered);
       if (reason === 'forced') shutdown.forced++;
     }
+    if (this.#connections.size === 0) this.#allClosed?.();
   }
 
   /** Counters so far. */
@@ -150,22 +166,43 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     };
   }
 
-  /** Graceful shutdown; resolves when every connection is gone. */
+  /**
+   * Graceful shutdown: stop accepting; close idle connections at once; let busy ones answer what
+   * they have received (the last answer says `Connection: close`); destroy what remains after
+   * `timeout` ms. Resolves when every connection is gone.
+   *
+   * @throws RangeError (as a rejection) when `timeout` is negative or NaN.
+   */
   async close(options: CloseOptions = {}): Promise<ShutdownReport> {
-    const timeout = options.timeout ?? 10_000;
+    const timeout = options.timeout === undefined ? 10_000 : checkTimeout('timeout', options.timeout);
     const answeredAtStart = new Map([...this.#connections].map((c) => [c, c.answered]));
     const shutdown = { closedIdle: 0, forced: 0, completed: 0, answeredAtStart };
     this.#shutdown = shutdown;
     const listening = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    const allClosed = new Promise<void>((resolve) => (this.#allClosed = resolve));
     for (const conn of [...this.#connections]) {
       if (conn.idle) shutdown.closedIdle++;
-      conn.drain();
+      conn.shutdown();
     }
-    const deadline = setTimeout(() => {
-      for (const conn of this.#connections) conn.force();
-    }, timeout);
-    while (this.#connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    clearTimeout(deadline);
+    const forceAll = (): void => {
+      for (const conn of [...this.#connections]) conn.force();
+    };
+    const clock = this.options.clock;
+    let deadline: unknown;
+    if (timeout === 0) forceAll();
+    else if (timeout !== Number.POSITIVE_INFINITY) {
+      // A deadline past what a timer holds is re-armed in steps (never fired early).
+      const end = clock.now() + timeout;
+      const arm = (): void => {
+        const left = end - clock.now();
+        deadline = left <= 0 ? undefined : clock.setTimer(arm, timerDelay(left));
+        if (left <= 0) forceAll();
+      };
+      arm();
+    }
+    if (this.#connections.size > 0) await allClosed;
+    this.#allClosed = null;
+    if (deadline !== undefined) clock.clearTimer(deadline);
     await listening;
     return {
       closedIdle: shutdown.closedIdle,

@@ -1,16 +1,19 @@
 /**
- * Theory of operation: the sink of a response whose handler runs ahead of its turn (a pipelined
- * GET or HEAD started while earlier responses are still being written). HTTP/1.1 answers in
- * request order, so nothing can be framed yet: the sink records what the handler does — head,
- * body pieces, end — and keeps the body bytes in memory. When the response's turn comes, the
- * connection replays the record through its own sink (which frames and writes for real) and
- * every later call goes straight there.
+ * Theory of operation: the response of a handler that runs ahead of its turn (a pipelined GET or
+ * HEAD started while earlier responses are still being written, `pipelineConcurrency` > 1).
+ * HTTP/1.1 answers in request order, so nothing can be framed yet: this sink records what the
+ * handler does — head, body pieces, end — and keeps the body bytes in memory. When the
+ * response's turn comes, the connection replays the record through its own sink (which frames
+ * and writes for real) and every later call goes straight there.
  *
  * Memory is bounded like a socket's: once the recorded body passes `highWaterMark`, `write()`
  * returns false, and 'drain' is emitted after the replay, when the bytes have left the record.
+ * A handler that fails ahead of its turn is recorded as failed; its response pays at its turn.
  */
 
-import type { ResponseSink, ServerResponse } from './response.js';
+import type { ServerRequest } from './request.js';
+import { ServerResponse } from './response.js';
+import type { ResponseSink } from './response.js';
 
 type Step =
   | { readonly kind: 'whole'; readonly body: Uint8Array | string }
@@ -18,17 +21,26 @@ type Step =
   | { readonly kind: 'data'; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly trailers: readonly string[] | undefined };
 
-/** Records a response until its turn; then forwards to the connection. */
-export class DeferredSink implements ResponseSink {
+/** Whether a handler may run before the responses ahead of its request are written. */
+export function mayRunAhead(req: ServerRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.complete && !req.fields.has('expect') && !req.fields.has('upgrade');
+}
+
+/** A response written ahead of its turn: recorded until then, forwarded after. */
+export class EarlyResponse implements ResponseSink {
+  /** The response its handler writes. */
+  readonly res: ServerResponse;
   readonly #highWaterMark: number;
   #steps: Step[] = [];
   #bytes = 0;
   #target: ResponseSink | null = null;
   /** A `write()` returned false: the handler waits for 'drain'. */
   #backedUp = false;
+  #failure: { readonly err: unknown } | null = null;
 
   constructor(highWaterMark: number) {
     this.#highWaterMark = highWaterMark;
+    this.res = new ServerResponse(this);
   }
 
   /** Body bytes held. */
@@ -36,10 +48,14 @@ export class DeferredSink implements ResponseSink {
     return this.#bytes;
   }
 
-  /** The response ended (its record is complete). */
-  get ended(): boolean {
-    const last = this.#steps.at(-1);
-    return last !== undefined && (last.kind === 'whole' || last.kind === 'end');
+  /** What its handler failed with ahead of its turn, or null. */
+  get failure(): unknown {
+    return this.#failure === null ? null : this.#failure.err;
+  }
+
+  /** Its handler failed ahead of its turn (the first failure is kept). */
+  fail(err: unknown): void {
+    this.#failure ??= { err: err ?? new Error('handler failed') };
   }
 
   sendWhole(res: ServerResponse, body: Uint8Array | string): void {
@@ -71,10 +87,12 @@ export class DeferredSink implements ResponseSink {
 
   /**
    * The response's turn: replay the record into `target`, then forward to it. Returns whether
-   * the handler was told to wait (it should get a 'drain' once `target` has room).
+   * the handler was told to wait (it should get a 'drain' once `target` has room). A throw from
+   * `target` (what was recorded cannot be framed) stops the replay and propagates.
    */
-  replay(res: ServerResponse, target: ResponseSink): boolean {
+  replay(target: ResponseSink): boolean {
     const steps = this.#steps;
+    const res = this.res;
     this.#steps = [];
     this.#bytes = 0;
     this.#target = target;
