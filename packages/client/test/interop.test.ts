@@ -369,7 +369,7 @@ const RACE_DEADLINE_MS = 20_000;
 
 describe('the keep-alive race', () => {
   it('a server closing idle connections after 15 ms unannounced: 5000 GETs, none fails, idle closes seen', { timeout: 30_000 }, async () => {
-    const server = createServer({ keepAliveTimeout: 15, advertiseKeepAlive: false }, (req, res) => res.end(`race ${req.url}`));
+    const server = createServer({ keepAliveTimeout: 15, keepAliveTimeoutBuffer: 0, advertiseKeepAlive: false }, (req, res) => res.end(`race ${req.url}`));
     const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(async () => {
       await server.close({ timeout: 1000 });
