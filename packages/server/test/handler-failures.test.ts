@@ -128,6 +128,7 @@ describe('the handler being answered', () => {
         throw new Error('async');
       },
     ],
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a careless handler's rejection
     ['rejects with undefined', () => Promise.reject(undefined)],
   ];
   it.each(failings)('%s: 500 in its place, after the earlier answers', async (_name, failing) => {
