@@ -96,3 +96,21 @@ describe('a final response sent as the last on its connection', () => {
     expect(() => conn.sendMessage({ type: 'response', status: 200 }, bytes('ok'))).toThrow(/MUST_CLOSE/);
   });
 });
+
+describe('sendingChunked', () => {
+  it.each([
+    ['a streamed response to HTTP/1.1', GET, [], true],
+    ['a response with Content-Length', GET, ['Content-Length', '2'], false],
+    ['a streamed response to HTTP/1.0', 'GET / HTTP/1.0\r\n\r\n', [], false],
+  ] as const)('%s: %s', (_name, request, headers, chunked) => {
+    const conn = new Connection('server');
+    conn.receiveData(bytes(request));
+    conn.nextEvent();
+    expect(conn.sendingChunked).toBe(false);
+    conn.send({ type: 'response', status: 200, headers: [...headers] });
+    expect(conn.sendingChunked).toBe(chunked);
+    conn.send({ type: 'data', data: bytes('ok') });
+    conn.send({ type: 'end-of-message' });
+    expect(conn.sendingChunked).toBe(false);
+  });
+});

@@ -43,7 +43,7 @@ import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { bodyWriter, requestHeadText, responseHeadText, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
+import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
 import type { BodyWriter, HeadText } from './writers.js';
 
 /** Options of a {@link Connection}. */
@@ -214,6 +214,11 @@ export class Connection {
   /** Client: our newest request expects `100 Continue` and no response has come yet. */
   get weAreWaitingFor100Continue(): boolean {
     return this.#r.sends === 'request' && this.#requestExchange?.expectContinue === true && this.#states.client === 'SEND_BODY';
+  }
+
+  /** Whether the body we are sending (after a head, before its end) is chunked: only then can it carry trailers. */
+  get sendingChunked(): boolean {
+    return this.#writer instanceof ChunkedWriter;
   }
 
   /** Bytes received and not yet parsed (part of a head, say); 0 when everything fed was consumed. */

@@ -296,7 +296,7 @@ class LengthWriter implements BodyWriter {
   }
 }
 
-class ChunkedWriter implements BodyWriter {
+export class ChunkedWriter implements BodyWriter {
   readonly #slab: ByteSlab | undefined;
   constructor(slab: ByteSlab | undefined) {
     this.#slab = slab;

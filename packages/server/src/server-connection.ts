@@ -503,7 +503,9 @@ export class ServerConnection implements ResponseSink {
 
   sendEnd(res: ServerResponse, trailers: readonly string[] | undefined): void {
     if (!this.#owns(res)) return;
-    for (const bytes of this.#bodyPart(trailers === undefined ? { type: 'end-of-message' } : { type: 'end-of-message', trailers })) this.#out.write(bytes);
+    // Trailers go only with a chunked body; otherwise they are dropped, as node:http drops them.
+    const end: SendEndOfMessage = trailers === undefined || !this.#conn.sendingChunked ? { type: 'end-of-message' } : { type: 'end-of-message', trailers };
+    for (const bytes of this.#bodyPart(end)) this.#out.write(bytes);
     this.#responseDone();
   }
 

@@ -78,6 +78,21 @@ describe('@tether/server features', () => {
     expect(await c.read(/0\r\nx-checksum: 42\r\n\r\n$/)).toMatch(/Transfer-Encoding: chunked\r\n[\s\S]*3\r\nabc\r\n0\r\nx-checksum: 42\r\n\r\n$/);
   });
 
+  it('drops trailers on a response that cannot carry them (204, Content-Length), as node:http does', async () => {
+    const { port } = await start((req, res) => {
+      res.addTrailers({ 'x-checksum': '42' });
+      if (req.url === '/204') res.statusCode = 204;
+      else res.setHeader('content-length', '2');
+      res.end(req.url === '/204' ? undefined : 'ok');
+    });
+    const c = await client(port);
+    c.socket.write('GET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET /cl HTTP/1.1\r\nHost: a\r\n\r\nGET /cl HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const all = await c.read(/Connection: close\r\n\r\nok$/);
+    expect(all.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(3);
+    expect(all).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+    expect(all).not.toMatch(/x-checksum/i);
+  });
+
   it('answers 408 and closes when a request body does not arrive within requestTimeout', async () => {
     const { server, port } = await start(async (req, res) => res.end(await req.text()), { requestTimeout: 150 });
     const c = await client(port);
