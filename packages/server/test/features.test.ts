@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { ManualClock } from '@tether/protocol/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
 import type { Handler, ServerOptions, TetherServer } from '../src/index.js';
@@ -94,9 +95,15 @@ describe('@tether/server features', () => {
   });
 
   it('answers 408 and closes when a request body does not arrive within requestTimeout', async () => {
-    const { server, port } = await start(async (req, res) => res.end(await req.text()), { requestTimeout: 150 });
+    const clock = new ManualClock();
+    const { server, port } = await start(async (req, res) => res.end(await req.text()), { requestTimeout: 150, clock });
     const c = await client(port);
     c.socket.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc');
+    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(149);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(server.stats().closedBy.timeout).toBe(0);
+    clock.advance(1);
     expect(await c.read(/\r\n\r\n$/)).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*connection: close\r\n/i);
     await c.ended;
     await new Promise((r) => setTimeout(r, 20));
