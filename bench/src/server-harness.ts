@@ -1,12 +1,15 @@
 /**
  * Theory of operation: the JavaScript cost of @tether/server per request, without sockets or a
- * load generator. One server connection (the package's internal `ServerConnection`, reached by
- * its path in the workspace: it is not part of the package's API) is driven through a stand-in
- * socket: each round hands it one "read" of `--depth` pipelined `GET /` requests, then flushes
- * its output as the end of an event-loop turn would, into a buffer written the way the socket
- * would write it (latin1 or UTF-8 text, bytes). The handler is one of `shapes.ts` (`--shape`;
- * default `hello`, the server benchmark's). Nine rounds of `--requests` requests after a warm-up;
- * prints the fastest and the median, in ns per request.
+ * load generator. `--connections` server connections (the package's internal `ServerConnection`,
+ * reached by its path in the workspace: it is not part of the package's API; 50 by default, as
+ * wrk opens) are driven through stand-in sockets: each event-loop turn hands every one of them
+ * one "read" of `--depth` pipelined `GET /` requests, then lets the turn end, so the server
+ * writes its output as it does under load — one write per connection per turn — into a buffer,
+ * the way the socket would write it (latin1 or UTF-8 text, bytes). Only the server's public
+ * behaviour is relied on (it answers within the turn and writes by the turn's end), so builds of
+ * other commits run too. The handler is one of `shapes.ts` (`--shape`; default `hello`, the
+ * server benchmark's). Nine rounds of `--requests` requests after a warm-up; prints the fastest
+ * and the median, in ns per request.
  *
  * Use it to compare builds of @tether/protocol and @tether/server (`--server PATH` loads another
  * build, as `server-shapes.ts --baseline` does; with `--cpu-prof`, to see where their time goes);
@@ -30,6 +33,7 @@ const USAGE = `usage: node dist/server-harness.js [options]
 
   --depth N          requests per read (1: keep-alive, 10: the pipelined benchmark; default 10)
   --requests N       requests per measured round (default 300,000)
+  --connections N    connections, each given one read per event-loop turn (default 50)
   --shape NAME       the handler, one of ${SHAPE_IDS.join(', ')} (default hello; see server-shapes.js --help)
   --server PATH      the @tether/server build to load: a git worktree or repository root, its
                      packages/server, or its packages/server/dist (default: this workspace's)
@@ -40,12 +44,13 @@ const ROUNDS = 9;
 
 const ignore = (): undefined => undefined;
 
-/** The socket surface a server connection uses, writing into one reused buffer. */
+/** Where every stand-in socket writes: one reused buffer, and a count of what went in. */
+const sink = { buffer: Buffer.allocUnsafe(1 << 20), written: 0 };
+
+/** The socket surface a server connection uses, writing into {@link sink}. */
 class StandInSocket extends EventEmitter {
   readonly writableLength = 0;
   readonly destroyed = false;
-  written = 0;
-  readonly #sink = Buffer.allocUnsafe(1 << 20);
   // Flow control, closing: nothing to do without a peer.
   readonly setNoDelay = ignore;
   readonly pause = ignore;
@@ -56,15 +61,22 @@ class StandInSocket extends EventEmitter {
   readonly end = ignore;
   readonly destroy = ignore;
   write(data: Uint8Array | string, encoding?: BufferEncoding | (() => void)): boolean {
-    this.written += typeof data === 'string' ? this.#sink.write(data, 0, typeof encoding === 'string' ? encoding : 'utf8') : data.length;
+    sink.written += typeof data === 'string' ? sink.buffer.write(data, 0, typeof encoding === 'string' ? encoding : 'utf8') : data.length;
     return true;
   }
 }
 
 async function main(): Promise<void> {
-  const v = readFlags(process.argv.slice(2), USAGE, fail, { depth: { type: 'string' }, requests: { type: 'string' }, shape: { type: 'string' }, server: { type: 'string' } });
+  const v = readFlags(process.argv.slice(2), USAGE, fail, {
+    depth: { type: 'string' },
+    requests: { type: 'string' },
+    connections: { type: 'string' },
+    shape: { type: 'string' },
+    server: { type: 'string' },
+  });
   const depth = integerFlag(fail, v.depth, 10, 'depth');
   const requests = integerFlag(fail, v.requests, 300_000, 'requests');
+  const connections = integerFlag(fail, v.connections, 50, 'connections');
   const shape = v.shape === undefined ? 'hello' : parseList(fail, v.shape, SHAPE_IDS, 'shape')[0]!;
   // Another build has the same API: typed as this workspace's.
   const dist = v.server === undefined ? new URL('../../packages/server/dist/', import.meta.url) : pathToFileURL(`${dirname(serverEntry(v.server, fail))}/`);
@@ -72,23 +84,20 @@ async function main(): Promise<void> {
   const { ServerConnection } = (await import(new URL('server-connection.js', dist).href)) as typeof TetherServerConnection;
   const handle = SHAPES[shape].handle;
   const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY }, (_req, res) => handle(res));
-  const socket = new StandInSocket();
-  const conn = new ServerConnection(socket as unknown as Socket, server);
-  // An internal method, looked up rather than typed: a build without it cannot be driven this way.
-  const flushOutput: () => void =
-    (conn as unknown as { flushOutput?: () => void }).flushOutput?.bind(conn) ?? fail('this @tether/server build has no ServerConnection.flushOutput: the harness needs updating for it');
+  const sockets = Array.from({ length: connections }, () => new StandInSocket());
+  for (const socket of sockets) new ServerConnection(socket as unknown as Socket, server);
   const read = 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n'.repeat(depth);
+  // The server writes its output at the end of the turn (setImmediate): this resolves after.
   const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const run = async (n: number): Promise<void> => {
-    for (let i = 0, reads = 0; i < n; i += depth) {
-      socket.emit('data', Buffer.from(read, 'latin1'));
-      flushOutput();
-      // Let the loop turn now and then, as a server's does: the server's end-of-turn work runs.
-      if (++reads % 1000 === 0) await turn();
+    for (let i = 0; i < n; i += depth * connections) {
+      // A fresh array per read, as a socket's.
+      for (const socket of sockets) socket.emit('data', Buffer.from(read, 'latin1'));
+      await turn();
     }
   };
   await run(20_000);
-  const before = socket.written;
+  const before = sink.written;
   const times: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const start = process.hrtime.bigint();
@@ -96,8 +105,8 @@ async function main(): Promise<void> {
     times.push(Number(process.hrtime.bigint() - start) / requests);
   }
   times.sort((a, b) => a - b);
-  const perResponse = (socket.written - before) / (ROUNDS * requests);
-  process.stdout.write(`${shape}, depth ${depth}: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`);
+  const perResponse = (sink.written - before) / (ROUNDS * requests);
+  process.stdout.write(`${shape}, depth ${depth}, ${connections} connections: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`);
   // The stand-in socket never closes: end here rather than wait for the idle timer.
   process.exit(0);
 }
