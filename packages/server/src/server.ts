@@ -196,6 +196,8 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
       const arm = (): void => {
         const left = end - clock.now();
         deadline = left <= 0 ? undefined : clock.setTimer(arm, timerDelay(left));
+        // A pending close keeps the process alive until it is done (the clock's timers do not).
+        (deadline as { ref?: () => void } | undefined)?.ref?.();
         if (left <= 0) forceAll();
       };
       arm();
