@@ -54,7 +54,7 @@ import type { Fields } from '@tether/protocol';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
-import type { ServerOptions, ShutdownReport, TetherServer } from '../src/index.js';
+import type { ServerOptions, ServerRequest, ShutdownReport, TetherServer } from '../src/index.js';
 import { politeProgramArb, programArb, runProgram } from './handler-programs.js';
 import type { Activity, HandlerTrace, Program } from './handler-programs.js';
 import { sleep } from './tcp-helpers.js';
@@ -318,7 +318,8 @@ const traceKey = (client: number, request: number): string => `${client}/${reque
 
 /** The handler of this request broke its response midway (see HandlerTrace.brokeMidway): the server may cut it short and close. */
 function brokeMidway(run: CaseRun, client: number, request: number): boolean {
-  return run.traces.get(traceKey(client, request))?.brokeMidway === true;
+  const t = run.traces.get(traceKey(client, request));
+  return t !== undefined && (t.brokeMidway || t.reportedFailed);
 }
 
 /** The handler never answered (returned or hangs without ending its response): the server may hold the request until shutdown. */
@@ -438,12 +439,16 @@ async function runCase(spec: CaseSpec, crashes: unknown[]): Promise<string[]> {
     const key = traceKey(Number(match[1]), Number(match[2]));
     if (traces.has(key)) problems.push(`[order] the handler of ${key} ran twice`);
     if (req.method !== request.method) problems.push(`[order] request ${key} was sent as ${request.method}, the handler got ${req.method}`);
-    const trace: HandlerTrace = { state: 'running', res, headersSentAtFailure: false, endedAtFailure: false, endReturned: false, brokeMidway: false, politeThrow: null };
+    const trace: HandlerTrace = { state: 'running', res, headersSentAtFailure: false, endedAtFailure: false, endReturned: false, brokeMidway: false, reportedFailed: false, politeThrow: null };
     traces.set(key, trace);
     if (request.program.tag) res.setHeader('X-Seq', match[2]!);
     return runProgram(request.program, req, res, trace, activity);
   });
-  server.on('error', () => undefined);
+  server.on('error', (_err: unknown, req: ServerRequest | null) => {
+    const match = req === null ? null : /^\/c(\d)\/r(\d)$/.exec(req.url);
+    const trace = match === null ? undefined : traces.get(traceKey(Number(match[1]), Number(match[2])));
+    if (trace !== undefined) trace.reportedFailed = true;
+  });
   server.on('clientError', (err: unknown) => clientErrors.push(err));
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
   const clients: Client[] = [];

@@ -90,6 +90,12 @@ export interface HandlerTrace {
    * response short and must close the connection after it.
    */
   brokeMidway: boolean;
+  /**
+   * The server reported (its 'error' event, with this request) that the response failed: what a
+   * handler running ahead of its turn recorded could not be framed when its turn came. Its
+   * calls returned, but the server may cut the response short and close, as for `brokeMidway`.
+   */
+  reportedFailed: boolean;
   /** A polite program's call that threw, and what it threw. */
   politeThrow: { readonly op: string; readonly error: unknown } | null;
 }
