@@ -674,9 +674,13 @@ export class ServerConnection implements ResponseSink {
     this.#deadlines.after('linger', this.#opts.lingerTimeout);
   }
 
-  /** Close at once after the output already written (what is half written can never be completed). */
+  /**
+   * Close at once after the output already written (what is half written can never be
+   * completed). Nothing more is parsed, dispatched or answered on this connection.
+   */
   #abort(reason: CloseReason): void {
     this.#reason = reason;
+    this.#finished = true;
     this.#out.flush();
     this.socket.destroy();
   }
@@ -693,6 +697,7 @@ export class ServerConnection implements ResponseSink {
     if (this.#closed) return;
     // A connection already closing gracefully (lingering) keeps its reason.
     if (!this.#finished) this.#reason = 'forced';
+    this.#finished = true;
     // What was written goes out first, as far as the socket takes it at once.
     this.#out.flush();
     this.socket.destroy();

@@ -222,3 +222,28 @@ describe('the handler being answered', () => {
     }
   });
 });
+
+describe('a connection closed for a broken response', () => {
+  it('serves nothing more: the handler\'s later end() and the requests behind it are dropped, not answered on a dead socket', async () => {
+    const { server, port } = await resources.server(
+      (req, res) => {
+        if (req.url !== '/a') return void res.end(req.url);
+        res.statusCode = 205;
+        try {
+          res.write('no body allowed');
+        } catch {
+          // The refusal: the head is out, the connection is closing.
+        }
+        res.end();
+      },
+      { keepAliveMax: 2 },
+    );
+    const conn = await resources.connect(port);
+    conn.send(get('/a') + get('/b'));
+    expect(await conn.closed(3000)).toBe(true);
+    expect(conn.reader.responses.map((r) => r.status)).toEqual([205]);
+    await waitFor(() => server.stats().connections.open === 0, 2000);
+    expect(server.stats().closedBy.error).toBe(1);
+    expect(server.stats().closedBy['keep-alive-max']).toBe(0);
+  });
+});
