@@ -5,6 +5,7 @@
  * decisions of this server live in their own modules, which this one calls:
  *
  *   response-policy.ts  whether a response is the last, and what Keep-Alive it advertises
+ *   connection-policy.ts what to do when a deadline passes, and when a response fails
  *   response-head.ts    the fields the server adds to a head (Date, Keep-Alive)
  *   output-buffer.ts    output batched per event-loop turn, and its backpressure
  *   early-response.ts   pipelined GET/HEAD handlers run ahead, their output held until their turn
@@ -36,6 +37,8 @@ import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_R
 import type { SendData, SendEndOfMessage, SendResponse } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import type { CloseReason } from './close-reason.js';
+import { onResponseFailed, onTimeout } from './connection-policy.js';
+import type { ConnectionAction, Timeout } from './connection-policy.js';
 import { EarlyResponse, mayRunAhead } from './early-response.js';
 import { ServerError } from './errors.js';
 import type { ResolvedServerOptions } from './options.js';
@@ -63,7 +66,6 @@ export interface ConnectionHost {
 type FinalHead = SendResponse & { readonly type: 'response' };
 
 /** The connection's timeouts (see Deadlines). */
-type Timeout = 'idle' | 'head' | 'request' | 'linger';
 const TIMEOUTS: readonly Timeout[] = ['idle', 'head', 'request', 'linger'];
 
 /** The short text body of an error answer. */
@@ -405,9 +407,7 @@ export class ServerConnection implements ResponseSink {
   #failResponse(res: ServerResponse, err: unknown): void {
     const current = this.#current;
     if (current?.res !== res || this.#finished) return;
-    if (current.headOut) this.#abort('error');
-    else if (err !== null && err === this.#bodyError) this.#answerInstead(this.#bodyError.status, 'parse-error');
-    else this.#answerInstead(500, 'error');
+    this.#act(onResponseFailed(current.headOut, err !== null && err === this.#bodyError ? this.#bodyError.status : null));
   }
 
   /** Emit 'drain' on a streaming response; a throwing listener is that response's failure. */
@@ -621,27 +621,28 @@ export class ServerConnection implements ResponseSink {
   }
 
   #onTimeout(timeout: Timeout): void {
-    if (timeout === 'linger') {
-      this.socket.destroy();
-      return;
-    }
-    if (this.#finished) return;
-    if (timeout === 'idle') {
-      if (this.idle) this.#finish('keep-alive-timeout');
-    } else if (timeout === 'head') {
-      // Slowloris: the head did not arrive in time.
-      if (this.#queue.length === 0) this.#closeWith(408, 'timeout');
-    } else {
-      this.#requestTimedOut();
-    }
+    if (this.#finished && timeout !== 'linger') return;
+    const current = this.#current;
+    this.#act(onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: current.headOut } }));
   }
 
-  #requestTimedOut(): void {
-    const current = this.#current;
-    if (current === null || current.req.complete) return;
-    if (current.headOut) this.#abort('timeout');
-    // The request did not arrive in time: 408, then close.
-    else this.#answerInstead(408, 'timeout');
+  /** Carry out a decision of connection-policy.ts. */
+  #act(action: ConnectionAction): void {
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'close':
+        this.#finish(action.reason);
+        return;
+      case 'answer':
+        if (this.#current === null) this.#closeWith(action.status, action.reason);
+        else this.#answerInstead(action.status, action.reason);
+        return;
+      case 'abort':
+        if (this.#finished) this.socket.destroy();
+        else this.#abort(action.reason);
+        return;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
