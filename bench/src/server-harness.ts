@@ -9,7 +9,9 @@
  * behaviour is relied on (it answers within the turn and writes by the turn's end), so builds of
  * other commits run too. The handler is one of `shapes.ts` (`--shape`; default `hello`, the
  * server benchmark's). Nine rounds of `--requests` requests after a warm-up; prints the fastest
- * and the median, in ns per request.
+ * and the median, in ns per request, and the same of the process's CPU time (all threads: V8's
+ * parallel and concurrent garbage collection runs beside the main thread, so a build that makes
+ * more garbage can cost more CPU than its wall time shows).
  *
  * Use it to compare builds of @tether/protocol and @tether/server (`--server PATH` loads another
  * build, as `server-shapes.ts --baseline` does; with `--cpu-prof`, to see where their time goes);
@@ -99,14 +101,23 @@ async function main(): Promise<void> {
   await run(20_000);
   const before = sink.written;
   const times: number[] = [];
+  // CPU time of every thread: V8's parallel and concurrent GC work is in it, not in the wall time.
+  const cpu: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const start = process.hrtime.bigint();
+    const used = process.cpuUsage();
     await run(requests);
+    const { user, system } = process.cpuUsage(used);
     times.push(Number(process.hrtime.bigint() - start) / requests);
+    cpu.push(((user + system) * 1000) / requests);
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const perResponse = (sink.written - before) / (ROUNDS * requests);
-  process.stdout.write(`${shape}, depth ${depth}, ${connections} connections: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`);
+  process.stdout.write(
+    `${shape}, depth ${depth}, ${connections} connections: fastest ${times[0]!.toFixed(0)} ns/request, median ${times[ROUNDS >> 1]!.toFixed(0)}; ` +
+      `CPU (all threads) least ${cpu[0]!.toFixed(0)}, median ${cpu[ROUNDS >> 1]!.toFixed(0)} (${perResponse.toFixed(0)} bytes per response)\n`,
+  );
   // The stand-in socket never closes: end here rather than wait for the idle timer.
   process.exit(0);
 }
