@@ -163,7 +163,10 @@ export class ServerResponse extends LazyEmitter {
     this.statusCode = checkStatus(status);
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
-    for (const [name, value] of Object.entries(fields ?? {})) this.setHeader(name, value);
+    if (fields === undefined) return this;
+    // Object.keys, not Object.entries: V8 answers keys from the object's enum cache, while entries
+    // is a runtime call that makes an array per field (~0.1 µs a writeHead of two, bench/ server-harness).
+    for (const name of Object.keys(fields)) this.setHeader(name, fields[name]!);
     return this;
   }
 

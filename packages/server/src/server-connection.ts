@@ -35,6 +35,7 @@
 
 import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, parseConnection } from '@tether/protocol';
 import type { SendData, SendEndOfMessage, SendResponse } from '@tether/protocol';
+import { isAscii } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { CloseReason } from './close-reason.js';
 import { onResponseFailed, onTimeout } from './connection-policy.js';
@@ -75,6 +76,18 @@ function errorBody(status: number): Buffer {
 
 /** A character outside ASCII. */
 const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Largest body sent as text when its octets are ASCII: the text way copies a body twice (into a
+ * string, then into the socket's stack buffer), the bytes way once, so it pays only while the
+ * fixed costs it saves outweigh a copy; 4 KiB is also the protocol's largest slab piece.
+ */
+const TEXT_BYTES_MAX = 4096;
+
+/** `bytes` as a string of the same octets (latin1: one character per byte). */
+function latin1Text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).toString('latin1');
+}
 
 /** Most bytes of an answered request's unread body dropped before the connection is closed instead. */
 const ORPHAN_BODY_LIMIT = 1024 * 1024;
@@ -472,6 +485,12 @@ export class ServerConnection implements ResponseSink {
       out = this.#conn.sendMessageText(head, body);
       // Text comes back only with an ASCII head: with an ASCII body, all of it is ASCII.
       ascii = typeof out === 'string' && !NOT_ASCII.test(body);
+    } else if (body.length <= TEXT_BYTES_MAX && isAscii(body)) {
+      // A small ASCII body is the same octets as text: it goes the text way, head and body one
+      // latin1 string, instead of a head encoded into an array, the body copied after it and a
+      // Buffer made of the result to write (bench/ server-shapes, shape `buffer`).
+      out = this.#conn.sendMessageText(head, latin1Text(body));
+      ascii = typeof out === 'string';
     } else {
       out = this.#conn.sendMessage(head, body);
     }

@@ -247,4 +247,37 @@ describe('@tether/server features', () => {
     const last = Buffer.concat(received);
     expect(last.subarray(last.length - Buffer.byteLength(utf8)).toString('utf8')).toBe(utf8);
   });
+
+  it('sends byte bodies octet for octet: ASCII ones as text, others as bytes, mixed with UTF-8 text in one write', async () => {
+    const ascii = Buffer.from('hello world');
+    const bodies: Record<string, Uint8Array | string> = {
+      '/ascii': ascii,
+      '/binary': Uint8Array.from([0x00, 0x7f, 0x80, 0xe9, 0xff]),
+      // A view that is not a Buffer, at an offset into its store.
+      '/view': new Uint8Array(ascii.buffer, ascii.byteOffset + 6, 5),
+      '/utf8': 'héllo ✓',
+      '/empty': Buffer.alloc(0),
+    };
+    const { port } = await start((req, res) => {
+      const body = bodies[req.url]!;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(body);
+    });
+    const c = await client(port);
+    const received: Buffer[] = [];
+    c.socket.on('data', (d: Buffer) => received.push(d));
+    const order = ['/ascii', '/binary', '/view', '/utf8', '/empty', '/ascii'];
+    c.socket.write(order.map((u) => `GET ${u} HTTP/1.1\r\nHost: a\r\n\r\n`).join(''));
+    await c.read(/hello world$/);
+    const wire = Buffer.concat(received);
+    const answers: Buffer[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const headEnd = wire.indexOf('\r\n\r\n', at);
+      const length = Number(/content-length: (\d+)/i.exec(wire.subarray(at, headEnd).toString('latin1'))?.[1]);
+      answers.push(wire.subarray(headEnd + 4, headEnd + 4 + length));
+      at = headEnd + 4 + length;
+    }
+    const bytes = (b: Uint8Array | string): Buffer => (typeof b === 'string' ? Buffer.from(b) : Buffer.from(b));
+    expect(answers).toEqual(order.map((u) => bytes(bodies[u]!)));
+  });
 });
