@@ -91,14 +91,14 @@ export interface SendResponse {
   readonly type: 'response' | 'informational-response';
   readonly status: number;
   /** Defaults to the standard reason phrase of `status`. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   readonly headers?: FieldsInit;
   /**
    * Final response only: the sender has decided this is the last response on the connection (a
    * request limit reached, a shutdown). The head then says `Connection: close` whatever the
    * caller's own Connection field says, and the connection closes after the message.
    */
-  readonly close?: boolean;
+  readonly close?: boolean | undefined;
 }
 
 /** Body data to send. */

@@ -60,5 +60,18 @@ export function decideResponseHead(i: ResponseHeadInput): ResponseHeadDecision {
   if (i.handlerClose) return CLOSE_HANDLER;
   if (!i.advertise || i.closing || i.draining) return PERSIST_SILENT;
   if (i.keepAliveMax === Number.POSITIVE_INFINITY) return PERSIST_UNLIMITED;
-  return { close: false, reason: null, keepAliveMax: i.keepAliveMax - i.ordinal };
+  return persist(i.keepAliveMax - i.ordinal);
+}
+
+/** Decisions to persist advertising `max` = left, made once each (one per response otherwise). */
+const PERSIST: ResponseHeadDecision[] = [];
+const PERSIST_CACHED = 4096;
+
+function persist(left: number): ResponseHeadDecision {
+  let decision = PERSIST[left];
+  if (decision === undefined) {
+    decision = Object.freeze({ close: false, reason: null, keepAliveMax: left });
+    if (left <= PERSIST_CACHED) PERSIST[left] = decision;
+  }
+  return decision;
 }

@@ -451,9 +451,8 @@ export class ServerConnection implements ResponseSink {
     });
     if (decision.close && decision.reason !== null) this.#reason = decision.reason;
     const keepAlive = decision.keepAliveMax === null ? null : keepAliveValue(this.#opts, this.#keepAliveValues, decision.keepAliveMax);
-    const head: FinalHead = { type: 'response', status, headers: headFields(res, keepAlive), ...(decision.close ? { close: true } : {}) };
-    // Without a reason of the handler's, the protocol writes the standard one.
-    return res.statusMessage === undefined ? head : { ...head, reason: res.statusMessage };
+    // One shape for every head. Without a reason of the handler's, the protocol writes the standard one.
+    return { type: 'response', status, reason: res.statusMessage, headers: headFields(res, keepAlive), close: decision.close };
   }
 
   /** The response carries no content: an answer to HEAD, or 204 / 304 (RFC 9110 §6.4.1). */
