@@ -4,6 +4,12 @@
  * the graceful shutdown: stop accepting, close idle connections at once, let busy ones answer
  * what they have received (the last answer says `Connection: close`), destroy what remains at
  * the deadline, and report how each connection ended.
+ *
+ * It speaks node:http's dialect as well (see "node:http dialect" in the README): `listen` and
+ * `close` each have a promise form and node's callback form, told apart by their arguments
+ * alone (never by what they return); 'listening', 'close' and 'error' are the net.Server's,
+ * forwarded; 'connection' and 'request' are emitted here. Settable timeouts replace the options
+ * object, which each connection captures when it is accepted: they govern new connections.
  */
 
 import { EventEmitter } from 'node:events';
@@ -46,6 +52,33 @@ export interface ShutdownReport {
   readonly requestsCompleted: number;
 }
 
+/**
+ * Options of the promise form of `listen()`: node's `net.ListenOptions` (`port`, `host`,
+ * `backlog`, `exclusive`, `ipv6Only`, `reusePort`, `signal`…), passed through to
+ * `net.Server.listen`. Without `port` (or `path`, `fd`, `handle`) the port is 0.
+ */
+export type ListenOptions = net.ListenOptions;
+
+/** A callback of node's `close(cb)`: `err` is `ERR_SERVER_NOT_RUNNING` when the server was not listening. */
+export type CloseCallback = (err?: Error) => void;
+
+/** A plain object (not a handle such as a net.Server or socket): the promise form's argument. */
+function isPlainObject(value: unknown): value is ListenOptions {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** node's 0 ("none") for a timeout or limit tether holds as Infinity. */
+function nodeValue(value: number): number {
+  return value === Number.POSITIVE_INFINITY ? 0 : value;
+}
+
+/** The error node's `close(cb)` passes when the server is not listening. */
+function notRunning(): Error {
+  return Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
+}
+
 /** Options of `close()`. */
 export interface CloseOptions {
   /**
@@ -56,14 +89,26 @@ export interface CloseOptions {
 }
 
 /**
- * A keep-alive-aware HTTP/1.1 server. Events: 'error' (a handler failed), 'clientError' (a peer
- * sent bad HTTP), 'upgrade' (`(req, socket, head)`: a request with Upgrade; the listener owns the
- * socket and writes the 101 itself, as with node:http).
+ * A keep-alive-aware HTTP/1.1 server. Events: 'error' (`(err, req)`: a handler failed; `(err)`:
+ * listening failed, as node's), 'clientError' (a peer sent bad HTTP), 'upgrade'
+ * (`(req, socket, head)`: a request with Upgrade; the listener owns the socket and writes the 101
+ * itself, as with node:http), and node's 'listening', 'close' (listening stopped and every
+ * connection is gone), 'connection' (the accepted net.Socket) and 'request' (`(req, res)`).
  */
 export class TetherServer extends EventEmitter implements ConnectionHost {
-  readonly options: ResolvedServerOptions;
-  readonly #handler: Handler;
+  /** The options as given, kept so that a settable property can re-resolve them. */
+  #given: ServerOptions;
+  #options: ResolvedServerOptions;
+  readonly #handler: Handler | null;
   readonly #net: net.Server;
+  /** Promise-form `listen` calls not settled yet (a listen error then rejects them). */
+  #listenPromises = 0;
+  /** The net.Server closed; 'close' waits for the last connection's `onClosed` as well. */
+  #closePending = false;
+  /** The last listen error reached an 'error' listener (read by a promise-form listen it rejects). */
+  #errorHeard = false;
+  /** node's `server.timeout`: socket inactivity ms for new connections (0: none). */
+  #socketTimeout = 0;
   readonly #connections = new Set<ServerConnection>();
   #total = 0;
   #requests = 0;
@@ -74,27 +119,178 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   /** Resolves `close()` once the last connection is gone. */
   #allClosed: (() => void) | null = null;
 
-  constructor(options: ServerOptions, handler: Handler) {
+  /** `handler` answers every request; without one, the 'request' listeners do (as node:http's). */
+  constructor(options: ServerOptions, handler: Handler | null = null) {
     super();
-    this.options = resolveServerOptions(options);
+    this.#given = options;
+    this.#options = resolveServerOptions(options);
     this.#handler = handler;
-    this.#net = net.createServer({ allowHalfOpen: true, noDelay: this.options.noDelay }, (socket) => this.#accept(socket));
-  }
-
-  /** Listen; resolves with the bound address. */
-  listen(options: { port?: number; host?: string } = {}): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.#net.once('error', reject);
-      this.#net.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        this.#net.off('error', reject);
-        resolve(this.#net.address() as AddressInfo);
-      });
+    this.#net = net.createServer({ allowHalfOpen: true, noDelay: this.#options.noDelay }, (socket) => this.#accept(socket));
+    this.#net.on('listening', () => this.emit('listening'));
+    this.#net.on('close', () => {
+      this.#closePending = true;
+      this.#emitCloseIfDrained();
     });
+    this.#net.on('error', (err) => this.#onNetError(err));
   }
 
-  /** The bound address, or null before `listen`. */
+  /** The options in force for connections accepted from now on. */
+  get options(): ResolvedServerOptions {
+    return this.#options;
+  }
+
+  #set(change: ServerOptions): void {
+    const given = { ...this.#given, ...change };
+    this.#options = resolveServerOptions(given);
+    this.#given = given;
+  }
+
+  /**
+   * Listen; resolves with the bound address (a string for a pipe `path`). This promise form is
+   * chosen by its arguments: exactly one plain object and no callback. It binds as node's
+   * `listen(options)` does (emitting 'listening'), so a framework that calls
+   * `server.listen(options)` and waits for 'listening' works too. A listen error rejects the
+   * promise; when the server has 'error' listeners they get it as well and the promise counts
+   * as handled (no unhandled rejection for a caller that waits on events).
+   */
+  listen(options: ListenOptions): Promise<AddressInfo>;
+  /**
+   * node's form: `listen([port[, host[, backlog]]][, cb])`, `listen(options, cb)`, `listen()`.
+   * Passed to `net.Server.listen` unchanged: binding to an IP address (or no host) happens before
+   * it returns, so `address()` works on the next line; a host name is looked up first. `cb`
+   * becomes a 'listening' listener. Returns the server; a listen error is emitted as 'error'.
+   */
+  listen(port?: number, host?: string, backlog?: number, cb?: () => void): this;
+  listen(port: number, host: string, cb?: () => void): this;
+  listen(port: number, cb?: () => void): this;
+  listen(options: ListenOptions, cb: () => void): this;
+  listen(cb: () => void): this;
+  listen(...args: unknown[]): Promise<AddressInfo> | this {
+    if (args.length === 1 && isPlainObject(args[0])) return this.#listenPromise(args[0]);
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      args.pop();
+      this.once('listening', last as () => void);
+    }
+    const netServer = this.#net;
+    (netServer.listen as (this: net.Server, ...a: unknown[]) => net.Server).apply(netServer, args);
+    return this;
+  }
+
+  #listenPromise(options: ListenOptions): Promise<AddressInfo> {
+    const o = options as ListenOptions & { fd?: unknown; handle?: unknown };
+    const bound = o.port === undefined && o.path === undefined && o.fd === undefined && o.handle === undefined ? { ...options, port: 0 } : options;
+    let promise: Promise<AddressInfo> | null = null;
+    promise = new Promise<AddressInfo>((resolve, reject) => {
+      const done = (): void => {
+        this.#listenPromises--;
+        this.#net.off('listening', onListening);
+        this.#net.off('error', onError);
+      };
+      const onListening = (): void => {
+        done();
+        resolve(this.#net.address() as AddressInfo);
+      };
+      const onError = (err: Error): void => {
+        done();
+        if (this.#errorHeard) promise?.catch(() => undefined);
+        reject(err);
+      };
+      this.#listenPromises++;
+      this.#net.once('listening', onListening);
+      this.#net.once('error', onError);
+      try {
+        this.#net.listen(bound);
+      } catch (err) {
+        onError(err as Error);
+      }
+    });
+    return promise;
+  }
+
+  /** A listen error: to 'error' listeners; with none and no promise to reject, thrown as node's would be. */
+  #onNetError(err: Error): void {
+    this.#errorHeard = this.listenerCount('error') > 0;
+    if (this.#errorHeard || this.#listenPromises === 0) this.emit('error', err);
+  }
+
+  /** The bound address, or null when not listening. */
   address(): AddressInfo | null {
     return this.#net.address() as AddressInfo | null;
+  }
+
+  /** Whether the server is listening (node's `server.listening`). */
+  get listening(): boolean {
+    return this.#net.listening;
+  }
+
+  /** Let the process exit while only this server is left (node's `unref()`). */
+  unref(): this {
+    this.#net.unref();
+    return this;
+  }
+
+  /** Undo `unref()`. */
+  ref(): this {
+    this.#net.ref();
+    return this;
+  }
+
+  /**
+   * node's `keepAliveTimeout` (ms; 0: never close an idle connection). Setting it governs
+   * connections accepted afterwards; open ones keep the value they were accepted with.
+   */
+  get keepAliveTimeout(): number {
+    return nodeValue(this.#options.keepAliveTimeout);
+  }
+  set keepAliveTimeout(ms: number) {
+    this.#set({ keepAliveTimeout: ms });
+  }
+
+  /** node's `headersTimeout` (ms; 0: none). Setting it governs connections accepted afterwards. */
+  get headersTimeout(): number {
+    return nodeValue(this.#options.headersTimeout);
+  }
+  set headersTimeout(ms: number) {
+    this.#set({ headersTimeout: ms });
+  }
+
+  /** node's `requestTimeout` (ms; 0: none). Setting it governs connections accepted afterwards. */
+  get requestTimeout(): number {
+    return nodeValue(this.#options.requestTimeout);
+  }
+  set requestTimeout(ms: number) {
+    this.#set({ requestTimeout: ms });
+  }
+
+  /**
+   * node's `maxRequestsPerSocket`: tether's `keepAliveMax` (0: no limit, as node's). Setting it
+   * governs connections accepted afterwards.
+   */
+  get maxRequestsPerSocket(): number {
+    return nodeValue(this.#options.keepAliveMax);
+  }
+  set maxRequestsPerSocket(max: number) {
+    this.#set({ keepAliveMax: max === 0 ? Number.POSITIVE_INFINITY : max });
+  }
+
+  /**
+   * node's `server.timeout`: ms of socket inactivity (nothing read or written) after which a
+   * connection accepted afterwards is destroyed, or handed to the 'timeout' listeners (the
+   * socket) when there are any. 0 (the default, as node's since 13): none.
+   */
+  get timeout(): number {
+    return this.#socketTimeout;
+  }
+  set timeout(ms: number) {
+    this.#socketTimeout = nodeValue(checkTimeout('timeout', ms));
+  }
+
+  /** node's `setTimeout(ms[, cb])`: sets `timeout`; `cb` becomes a 'timeout' listener. */
+  setTimeout(ms = 0, cb?: (socket: Socket) => void): this {
+    this.timeout = ms;
+    if (cb !== undefined) this.on('timeout', cb);
+    return this;
   }
 
   #accept(socket: Socket): void {
@@ -103,12 +299,34 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
       return;
     }
     this.#total++;
-    this.#connections.add(new ServerConnection(socket, this));
+    const conn = new ServerConnection(socket, this);
+    this.#connections.add(conn);
+    if (this.#socketTimeout > 0) {
+      socket.setTimeout(this.#socketTimeout, () => {
+        if (this.listenerCount('timeout') > 0) this.#emitSafely('timeout', socket);
+        else conn.force();
+      });
+    }
+    if (this.listenerCount('connection') > 0) this.#emitSafely('connection', socket);
   }
 
-  /** @internal */
+  /** Emit one of the server's own events; a listener that throws becomes a process warning. */
+  #emitSafely(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (thrown) {
+      process.emitWarning(thrown instanceof Error ? thrown : String(thrown), { code: 'TETHER_LISTENER_THREW', detail: `a '${event}' listener of @tether/server threw` });
+    }
+  }
+
+  /**
+   * @internal The handler given to createServer answers, then the 'request' listeners run (in
+   * node:http the handler is the first 'request' listener); a throw from either is the handler's.
+   */
   handle(req: ServerRequest, res: ServerResponse): unknown {
-    return this.#handler(req, res);
+    const result = this.#handler === null ? undefined : this.#handler(req, res);
+    if (this.listenerCount('request') > 0) this.emit('request', req, res);
+    return result;
   }
 
   /**
@@ -119,11 +337,7 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   reportError(err: unknown, req: ServerRequest | null): void {
     const event = req === null ? 'clientError' : 'error';
     if (this.listenerCount(event) === 0) return;
-    try {
-      this.emit(event, err, req);
-    } catch (thrown) {
-      process.emitWarning(thrown instanceof Error ? thrown : String(thrown), { code: 'TETHER_LISTENER_THREW', detail: `a '${event}' listener of @tether/server threw` });
-    }
+    this.#emitSafely(event, err, req);
   }
 
   /** @internal An 'upgrade' listener takes the socket, as in node:http (a throw is the caller's to handle). */
@@ -150,7 +364,17 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
       shutdown.completed += conn.answered - (shutdown.answeredAtStart.get(conn) ?? conn.answered);
       if (reason === 'forced') shutdown.forced++;
     }
-    if (this.#connections.size === 0) this.#allClosed?.();
+    if (this.#connections.size === 0) {
+      this.#allClosed?.();
+      this.#emitCloseIfDrained();
+    }
+  }
+
+  /** 'close' once listening stopped and every connection is gone, as node's. */
+  #emitCloseIfDrained(): void {
+    if (!this.#closePending || this.#connections.size > 0) return;
+    this.#closePending = false;
+    this.emit('close');
   }
 
   /** Counters so far. */
@@ -169,12 +393,37 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   /**
    * Graceful shutdown: stop accepting; close idle connections at once; let busy ones answer what
    * they have received (the last answer says `Connection: close`); destroy what remains after
-   * `timeout` ms. Resolves when every connection is gone.
+   * `timeout` ms. Resolves when every connection is gone (after 'close').
    *
    * @throws RangeError (as a rejection) when `timeout` is negative or NaN.
    */
-  async close(options: CloseOptions = {}): Promise<ShutdownReport> {
-    const timeout = options.timeout === undefined ? 10_000 : checkTimeout('timeout', options.timeout);
+  close(options?: CloseOptions): Promise<ShutdownReport>;
+  /**
+   * node's form: the same graceful shutdown with no deadline (node waits for ever too; call
+   * `closeAllConnections()` to stop waiting). `cb` becomes a 'close' listener, called when
+   * every connection is gone, with `ERR_SERVER_NOT_RUNNING` when the server was not listening.
+   */
+  close(cb: CloseCallback): this;
+  close(arg?: CloseOptions | CloseCallback): Promise<ShutdownReport> | this {
+    if (typeof arg !== 'function') return this.#close(arg?.timeout);
+    const running = this.#net.listening;
+    this.once('close', running ? () => arg() : () => arg(notRunning()));
+    void this.#close(Number.POSITIVE_INFINITY);
+    return this;
+  }
+
+  /** node's `closeIdleConnections()`: close, gracefully, every connection with no request in progress. */
+  closeIdleConnections(): void {
+    for (const conn of [...this.#connections]) if (conn.idle) conn.shutdown();
+  }
+
+  /** node's `closeAllConnections()`: destroy every connection (listening goes on). */
+  closeAllConnections(): void {
+    for (const conn of [...this.#connections]) conn.force();
+  }
+
+  async #close(timeoutMs: number | undefined): Promise<ShutdownReport> {
+    const timeout = timeoutMs === undefined ? 10_000 : checkTimeout('timeout', timeoutMs);
     const answeredAtStart = new Map([...this.#connections].map((c) => [c, c.answered]));
     const shutdown = { closedIdle: 0, forced: 0, completed: 0, answeredAtStart };
     this.#shutdown = shutdown;
@@ -230,11 +479,13 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   }
 }
 
-/** Create a server: `createServer(handler)` or `createServer(options, handler)`. */
-export function createServer(handler: Handler): TetherServer;
-export function createServer(options: ServerOptions, handler: Handler): TetherServer;
-export function createServer(a: ServerOptions | Handler, b?: Handler): TetherServer {
+/**
+ * Create a server: `createServer(handler)`, `createServer(options, handler)`, or without a
+ * handler (then 'request' listeners answer, as with node:http).
+ */
+export function createServer(handler?: Handler): TetherServer;
+export function createServer(options: ServerOptions, handler?: Handler): TetherServer;
+export function createServer(a?: ServerOptions | Handler, b?: Handler): TetherServer {
   if (typeof a === 'function') return new TetherServer({}, a);
-  if (b === undefined) throw new TypeError('createServer(options, handler): a handler is required');
-  return new TetherServer(a, b);
+  return new TetherServer(a ?? {}, b ?? null);
 }
