@@ -1,0 +1,56 @@
+/**
+ * Fastify 5 on tether through `serverFactory`: Fastify calls node's `server.listen(options)` and
+ * waits for 'listening', answers GET routes over keep-alive, and closes with
+ * `closeIdleConnections()` then `close(cb)`. Request bodies are not tested: `req` is not a
+ * Readable yet.
+ */
+
+import http from 'node:http';
+import Fastify from 'fastify';
+import type { FastifyServerFactory } from 'fastify';
+import { afterEach, expect, it } from 'vitest';
+import { createServer } from '../src/index.js';
+import type { Handler, TetherServer } from '../src/index.js';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+afterEach(() => agent.destroy());
+
+function get(port: number, path: string): Promise<{ status: number; body: string; socket: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: req.socket }));
+    });
+    req.on('error', reject);
+  });
+}
+
+it('serves GET routes over keep-alive, and listen/close settle', async () => {
+  let server: TetherServer | null = null;
+  // Fastify's typings want a node:http Server back; tether's is not one (a typed helper is a later step).
+  const serverFactory = ((handler: Handler) => (server = createServer(handler))) as unknown as FastifyServerFactory;
+  const app = Fastify({ serverFactory });
+  app.get('/hello/:name', (request) => ({ hello: (request.params as { name: string }).name }));
+
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  expect(server).not.toBeNull();
+  const port = server!.address()!.port;
+  expect(address).toBe(`http://127.0.0.1:${port}`);
+
+  const a = await get(port, '/hello/a');
+  const b = await get(port, '/hello/b');
+  expect([a.status, a.body]).toEqual([200, '{"hello":"a"}']);
+  expect([b.status, b.body]).toEqual([200, '{"hello":"b"}']);
+  expect(b.socket).toBe(a.socket);
+  expect(server!.stats().connections.total).toBe(1);
+
+  const missing = await get(port, '/nope');
+  expect(missing.status).toBe(404);
+
+  // The agent's idle keep-alive socket is still open: Fastify closes it via closeIdleConnections().
+  await app.close();
+  expect(server!.listening).toBe(false);
+  expect(server!.stats().connections.open).toBe(0);
+});
