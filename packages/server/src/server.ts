@@ -408,7 +408,10 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     if (typeof arg !== 'function') return this.#close(arg?.timeout);
     const running = this.#net.listening;
     this.once('close', running ? () => arg() : () => arg(notRunning()));
-    void this.#close(Number.POSITIVE_INFINITY);
+    // A shutdown under way is not restarted (that would orphan its promise): as node's, a
+    // second close only waits for 'close' again.
+    if (this.#shutdown === null) void this.#close(Number.POSITIVE_INFINITY);
+    else this.#net.close();
     return this;
   }
 

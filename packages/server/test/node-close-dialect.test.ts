@@ -69,6 +69,18 @@ describe('close(cb)', () => {
     expect(closed).toBe(true);
   });
 
+  it('a second close(cb) during a shutdown gets ERR_SERVER_NOT_RUNNING and the first one still completes', async () => {
+    const { server, port, release } = await start();
+    const busy = await open(port, '/slow');
+    await waitFor(() => server.stats().connections.active === 1, 2000);
+    const first = server.close({ timeout: 2000 });
+    const second = new Promise<unknown>((resolve) => server.close(resolve));
+    release();
+    expect(await second).toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING' });
+    expect(await first).toMatchObject({ drained: 1, forced: 0 });
+    expect(busy.reader.responses).toHaveLength(1);
+  });
+
   it('the promise form still resolves with a report', async () => {
     const { server, port } = await start();
     const conn = await open(port, '/');
