@@ -1,19 +1,64 @@
 /**
- * Theory of operation: the request a handler gets, shaped like node:http's IncomingMessage where
- * it matters (method, url, httpVersion, headers, rawHeaders) and read as an async iterable of
- * body chunks. The connection pushes body data in as it is parsed; a reader that falls behind
- * makes the connection stop reading the socket (see `onBacklog`), so a body is never buffered
- * without bound.
+ * Theory of operation: the request a handler gets, node:http's IncomingMessage contract: method,
+ * url, httpVersion(Major/Minor), headers, rawHeaders, headersDistinct, trailers, complete,
+ * aborted, socket — and a `stream.Readable` of the body (`on('data')`, `pipe`, `pause`,
+ * `setEncoding`, async iteration, `node:stream/consumers`), plus `text()` and `bytes()`.
+ *
+ * What a handler does not use it does not pay for. The request's prototype chain holds
+ * `Readable.prototype`, but Readable's constructor does not run when the request is made: a
+ * `_readableState` accessor on the prototype runs it the first time any of Readable's methods or
+ * getters looks at the state (they all do, first thing), and the state then shadows the accessor as
+ * an own property. Until then the body waits in a plain array (`#chunks`); making the state moves
+ * it into the Readable.
+ *
+ * Invariants:
+ * - The connection feeds the body through the module functions `pushBody`, `endBody`,
+ *   `failBody` and `discardBody` (closures over the class's private state), never through a
+ *   method looked up on the request: frameworks re-prototype `req`.
+ * - A reader that falls behind makes the connection stop reading the socket: `onBacklog(true)`
+ *   when more than `BODY_HIGH_WATER` bytes wait unread (before the state exists) or when the
+ *   Readable's `push` says its buffer is full; `onBacklog(false)` when the Readable asks for more
+ *   (`_read`) or the body is discarded. So a body is never buffered without bound.
+ * - `onFirstRead` (100-continue) runs on the first `_read`: the first time anyone reads.
  */
 
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import type { Fields, HttpVersion } from '@tether/protocol';
 import type { Socket } from 'node:net';
 
-/** Bytes of unread body above which the connection stops reading the socket. */
+/**
+ * Bytes of unread body above which the connection stops reading the socket; also the Readable's
+ * `highWaterMark` (node 22's default for byte streams).
+ */
 const BODY_HIGH_WATER = 64 * 1024;
 
+/**
+ * Readable without its constructor (see the theory above); instances are still
+ * `instanceof Readable`.
+ */
+const LazyReadable = function LazyReadable(): void {
+  // Nothing: Readable's constructor runs on first use.
+} as unknown as typeof Readable;
+LazyReadable.prototype = Readable.prototype;
+
+/** Feeds body data from the connection. */
+export let pushBody: (req: ServerRequest, data: Uint8Array) => void;
+/** Tells that the body is complete, with its trailers (null if none). */
+export let endBody: (req: ServerRequest, trailers: Fields | null) => void;
+/** Tells that the body will never complete (the connection closed or the body was malformed). */
+export let failBody: (req: ServerRequest, err: Error) => void;
+/** Drops what has arrived of the body: its request was answered (the connection drains the rest). */
+export let discardBody: (req: ServerRequest) => void;
+/** The body of a request before any arrives: most have none, and make no array. */
+const NO_CHUNKS: Uint8Array[] = [];
+/** Makes the Readable state of a request (from the `_readableState` accessor). */
+let makeState: (req: ServerRequest) => object;
+/** The request's part of `_read`. */
+let readRequest: (req: ServerRequest) => void;
+
 /** An HTTP request as the handler sees it. */
-export class ServerRequest implements AsyncIterable<Uint8Array> {
+export class ServerRequest extends LazyReadable {
   /** The method, case-sensitive. */
   readonly method: string;
   /** The request-target as sent. */
@@ -21,13 +66,19 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
   readonly httpVersion: HttpVersion;
   /** The socket the request arrived on. */
   readonly socket: Socket;
+  /** The whole body has arrived (whether or not it was read), as node's `complete`. */
+  complete = false;
+  /** The connection closed (or the body broke) before the body was complete; `'aborted'` was emitted. */
+  aborted = false;
   readonly #fields: Fields;
   #headers: Record<string, string | string[]> | undefined;
-  readonly #chunks: Uint8Array[] = [];
+  #trailers: Fields | null = null;
+  /** The body waiting before the Readable state exists (shared `NO_CHUNKS` while none); null once it does. */
+  #chunks: Uint8Array[] | null = NO_CHUNKS;
   #buffered = 0;
-  #ended = false;
+  #backlogged = false;
+  #discarded = false;
   #error: Error | null = null;
-  #wake: (() => void) | null = null;
   /** Set by the connection: called with `true` when unread body passes the mark, `false` when drained. */
   onBacklog: ((backlogged: boolean) => void) | null = null;
   /** Set by the connection: called once, when the handler first reads the body (100-continue). */
@@ -35,11 +86,21 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
 
   /** @internal Made by the connection. */
   constructor(socket: Socket, method: string, url: string, httpVersion: HttpVersion, fields: Fields) {
+    super();
     this.socket = socket;
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
     this.#fields = fields;
+  }
+
+  static {
+    pushBody = (req, data) => req.#push(data);
+    endBody = (req, trailers) => req.#end(trailers);
+    failBody = (req, err) => req.#fail(err);
+    discardBody = (req) => req.#discard();
+    makeState = (req) => req.#makeState();
+    readRequest = (req) => req.#read();
   }
 
   /** Field names lower-cased, values joined with ", " (`set-cookie` an array), as in node:http. */
@@ -52,75 +113,63 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
     return this.#fields.raw;
   }
 
+  /** Each field's values as received, one entry per field line, by lower-case name (node ≥ 18.3). */
+  get headersDistinct(): Record<string, string[]> {
+    return distinct(this.#fields.raw);
+  }
+
   /** The received fields with case-insensitive lookup. */
   get fields(): Fields {
     return this.#fields;
   }
 
-  /** The whole body has arrived (whether or not it was read). */
-  get complete(): boolean {
-    return this.#ended;
+  /** The trailer fields of a chunked body, as `headers` are shaped; `{}` until the body ends or if none. */
+  get trailers(): Record<string, string | string[]> {
+    return this.#trailers === null ? {} : this.#trailers.toObject();
   }
 
-  /** @internal Body data from the connection. */
-  pushBody(data: Uint8Array): void {
-    this.#chunks.push(data);
-    this.#buffered += data.length;
-    if (this.#buffered > BODY_HIGH_WATER) this.onBacklog?.(true);
-    this.#notify();
+  /** The trailer lines as received, `[name, value, …]`. */
+  get rawTrailers(): readonly string[] {
+    return this.#trailers === null ? [] : this.#trailers.raw;
   }
 
-  /** @internal The body is complete. */
-  endBody(): void {
-    this.#ended = true;
-    this.#notify();
+  /** Each trailer's values as received (node ≥ 18.3). */
+  get trailersDistinct(): Record<string, string[]> {
+    return distinct(this.#trailers === null ? [] : this.#trailers.raw);
   }
 
-  /** @internal The body will never complete. */
-  failBody(err: Error): void {
-    this.#error = err;
-    this.#notify();
+  get httpVersionMajor(): number {
+    return Number.parseInt(this.httpVersion, 10);
   }
 
-  /** Discard what has arrived of the body (the connection drains the rest). */
-  discardBody(): void {
-    if (this.#chunks.length > 0) this.#chunks.length = 0;
-    if (this.#buffered > 0) {
-      this.#buffered = 0;
-      this.onBacklog?.(false);
-    }
+  get httpVersionMinor(): number {
+    return this.httpVersion === '1.0' ? 0 : 1;
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+  /** node's alias of `socket`. */
+  get connection(): Socket {
+    return this.socket;
   }
 
-  /** The body, chunk by chunk. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    const first = this.onFirstRead;
-    this.onFirstRead = null;
-    first?.();
-    for (;;) {
-      const chunk = this.#chunks.shift();
-      if (chunk !== undefined) {
-        const wasBacklogged = this.#buffered > BODY_HIGH_WATER;
-        this.#buffered -= chunk.length;
-        if (wasBacklogged && this.#buffered <= BODY_HIGH_WATER) this.onBacklog?.(false);
-        yield chunk;
-        continue;
-      }
-      if (this.#error !== null) throw this.#error;
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
+  /**
+   * node's `req.setTimeout(ms, cb)`: `cb` listens for `'timeout'`, which tether never emits — the
+   * server's `requestTimeout` and `headersTimeout` govern a request, and the socket's own timer is
+   * left alone. Returns the request.
+   */
+  setTimeout(_ms: number, callback?: () => void): this {
+    if (callback !== undefined) this.on('timeout', callback);
+    return this;
+  }
+
+  /** The body, chunk by chunk (Buffers; strings after `setEncoding`). */
+  override [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    return Readable.prototype[Symbol.asyncIterator].call(this) as AsyncIterableIterator<Buffer>;
   }
 
   /** The whole body as bytes. */
   async bytes(): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of this) parts.push(chunk);
+    const parts: Buffer[] = [];
+    for await (const chunk of this) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return Buffer.concat(parts);
   }
 
@@ -128,4 +177,112 @@ export class ServerRequest implements AsyncIterable<Uint8Array> {
   async text(): Promise<string> {
     return Buffer.from(await this.bytes()).toString('utf8');
   }
+
+  #makeState(): object {
+    Readable.call(this, { highWaterMark: BODY_HIGH_WATER, read: readBody, destroy: destroyBody });
+    const chunks = this.#chunks!;
+    this.#chunks = null;
+    this.#buffered = 0;
+    // The body that waited moves into the Readable; its buffer may now hold more than the mark.
+    let full = false;
+    for (const chunk of chunks) full = !Readable.prototype.push.call(this, chunk);
+    if (!full && this.#backlogged) this.#unblock();
+    if (this.#error !== null) Readable.prototype.destroy.call(this, this.#error);
+    else if (this.complete) Readable.prototype.push.call(this, null);
+    return ownState(this);
+  }
+
+  #push(data: Uint8Array): void {
+    if (this.#discarded) return;
+    const chunks = this.#chunks;
+    if (chunks !== null) {
+      if (chunks === NO_CHUNKS) this.#chunks = [data];
+      else chunks.push(data);
+      this.#buffered += data.length;
+      if (this.#buffered > BODY_HIGH_WATER) this.#block();
+      return;
+    }
+    if ((ownState(this) as { destroyed: boolean }).destroyed) return;
+    if (!Readable.prototype.push.call(this, data)) this.#block();
+  }
+
+  #end(trailers: Fields | null): void {
+    this.complete = true;
+    this.#trailers = trailers;
+    if (this.#chunks === null && !this.#discarded) Readable.prototype.push.call(this, null);
+  }
+
+  #fail(err: Error): void {
+    if (this.complete || this.aborted) return;
+    this.aborted = true;
+    this.#error = err;
+    EventEmitter.prototype.emit.call(this, 'aborted');
+    if (this.#chunks === null) Readable.prototype.destroy.call(this, err);
+  }
+
+  #discard(): void {
+    this.#discarded = true;
+    if (this.#chunks !== null) this.#chunks = NO_CHUNKS;
+    this.#buffered = 0;
+    if (this.#backlogged) this.#unblock();
+  }
+
+  /** The Readable asks for more: the first read (100-continue), and the end of a backlog. */
+  #read(): void {
+    const first = this.onFirstRead;
+    if (first !== null) {
+      this.onFirstRead = null;
+      first();
+    }
+    if (this.#backlogged) this.#unblock();
+  }
+
+  #block(): void {
+    this.#backlogged = true;
+    this.onBacklog?.(true);
+  }
+
+  #unblock(): void {
+    this.#backlogged = false;
+    this.onBacklog?.(false);
+  }
+
 }
+
+/** The Readable's `_read`, an own property of each request (so a re-prototyped request keeps it). */
+function readBody(this: Readable): void {
+  readRequest(this as ServerRequest);
+}
+
+/**
+ * The Readable's `_destroy`. As node's IncomingMessage, the error reaches `'error'` only when
+ * someone listens for it: a body nobody reads does not crash the process when its client leaves.
+ */
+function destroyBody(this: Readable, err: Error | null, callback: (err?: Error | null) => void): void {
+  callback(err !== null && this.listenerCount('error') > 0 ? err : null);
+}
+
+function ownState(req: ServerRequest): object {
+  return (req as unknown as { _readableState: object })._readableState;
+}
+
+function distinct(raw: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    (out[name] ??= []).push(raw[i + 1]!);
+  }
+  return out;
+}
+
+// The accessor that makes the Readable state on first use; Readable's constructor assigns the
+// state through the setter, which makes it an own data property shadowing this accessor.
+Object.defineProperty(ServerRequest.prototype, '_readableState', {
+  configurable: true,
+  get(this: ServerRequest): object {
+    return makeState(this);
+  },
+  set(this: ServerRequest, state: object): void {
+    Object.defineProperty(this, '_readableState', { value: state, writable: true, configurable: true, enumerable: true });
+  },
+});

@@ -44,7 +44,7 @@ import { EarlyResponse, mayRunAhead } from './early-response.js';
 import { ServerError } from './errors.js';
 import type { ResolvedServerOptions } from './options.js';
 import { OutputBuffer } from './output-buffer.js';
-import { ServerRequest } from './request.js';
+import { ServerRequest, discardBody, endBody, failBody, pushBody } from './request.js';
 import { headFields, httpDate, keepAliveValue, keepAliveValues } from './response-head.js';
 import { decideResponseHead } from './response-policy.js';
 import { ServerResponse, checkStatus } from './response.js';
@@ -202,7 +202,7 @@ export class ServerConnection implements ResponseSink {
           }
           case 'data': {
             const req = this.#queue.at(-1);
-            if (req !== undefined) req.pushBody(event.data);
+            if (req !== undefined) pushBody(req, event.data);
             else if ((this.#orphanBody += event.data.length) > ORPHAN_BODY_LIMIT) {
               // The rest of a body nobody reads: drop it, up to a bound; past it, close.
               this.#finish('connection-close');
@@ -210,10 +210,12 @@ export class ServerConnection implements ResponseSink {
             }
             break;
           }
-          case 'end-of-message':
-            this.#queue.at(-1)?.endBody();
+          case 'end-of-message': {
+            const req = this.#queue.at(-1);
+            if (req !== undefined) endBody(req, event.trailers);
             this.#orphanBody = 0;
             break;
+          }
           default:
             break;
         }
@@ -550,7 +552,7 @@ export class ServerConnection implements ResponseSink {
     this.#queue.shift();
     // A body the handler did not read is dropped as it arrives, so the next request parses.
     if (current !== null) {
-      current.req.discardBody();
+      discardBody(current.req);
       if (!current.req.complete) current.req.onBacklog = null;
     }
     this.#bodyBacklog = false;
@@ -609,7 +611,7 @@ export class ServerConnection implements ResponseSink {
     if (broken !== undefined && !broken.complete) {
       // The error is inside this request's body: the request is broken.
       this.#bodyError = err;
-      broken.failBody(err);
+      failBody(broken, err);
       // Its handler is reading: the failure reaches it, and its answer is the error's (see
       // #failed); the protocol closes after it.
       if (this.#current?.req === broken) return;
@@ -728,7 +730,7 @@ export class ServerConnection implements ResponseSink {
     this.#finished = true;
     this.#deadlines.stop();
     const current = this.#current;
-    if (current !== null && !current.req.complete) current.req.failBody(new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the request body was complete'));
+    if (current !== null && !current.req.complete) failBody(current.req, new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the request body was complete'));
     this.#host.onClosed(this, this.#reason, this.#served);
   }
 }
