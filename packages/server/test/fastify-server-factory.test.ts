@@ -1,8 +1,8 @@
 /**
  * Fastify 5 on tether through `serverFactory`: Fastify calls node's `server.listen(options)` and
  * waits for 'listening', answers GET routes over keep-alive, and closes with
- * `closeIdleConnections()` then `close(cb)`. Request bodies are not tested: `req` is not a
- * Readable yet.
+ * `closeIdleConnections()` then `close(cb)`; request bodies reach Fastify's parsers through `req`
+ * as a Readable (a JSON POST, a streamed upload read by a custom parser).
  */
 
 import http from 'node:http';
@@ -14,6 +14,19 @@ import type { Handler, TetherServer } from '../src/index.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 afterEach(() => agent.destroy());
+
+function send(port: number, method: string, path: string, type: string, body: string | Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: { 'content-type': type } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 function get(port: number, path: string): Promise<{ status: number; body: string; socket: unknown }> {
   return new Promise((resolve, reject) => {
@@ -52,5 +65,41 @@ it('serves GET routes over keep-alive, and listen/close settle', async () => {
   // The agent's idle keep-alive socket is still open: Fastify closes it via closeIdleConnections().
   await app.close();
   expect(server!.listening).toBe(false);
+  expect(server!.stats().connections.open).toBe(0);
+});
+
+it('gives a JSON POST route its parsed body, and a custom parser a streamed upload', async () => {
+  let server: TetherServer | null = null;
+  const serverFactory = ((handler: Handler) => (server = createServer(handler))) as unknown as FastifyServerFactory;
+  const app = Fastify({ serverFactory });
+  app.post('/json', (request) => ({ got: request.body }));
+  app.addContentTypeParser('application/octet-stream', async (_request: unknown, payload: NodeJS.ReadableStream) => {
+    let bytes = 0;
+    let sum = 0;
+    for await (const chunk of payload as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      for (const byte of chunk) sum = (sum + byte) % 65_521;
+    }
+    return { bytes, sum };
+  });
+  app.post('/upload', (request) => request.body);
+
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = server!.address()!.port;
+
+  const json = await send(port, 'POST', '/json', 'application/json', JSON.stringify({ a: [1, 'two'], b: { c: true } }));
+  expect([json.status, JSON.parse(json.body)]).toEqual([200, { got: { a: [1, 'two'], b: { c: true } } }]);
+
+  const bad = await send(port, 'POST', '/json', 'application/json', '{"broken');
+  expect(bad.status).toBe(400);
+
+  const upload = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0; i < upload.length; i++) upload[i] = (i * 7) & 0xff;
+  let sum = 0;
+  for (const byte of upload) sum = (sum + byte) % 65_521;
+  const streamed = await send(port, 'POST', '/upload', 'application/octet-stream', upload);
+  expect([streamed.status, JSON.parse(streamed.body)]).toEqual([200, { bytes: upload.length, sum }]);
+
+  await app.close();
   expect(server!.stats().connections.open).toBe(0);
 });
