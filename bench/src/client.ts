@@ -41,8 +41,6 @@ import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, r
 import type { Verdict } from './cli.js';
 import { HELLO, RESPONSE } from './limit-server.js';
 import { Pool as TetherPool } from '@tether/client';
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -51,8 +49,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Pool as UndiciPool } from 'undici';
 
-import type { TargetMessage, TargetRequest } from './client-target.js';
+import type { TargetRequest } from './client-target.js';
 import type { LimitCounters } from './limit-server.js';
+import { PeerChild } from './peer-child.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
@@ -171,89 +170,16 @@ const TARGET_ENTRY = fileURLToPath(new URL('./client-target.js', import.meta.url
 /** The target's counters and the CPU time it has used (user + system, µs). */
 type Counts = Readonly<LimitCounters> & { readonly cpuMicros: number };
 
-class TargetChild {
-  readonly #child: ChildProcess;
-  readonly #ready: Promise<number>;
-  readonly #exited: Promise<void>;
-  #stderr = '';
-  #stopping = false;
-  #crash: string | null = null;
-  #countsWaiter: ((counts: Counts) => void) | null = null;
-
+class TargetChild extends PeerChild<Counts> {
   constructor() {
-    const child = fork(TARGET_ENTRY, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    this.#child = child;
-    child.stdout?.resume();
-    child.stderr?.on('data', (chunk: Buffer) => {
-      // Keep the tail: what a crash printed last.
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        if (!this.#stopping) this.#crash = `exited with ${signal ?? `code ${String(code)}`}${this.#stderr.trim() === '' ? '' : `: ${this.#stderr.trim()}`}`;
-        resolve();
-      });
-    });
-    this.#ready = new Promise((resolve, reject) => {
-      child.on('message', (message: TargetMessage) => {
-        if (message.type === 'listening') {
-          resolve(message.port);
-        } else {
-          const { connections, requests, answeringReads, maxPerRead, cpuMicros } = message;
-          this.#countsWaiter?.({ connections, requests, answeringReads, maxPerRead, cpuMicros });
-          this.#countsWaiter = null;
-        }
-      });
-      void this.#exited.then(() => reject(new Error(`target ${this.#crash ?? 'exited'}`)));
-    });
-  }
-
-  /** How the target ended, when it ended without being asked to; null while it runs. */
-  crashed(): string | null {
-    return this.#crash;
-  }
-
-  /** Resolves with the port once the target listens. */
-  ready(): Promise<number> {
-    return withTimeout(this.#ready, START_TIMEOUT_MS, 'target start');
+    super({ name: 'target', entry: TARGET_ENTRY, startTimeoutMs: START_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS });
   }
 
   /** The target's counters since it started. */
-  counts(): Promise<Counts> {
-    const answer = new Promise<Counts>((resolve, reject) => {
-      this.#countsWaiter = resolve;
-      void this.#exited.then(() => reject(new Error(`target ${this.#crash ?? 'exited'}`)));
-    });
+  async counts(): Promise<Counts> {
     const ask: TargetRequest = { type: 'counts' };
-    this.#child.send(ask);
-    return withTimeout(answer, COUNTS_TIMEOUT_MS, 'target counters');
-  }
-
-  /** SIGKILL by PID, at once: nothing is left to do in the target. */
-  kill(): void {
-    this.#stopping = true;
-    const child = this.#child;
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-
-  /** SIGTERM by PID, SIGKILL after {@link STOP_GRACE_MS}; resolves when the target is gone. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    const child = this.#child;
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => this.kill(), STOP_GRACE_MS);
-    await this.#exited;
-    clearTimeout(timer);
+    const { connections, requests, answeringReads, maxPerRead, cpuMicros } = await this.ask(ask, COUNTS_TIMEOUT_MS, 'counters');
+    return { connections, requests, answeringReads, maxPerRead, cpuMicros };
   }
 }
 

@@ -11,7 +11,8 @@
  */
 
 import { errorText, withTimeout } from './cli.js';
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { PeerChild } from './peer-child.js';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -122,96 +123,24 @@ export interface ChildSpec {
 }
 
 /** One server under test, in its own process. */
-export class ServerChild {
+export class ServerChild extends PeerChild<MemoryReport> {
   readonly kind: ServerKind;
   readonly label: string;
-  readonly #child: ChildProcess;
-  readonly #ready: Promise<number>;
-  readonly #exited: Promise<void>;
-  #stderr = '';
-  #stopping = false;
-  #memoryWaiter: ((report: MemoryReport) => void) | null = null;
-  #crash: string | null = null;
-  port = 0;
 
   constructor(spec: ChildSpec) {
-    this.kind = spec.kind;
-    this.label = spec.label;
     const args = [spec.kind, String(spec.keepAliveTimeout), spec.shape ?? 'hello'];
     if (spec.tetherEntry !== undefined) args.push(pathToFileURL(spec.tetherEntry).href);
-    const child = fork(CHILD_ENTRY, args, {
-      execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    this.#child = child;
-    track(child);
-    child.stdout?.resume();
-    child.stderr?.on('data', (chunk: Buffer) => {
-      // Keep the tail: what a crash printed last.
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        if (!this.#stopping) this.#crash = `exited with ${signal ?? `code ${String(code)}`}${this.#stderr.trim() === '' ? '' : `: ${this.#stderr.trim()}`}`;
-        resolve();
-      });
-    });
-    this.#ready = new Promise((resolve, reject) => {
-      child.on('message', (message: ChildMessage) => {
-        if (message.type === 'listening') {
-          this.port = message.port;
-          resolve(message.port);
-        } else {
-          const { rss, heapUsed, external, arrayBuffers, connections } = message;
-          this.#memoryWaiter?.({ rss, heapUsed, external, arrayBuffers, connections });
-          this.#memoryWaiter = null;
-        }
-      });
-      void this.#exited.then(() => reject(new Error(`${this.label} server ${this.#crash ?? 'exited'}`)));
-    });
-  }
-
-  /** The child's process id (for its CPU time in /proc). */
-  get pid(): number {
-    const pid = this.#child.pid;
-    if (pid === undefined) throw new Error(`${this.label} server has no process id`);
-    return pid;
-  }
-
-  /** How the child ended, when it ended without being asked to; null while it runs or after `stop()`. */
-  crashed(): string | null {
-    return this.#crash;
-  }
-
-  /** Resolves once the child listens. */
-  ready(): Promise<number> {
-    return withTimeout(this.#ready, START_TIMEOUT_MS, `${this.label} server start`);
+    super({ name: `${spec.label} server`, entry: CHILD_ENTRY, args, execArgv: ['--expose-gc'], startTimeoutMs: START_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS });
+    this.kind = spec.kind;
+    this.label = spec.label;
+    track(this.child);
   }
 
   /** The child's memory after two full collections, and its open connections. */
-  memory(): Promise<MemoryReport> {
-    const answer = new Promise<MemoryReport>((resolve, reject) => {
-      this.#memoryWaiter = resolve;
-      void this.#exited.then(() => reject(new Error(`${this.label} server ${this.#crash ?? 'exited'}`)));
-    });
+  async memory(): Promise<MemoryReport> {
     const ask: ParentMessage = { type: 'memory' };
-    this.#child.send(ask);
-    return withTimeout(answer, 30_000, `${this.label} memory report`);
-  }
-
-  /** SIGTERM by PID, SIGKILL after {@link STOP_GRACE_MS}; resolves when the child is gone. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    const child = this.#child;
-    if (child.pid === undefined || !running(child)) return;
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      // Already gone.
-    }
-    const timer = setTimeout(() => killNow(child), STOP_GRACE_MS);
-    await this.#exited;
-    clearTimeout(timer);
+    const { rss, heapUsed, external, arrayBuffers, connections } = await this.ask(ask, 30_000, 'memory report');
+    return { rss, heapUsed, external, arrayBuffers, connections };
   }
 }
 
