@@ -19,7 +19,9 @@ type Step =
   | { readonly kind: 'whole'; readonly body: Uint8Array | string }
   | { readonly kind: 'head' }
   | { readonly kind: 'data'; readonly data: Uint8Array }
-  | { readonly kind: 'end'; readonly trailers: readonly string[] | undefined };
+  | { readonly kind: 'end'; readonly trailers: readonly string[] | undefined }
+  | { readonly kind: 'info'; readonly status: number; readonly headers: readonly string[] }
+  | { readonly kind: 'destroy' };
 
 /** Whether a handler may run before the responses ahead of its request are written. */
 export function mayRunAhead(req: ServerRequest): boolean {
@@ -38,9 +40,9 @@ export class EarlyResponse implements ResponseSink {
   #backedUp = false;
   #failure: { readonly err: unknown } | null = null;
 
-  constructor(highWaterMark: number) {
+  constructor(highWaterMark: number, req: ServerRequest) {
     this.#highWaterMark = highWaterMark;
-    this.res = new ServerResponse(this);
+    this.res = new ServerResponse(this, req);
   }
 
   /** Body bytes held. */
@@ -85,6 +87,16 @@ export class EarlyResponse implements ResponseSink {
     this.#steps.push({ kind: 'end', trailers });
   }
 
+  sendInformational(res: ServerResponse, status: number, headers: readonly string[]): void {
+    if (this.#target !== null) return this.#target.sendInformational(res, status, headers);
+    this.#steps.push({ kind: 'info', status, headers });
+  }
+
+  destroyResponse(res: ServerResponse): void {
+    if (this.#target !== null) return this.#target.destroyResponse(res);
+    this.#steps.push({ kind: 'destroy' });
+  }
+
   /**
    * The response's turn: replay the record into `target`, then forward to it. Returns whether
    * the handler was told to wait (it should get a 'drain' once `target` has room). A throw from
@@ -100,7 +112,9 @@ export class EarlyResponse implements ResponseSink {
       if (step.kind === 'whole') target.sendWhole(res, step.body);
       else if (step.kind === 'head') target.sendHead(res);
       else if (step.kind === 'data') target.sendData(res, step.data);
-      else target.sendEnd(res, step.trailers);
+      else if (step.kind === 'end') target.sendEnd(res, step.trailers);
+      else if (step.kind === 'info') target.sendInformational(res, step.status, step.headers);
+      else target.destroyResponse(res);
     }
     return this.#backedUp;
   }

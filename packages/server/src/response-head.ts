@@ -56,7 +56,7 @@ export function headFields(res: ServerResponse, keepAlive: string | null): strin
   if (res.hasLowerCaseHeader('keep-alive')) {
     for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === 'keep-alive') raw.splice(i, 2);
   }
-  if (!res.hasLowerCaseHeader('date')) raw.push('Date', httpDate());
+  if (res.sendDate && !res.hasLowerCaseHeader('date')) raw.push('Date', httpDate());
   if (keepAlive !== null) raw.push('Keep-Alive', keepAlive);
   return raw;
 }

@@ -5,11 +5,25 @@
  * and body to its connection, which asks @tether/protocol to frame them — `end(body)` without
  * earlier writes becomes one write with Content-Length; writes before `end` stream (chunked to
  * HTTP/1.1, close-delimited to HTTP/1.0).
+ *
+ * It is also node's Writable contract (`res instanceof Writable`, `pipeline(src, res)`,
+ * `write(chunk, encoding, cb)`, `end(data, encoding, cb)`, 'finish' then 'close', `destroy`),
+ * paid for only when used: Writable's constructor does not run when a response is made. A
+ * `_writableState` accessor on the prototype makes the state the first time anything looks at it
+ * (`stream.finished`, `pipeline`); the response keeps that state's flags (ended, finished,
+ * destroyed, closed) in step with its own. Its own methods and getters shadow Writable's, so the
+ * state is never needed for writing.
+ *
+ * Invariants: the connection reaches a response only through `ResponseSink` calls made by the
+ * response and the module functions `drainResponse` / `closeResponse` (closures over the class's
+ * private state), never through a method looked up on it: frameworks re-prototype `res`.
  */
 
-import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import type { Socket } from 'node:net';
 import { LocalProtocolError, validateField } from '@tether/protocol';
 import { ServerError } from './errors.js';
+import type { ServerRequest } from './request.js';
 
 /** What a response needs from its connection. */
 export interface ResponseSink {
@@ -21,6 +35,10 @@ export interface ResponseSink {
   sendData(res: ServerResponse, data: Uint8Array): boolean;
   /** End the streamed body, with trailers when the body is chunked. */
   sendEnd(res: ServerResponse, trailers: readonly string[] | undefined): void;
+  /** Send an informational (1xx) head before the final one; ignored once that is out. */
+  sendInformational(res: ServerResponse, status: number, headers: readonly string[]): void;
+  /** The handler gave up on `res`: close the connection after the answers before it. */
+  destroyResponse(res: ServerResponse): void;
 }
 
 type HeaderValue = string | number | readonly string[];
@@ -39,8 +57,12 @@ function lowerCase(name: string): string {
   return lower;
 }
 
-function toBytes(chunk: string | Uint8Array): Uint8Array {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+/** Encodings node's `write(chunk, encoding)` takes for a string chunk. */
+export type ChunkEncoding = BufferEncoding;
+type Callback = (err?: Error | null) => void;
+
+function toBytes(chunk: string | Uint8Array, encoding?: BufferEncoding): Uint8Array {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
   if (chunk instanceof Uint8Array) return chunk;
   throw new ServerError('TETHER_INVALID_ARGUMENT', `a body chunk must be a string or a Uint8Array, got ${typeof chunk}`);
 }
@@ -70,21 +92,62 @@ export function checkStatus(statusCode: unknown): number {
 }
 
 /**
- * EventEmitter without its constructor: a response makes its listener table on the first `on()`
- * (EventEmitter's methods all accept an instance that has none yet), so the many responses nobody
- * listens to cost no table. Instances are still `instanceof EventEmitter`.
+ * Writable without its constructor (see the theory above): a response makes its listener table
+ * on the first `on()` (EventEmitter's methods accept an instance that has none yet) and its
+ * Writable state on first use. Instances are still `instanceof Writable` and `EventEmitter`.
  */
-const LazyEmitter = function LazyEmitter(): void {
-  // Nothing: EventEmitter's constructor is what this skips.
-} as unknown as typeof EventEmitter;
-LazyEmitter.prototype = EventEmitter.prototype;
+const LazyWritable = function LazyWritable(): void {
+  // Nothing: Writable's constructor runs on first use.
+} as unknown as new () => Omit<Writable, AccessorName | 'cork' | 'uncork' | 'setDefaultEncoding' | 'destroy' | 'write' | 'end'>;
+LazyWritable.prototype = Writable.prototype;
+
+/** Writable's fields the response answers with getters of its own (TypeScript types them as properties). */
+type AccessorName = 'writableEnded' | 'writableFinished' | 'writable' | 'destroyed' | 'closed' | 'writableLength' | 'writableHighWaterMark' | 'writableNeedDrain' | 'writableCorked';
+
+/** Writable's state as far as the response keeps it in step (node 22's setters). */
+interface WritableStateFlags {
+  ended: boolean;
+  ending: boolean;
+  finished: boolean;
+  destroyed: boolean;
+  closed: boolean;
+  closeEmitted: boolean;
+}
+
+/** `#flags`: 'finish' was emitted (or would have been: nobody listened). */
+const FINISHED = 1;
+/** `#flags`: 'close' was emitted (or would have been). */
+const CLOSED = 2;
+/** `#flags`: `destroy()` was called. */
+const DESTROYED = 4;
+/** `#flags`: a `write()` returned false and 'drain' has not followed. */
+const NEED_DRAIN = 8;
+/** `#flags`: the `cork()` count sits above the flag bits. */
+const CORK_SHIFT = 4;
+
+/** Emit 'drain' on a response whose write() returned false; throws what a listener throws. */
+export let drainResponse: (res: ServerResponse) => void;
+/** The connection closed: a response not finished emits 'close' (once). */
+export let closeResponse: (res: ServerResponse) => void;
+/** Makes the Writable state of a response (from the `_writableState` accessor). */
+let makeState: (res: ServerResponse) => object;
+/** Whether a response has listeners (EventEmitter keeps them in `_events`, undefined until the first). */
+function listened(res: ServerResponse): boolean {
+  return (res as unknown as { _events: object | undefined })._events !== undefined;
+}
 
 /** An HTTP response being written by a handler. */
-export class ServerResponse extends LazyEmitter {
+export class ServerResponse extends LazyWritable {
   /** The status to send; default 200. */
   statusCode = 200;
   /** The reason phrase; default the standard one for `statusCode`. */
   statusMessage: string | undefined;
+  /** Send a `Date` field unless the handler set one (default true, on the prototype). */
+  declare sendDate: boolean;
+  /** As node's: a Content-Length mismatch is not checked by the response (the protocol refuses it). */
+  declare strictContentLength: boolean;
+  /** The request this answers. */
+  readonly req: ServerRequest | undefined;
   readonly #sink: ResponseSink;
   /**
    * The headers set, as `[lower-case name, name, value, …]` in the order first set: a response
@@ -94,11 +157,34 @@ export class ServerResponse extends LazyEmitter {
   #headSent = false;
   #ended = false;
   #trailers: string[] | undefined;
+  /** FINISHED | CLOSED | DESTROYED | NEED_DRAIN, and `cork()` calls waiting × CORK_UNIT: one field for what most responses never use. */
+  #flags = 0;
+  #state: WritableStateFlags | null = null;
 
   /** @internal Made by the connection. */
-  constructor(sink: ResponseSink) {
+  constructor(sink: ResponseSink, req?: ServerRequest) {
     super();
     this.#sink = sink;
+    this.req = req;
+  }
+
+  static {
+    drainResponse = (res) => {
+      res.#flags &= ~NEED_DRAIN;
+      res.emit('drain');
+    };
+    closeResponse = (res) => res.#close();
+    makeState = (res) => res.#makeState();
+  }
+
+  /** The socket the response goes out on (as node's `res.socket`). */
+  get socket(): Socket | null {
+    return this.req?.socket ?? null;
+  }
+
+  /** Alias of `socket`, as node's (deprecated) `res.connection`. */
+  get connection(): Socket | null {
+    return this.socket;
   }
 
   /** The head has been sent: headers can no longer change. */
@@ -109,6 +195,46 @@ export class ServerResponse extends LazyEmitter {
   /** `end()` has been called. */
   get writableEnded(): boolean {
     return this.#ended;
+  }
+
+  /** The whole response was handed on ('finish' emitted). */
+  get writableFinished(): boolean {
+    return (this.#flags & FINISHED) !== 0;
+  }
+
+  /** `write()` may still be called. */
+  get writable(): boolean {
+    return !this.#ended && (this.#flags & (DESTROYED | CLOSED)) === 0;
+  }
+
+  /** `destroy()` was called. */
+  get destroyed(): boolean {
+    return (this.#flags & DESTROYED) !== 0;
+  }
+
+  /** 'close' was emitted. */
+  get closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+
+  /** Bytes waiting in the socket. */
+  get writableLength(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /** The socket's high-water mark. */
+  get writableHighWaterMark(): number {
+    return this.socket?.writableHighWaterMark ?? 16 * 1024;
+  }
+
+  /** A `write()` returned false and 'drain' has not followed yet. */
+  get writableNeedDrain(): boolean {
+    return (this.#flags & NEED_DRAIN) !== 0;
+  }
+
+  /** How many `cork()` calls wait for an `uncork()`. */
+  get writableCorked(): number {
+    return this.#flags >>> CORK_SHIFT;
   }
 
   /** Set a header (replacing any value of the same name, any case). */
@@ -147,6 +273,22 @@ export class ServerResponse extends LazyEmitter {
     if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
     const at = this.#find(lowerCase(name));
     if (at >= 0) this.#headers.splice(at, 3);
+  }
+
+  /** Add a value to a header (a list when it has one already), as node's (≥ 18.3). */
+  appendHeader(name: string, value: string | readonly string[]): this {
+    const old = this.getHeader(name);
+    if (old === undefined) return this.setHeader(name, value);
+    const before = Array.isArray(old) ? (old as readonly string[]) : [String(old)];
+    return this.setHeader(name, before.concat(value));
+  }
+
+  /** The names of the headers set, lower-cased. */
+  getHeaderNames(): string[] {
+    const out: string[] = [];
+    const h = this.#headers;
+    for (let i = 0; i < h.length; i += 3) out.push(h[i] as string);
+    return out;
   }
 
   /** The headers set so far, lower-cased names. */
@@ -216,23 +358,112 @@ export class ServerResponse extends LazyEmitter {
     }
   }
 
-  /** Write body data (the head first, if not sent yet). Returns false under backpressure; wait for 'drain'. */
-  write(chunk: string | Uint8Array): boolean {
-    if (this.#ended) throw new ServerError('TETHER_WRITE_AFTER_END', 'write() after end()');
-    const data = toBytes(chunk);
-    if (!this.#headSent) this.#sendHead();
+  /** Send the head now (the body then streams), as node's `flushHeaders()`. */
+  flushHeaders(): void {
+    if (!this.#headSent && !this.#ended) this.#sendHead();
+  }
+
+  /** Send `100 Continue`. */
+  writeContinue(cb?: () => void): void {
+    this.#sink.sendInformational(this, 100, []);
+    if (cb !== undefined) process.nextTick(cb);
+  }
+
+  /** Send `103 Early Hints` with `hints` (`link` a string or a list), as node's (≥ 18.11). */
+  writeEarlyHints(hints: Record<string, string | readonly string[]>, cb?: () => void): void {
+    const raw: string[] = [];
+    for (const name of Object.keys(hints)) {
+      const value = hints[name]!;
+      for (const v of typeof value === 'string' ? [value] : value) {
+        checkField(name, v);
+        raw.push(name, v);
+      }
+    }
+    this.#sink.sendInformational(this, 103, raw);
+    if (cb !== undefined) process.nextTick(cb);
+  }
+
+  /** Hold writes in the socket until as many `uncork()` calls. */
+  cork(): void {
+    this.#flags += 1 << CORK_SHIFT;
+    this.socket?.cork();
+  }
+
+  /** Release one `cork()`. */
+  uncork(): void {
+    if (this.#flags >>> CORK_SHIFT === 0) return;
+    this.#flags -= 1 << CORK_SHIFT;
+    this.socket?.uncork();
+  }
+
+  /** Encoding is per write; accepted for Writable's sake. */
+  setDefaultEncoding(): this {
+    return this;
+  }
+
+  /**
+   * Give up on the response: the connection closes after the answers before it (nothing more of
+   * this one is sent); 'error' (with `err`) and 'close' follow. Never throws.
+   */
+  destroy(err?: Error): this {
+    if ((this.#flags & (DESTROYED | CLOSED)) !== 0) return this;
+    this.#flags |= DESTROYED;
+    if (this.#state !== null) this.#state.destroyed = true;
     try {
-      return this.#sink.sendData(this, data);
+      this.#sink.destroyResponse(this);
+    } catch {
+      // The connection is closing already.
+    }
+    process.nextTick(() => {
+      if (err !== undefined && listened(this) && this.listenerCount('error') > 0) this.emit('error', err);
+      this.#emitClose();
+    });
+    return this;
+  }
+
+  /** Write body data (the head first, if not sent yet). Returns false under backpressure; wait for 'drain'. */
+  write(chunk: string | Uint8Array, encoding?: ChunkEncoding | Callback, cb?: Callback): boolean {
+    if ((this.#flags & DESTROYED) !== 0) return false;
+    if (this.#ended) {
+      throw new ServerError('TETHER_WRITE_AFTER_END', 'write() after end()');
+    }
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    const data = toBytes(chunk, encoding);
+    if (!this.#headSent) this.#sendHead();
+    let ok: boolean;
+    try {
+      ok = this.#sink.sendData(this, data);
     } catch (err) {
       throw refusal(err);
     }
+    if (!ok) this.#flags |= NEED_DRAIN;
+    if (cb !== undefined) process.nextTick(cb);
+    return ok;
   }
 
   /** Finish the response, optionally with a last chunk. Without earlier writes the whole message is one write. */
-  end(chunkIn?: string | Uint8Array | null): this {
-    if (this.#ended) return this;
-    const chunk = chunkIn ?? undefined;
-    if (chunk !== undefined && typeof chunk !== 'string') toBytes(chunk);
+  end(chunkIn?: string | Uint8Array | null | Callback, encodingIn?: ChunkEncoding | Callback, cbIn?: Callback): this {
+    let chunk: string | Uint8Array | undefined;
+    let encoding: ChunkEncoding | undefined;
+    let cb = cbIn;
+    if (typeof chunkIn === 'function') cb = chunkIn;
+    else {
+      chunk = chunkIn ?? undefined;
+      if (typeof encodingIn === 'function') cb = encodingIn;
+      else encoding = encodingIn;
+    }
+    if (this.#ended || (this.#flags & DESTROYED) !== 0) {
+      if (cb !== undefined) {
+        if ((this.#flags & FINISHED) !== 0) process.nextTick(cb);
+        else this.once('finish', cb);
+      }
+      return this;
+    }
+    // A string in another encoding becomes its bytes; UTF-8 text stays text (see below).
+    if (chunk !== undefined && (typeof chunk !== 'string' || (encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8'))) chunk = toBytes(chunk, encoding);
     if (!this.#headSent && this.#trailers === undefined) {
       checkStatus(this.statusCode);
       this.#ended = true;
@@ -257,8 +488,55 @@ export class ServerResponse extends LazyEmitter {
         throw refusal(err);
       }
     }
-    this.emit('finish');
+    this.#flags |= FINISHED;
+    if (this.#state !== null) this.#state.ended = this.#state.ending = this.#state.finished = true;
+    if (cb !== undefined) this.once('finish', cb);
+    if (listened(this)) {
+      this.emit('finish');
+      this.#emitClose();
+    } else this.#flags |= CLOSED;
     return this;
+  }
+
+  /** Emit 'close' once. */
+  #emitClose(): void {
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
+    if (this.#state !== null) this.#state.closed = this.#state.closeEmitted = true;
+    if (listened(this)) this.emit('close');
+  }
+
+  /** The connection closed under the response. */
+  #close(): void {
+    this.#emitClose();
+  }
+
+  #makeState(): object {
+    Writable.call(this, { decodeStrings: false });
+    const state = (this as unknown as { _writableState: WritableStateFlags })._writableState;
+    this.#state = state;
+    if (this.#ended) state.ended = state.ending = true;
+    if ((this.#flags & FINISHED) !== 0) state.finished = true;
+    if ((this.#flags & DESTROYED) !== 0) state.destroyed = true;
+    if ((this.#flags & CLOSED) !== 0) state.closed = state.closeEmitted = true;
+    return state;
   }
 }
 
+
+Object.defineProperty(ServerResponse.prototype, 'sendDate', { value: true, writable: true, configurable: true });
+Object.defineProperty(ServerResponse.prototype, 'strictContentLength', { value: false, writable: true, configurable: true });
+// A response writes bytes, not objects; its errors are the connection's (Writable's getters would make the state).
+Object.defineProperty(ServerResponse.prototype, 'writableObjectMode', { value: false, configurable: true });
+Object.defineProperty(ServerResponse.prototype, 'errored', { value: null, configurable: true });
+// The accessor that makes the Writable state on first use; Writable's constructor assigns the
+// state through the setter, which makes it an own data property shadowing this accessor.
+Object.defineProperty(ServerResponse.prototype, '_writableState', {
+  configurable: true,
+  get(this: ServerResponse): object {
+    return makeState(this);
+  },
+  set(this: ServerResponse, state: object): void {
+    Object.defineProperty(this, '_writableState', { value: state, writable: true, configurable: true, enumerable: true });
+  },
+});

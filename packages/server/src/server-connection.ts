@@ -47,7 +47,7 @@ import { OutputBuffer } from './output-buffer.js';
 import { ServerRequest, discardBody, endBody, failBody, pushBody } from './request.js';
 import { headFields, httpDate, keepAliveValue, keepAliveValues } from './response-head.js';
 import { decideResponseHead } from './response-policy.js';
-import { ServerResponse, checkStatus } from './response.js';
+import { ServerResponse, checkStatus, closeResponse, drainResponse } from './response.js';
 import type { ResponseSink } from './response.js';
 
 export type { CloseReason } from './close-reason.js';
@@ -312,7 +312,7 @@ export class ServerConnection implements ResponseSink {
       this.#replay(req, early);
       return;
     }
-    const res = new ServerResponse(this);
+    const res = new ServerResponse(this, req);
     this.#current = { req, res, headOut: false };
     this.#served++;
     const expect = req.fields.get('expect');
@@ -394,7 +394,7 @@ export class ServerConnection implements ResponseSink {
       if (i === 0 || this.#early.has(req)) continue;
       // Past keepAliveMax the connection closes first: that request is never answered.
       if (this.#answered + i + 1 > this.#opts.keepAliveMax) return;
-      const early = new EarlyResponse(this.#opts.writeHighWaterMark);
+      const early = new EarlyResponse(this.#opts.writeHighWaterMark, req);
       this.#early.set(req, early);
       this.#served++;
       this.#run(req, early.res);
@@ -428,7 +428,7 @@ export class ServerConnection implements ResponseSink {
   /** Emit 'drain' on a streaming response; a throwing listener is that response's failure. */
   #emitDrain(req: ServerRequest, res: ServerResponse): void {
     try {
-      res.emit('drain');
+      drainResponse(res);
     } catch (err) {
       this.#failed(req, res, err);
     }
@@ -527,6 +527,16 @@ export class ServerConnection implements ResponseSink {
     const end: SendEndOfMessage = trailers === undefined || !this.#conn.sendingChunked ? { type: 'end-of-message' } : { type: 'end-of-message', trailers };
     for (const bytes of this.#bodyPart(end)) this.#out.write(bytes);
     this.#responseDone();
+  }
+
+  sendInformational(res: ServerResponse, status: number, headers: readonly string[]): void {
+    if (!this.#owns(res) || this.#current!.headOut || this.#conn.ourState !== 'SEND_RESPONSE') return;
+    for (const bytes of this.#conn.send({ type: 'informational-response', status, headers })) this.#out.write(bytes);
+  }
+
+  destroyResponse(res: ServerResponse): void {
+    // The response is at the front: every earlier answer is written. Close after them.
+    if (this.#owns(res)) this.#abort('error');
   }
 
   /**
@@ -731,6 +741,8 @@ export class ServerConnection implements ResponseSink {
     this.#deadlines.stop();
     const current = this.#current;
     if (current !== null && !current.req.complete) failBody(current.req, new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the request body was complete'));
+    if (current !== null) closeResponse(current.res);
+    for (const early of this.#early.values()) closeResponse(early.res);
     this.#host.onClosed(this, this.#reason, this.#served);
   }
 }
