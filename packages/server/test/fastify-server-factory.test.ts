@@ -2,8 +2,13 @@
  * Fastify 5 on tether through `serverFactory`: Fastify calls node's `server.listen(options)` and
  * waits for 'listening', answers GET routes over keep-alive, and closes with
  * `closeIdleConnections()` then `close(cb)`; request bodies reach Fastify's parsers through `req`
- * as a Readable (a JSON POST, a streamed upload read by a custom parser).
+ * as a Readable (a JSON POST, a streamed upload read by a custom parser); replies stream into
+ * `res` as a Writable (a file through `reply.send(stream)`, `reply.hijack()` writing `reply.raw`).
  */
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import http from 'node:http';
 import Fastify from 'fastify';
@@ -102,4 +107,39 @@ it('gives a JSON POST route its parsed body, and a custom parser a streamed uplo
 
   await app.close();
   expect(server!.stats().connections.open).toBe(0);
+});
+
+it('streams a file with reply.send(fs.createReadStream()), and a hijacked reply writes reply.raw', async () => {
+  let server: TetherServer | null = null;
+  const serverFactory = ((handler: Handler) => (server = createServer(handler))) as unknown as FastifyServerFactory;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tether-fastify-'));
+  const file = path.join(dir, 'big.txt');
+  const content = Array.from({ length: 40_000 }, (_, i) => `line ${i}\n`).join('');
+  fs.writeFileSync(file, content);
+  const app = Fastify({ serverFactory });
+  app.get('/file', (_request, reply) => reply.type('text/plain').send(fs.createReadStream(file)));
+  app.get('/hijack', (_request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+    reply.raw.write('one ', 'utf8', () => {
+      reply.raw.end('two');
+    });
+  });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = server!.address()!.port;
+    const streamed = await get(port, '/file');
+    expect(streamed.status).toBe(200);
+    expect(streamed.body.length).toBe(content.length);
+    expect(streamed.body === content).toBe(true);
+    const hijacked = await get(port, '/hijack');
+    expect([hijacked.status, hijacked.body]).toEqual([200, 'one two']);
+    const again = await get(port, '/file');
+    expect(again.body === content).toBe(true);
+    expect(again.socket).toBe(streamed.socket);
+    await app.close();
+    expect(server!.stats().connections.open).toBe(0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
