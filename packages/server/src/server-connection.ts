@@ -459,8 +459,7 @@ export class ServerConnection implements ResponseSink {
 
   /** The response carries no content: an answer to HEAD, or 204 / 304 (RFC 9110 §6.4.1). */
   #bodyless(res: ServerResponse): boolean {
-    // Read as the head reads it (node's `statusCode | 0`): '204' is 204.
-    const status = Number(res.statusCode) | 0;
+    const status = res.statusCode;
     return this.#current?.req.method === 'HEAD' || status === 204 || status === 304;
   }
 
