@@ -825,6 +825,38 @@ export class Connection {
     return f;
   }
 
+  /**
+   * Server: record that the final response to the oldest unanswered request was framed and
+   * written in full by another serializer (node:http's `ServerResponse`, say), so the exchange
+   * completes as if `send` had written it. It is the last on this connection when `close` says so
+   * (the response said `Connection: close`, or its length was delimited by closing) or when the
+   * exchange already required it (the request forbade persistence, its body broke, the client
+   * finished sending); a 2xx to CONNECT is not a tunnel here, so it closes too. Returns whether
+   * the connection must now close. Throws {@link LocalProtocolError} when no request awaits a
+   * response, while a response is being sent, or for a status that is not final.
+   */
+  sentElsewhere(status: number, close: boolean): boolean {
+    if (this.#r.sends !== 'response') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
+    const state = this.#states.server;
+    const exchange = state === 'SEND_RESPONSE' ? this.#exchanges[0] : undefined;
+    if (exchange === undefined) throw new LocalProtocolError('H1_INVALID_STATE', `server cannot send a response in state ${state}`);
+    if (!Number.isInteger(status) || status < 200 || status > 999) throw new LocalProtocolError('H1_INVALID_STATUS', `${status} is not a final status`);
+    const closeAfter =
+      close ||
+      exchange.requestClose ||
+      (exchange.method === 'CONNECT' && status < 300) ||
+      exchange === this.#brokenExchange ||
+      (this.#eof && this.#exchanges.length <= 1);
+    this.#transition('server', 'response');
+    exchange.responded = true;
+    exchange.closeAfter = closeAfter;
+    exchange.expectContinue = false;
+    if (closeAfter) this.#closing = true;
+    this.#lastResponded = exchange;
+    this.#sentMessageEnd();
+    return this.#states.server === 'MUST_CLOSE';
+  }
+
   /** Mark our side as failed (the socket write failed); nothing more can be sent. */
   sendFailed(): void {
     this.#states[this.role] = 'ERROR';
