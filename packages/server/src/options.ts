@@ -40,6 +40,16 @@ export interface ServerOptions extends ParserOptions {
    * other method is never started early, and nothing behind it is.
    */
   readonly pipelineConcurrency?: number;
+  /**
+   * Give handlers node:http's own `IncomingMessage` and `ServerResponse` instead of tether's
+   * request and response, for code that needs exactly those (it re-prototypes them onto node's
+   * classes, or reads node's internal fields). tether still parses, orders the responses, decides
+   * persistence and Keep-Alive, and runs the timeouts and the graceful close; node frames each
+   * response. Default: true for a handler that publishes prototypes derived from node's
+   * (`handler.request` / `handler.response`, as an Express application does), else false.
+   * `pipelineConcurrency` does not apply to them.
+   */
+  readonly nodeObjects?: boolean;
   /** TCP_NODELAY on accepted sockets. Default true. */
   readonly noDelay?: boolean;
   /** Ms to keep reading (and discarding) after our half-close, so the peer gets no reset. Default 2000. */
@@ -68,6 +78,8 @@ export interface ResolvedServerOptions {
   readonly requestTimeout: number;
   readonly maxPipelineDepth: number;
   readonly pipelineConcurrency: number;
+  /** As given; undefined: decided by the handler (see ServerOptions). */
+  readonly nodeObjects: boolean | undefined;
   readonly noDelay: boolean;
   readonly lingerTimeout: number;
   readonly maxConnections: number;
@@ -107,6 +119,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     requestTimeout: timeout('requestTimeout', o.requestTimeout, 300_000),
     maxPipelineDepth: count('maxPipelineDepth', o.maxPipelineDepth, 16),
     pipelineConcurrency: count('pipelineConcurrency', o.pipelineConcurrency, 1, 1),
+    nodeObjects: o.nodeObjects,
     noDelay: o.noDelay ?? true,
     // 0 is no lingering here (destroy once our FIN is out), not "never".
     lingerTimeout: o.lingerTimeout === undefined ? 2000 : checkTimeout('lingerTimeout', o.lingerTimeout),

@@ -33,7 +33,7 @@
  * sending never receives a reset that destroys responses it has not read.
  */
 
-import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, parseConnection } from '@tether/protocol';
+import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_REASONS, parseConnection, requestAllowsPersistence } from '@tether/protocol';
 import type { SendData, SendEndOfMessage, SendResponse } from '@tether/protocol';
 import { isAscii } from 'node:buffer';
 import type { Socket } from 'node:net';
@@ -42,6 +42,8 @@ import { onResponseFailed, onTimeout } from './connection-policy.js';
 import type { ConnectionAction, Timeout } from './connection-policy.js';
 import { EarlyResponse, mayRunAhead } from './early-response.js';
 import { ServerError } from './errors.js';
+import { NodeExchange } from './node-exchange.js';
+import type { NodeExchangeHost, NodeKeepAlive } from './node-exchange.js';
 import type { ResolvedServerOptions } from './options.js';
 import { OutputBuffer } from './output-buffer.js';
 import { ServerRequest, discardBody, endBody, failBody, pushBody } from './request.js';
@@ -55,6 +57,8 @@ export type { CloseReason } from './close-reason.js';
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
+  /** Handlers get node:http's own request and response objects (see node-exchange.ts), not tether's. */
+  readonly nodeObjects: boolean;
   handle(req: ServerRequest, res: ServerResponse): unknown;
   reportError(err: unknown, req: ServerRequest | null): void;
   onRequest(pipelined: boolean): void;
@@ -89,11 +93,24 @@ function latin1Text(bytes: Uint8Array): string {
   return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).toString('latin1');
 }
 
+/** Whether any of the response being answered was written. */
+function headOut(current: Current): boolean {
+  return current.node === null ? current.headOut : current.node.headSent;
+}
+
 /** Most bytes of an answered request's unread body dropped before the connection is closed instead. */
 const ORPHAN_BODY_LIMIT = 1024 * 1024;
 
+/**
+ * The request being answered: with tether's response (`res`) or node:http's objects (`node`), and
+ * whether any of a tether response was written.
+ */
+type Current =
+  | { readonly req: ServerRequest; readonly res: ServerResponse; readonly node: null; headOut: boolean }
+  | { readonly req: ServerRequest; readonly res: null; readonly node: NodeExchange; headOut: false };
+
 /** One accepted socket and its protocol state. */
-export class ServerConnection implements ResponseSink {
+export class ServerConnection implements ResponseSink, NodeExchangeHost {
   readonly socket: Socket;
   readonly #host: ConnectionHost;
   readonly #opts: ResolvedServerOptions;
@@ -103,7 +120,11 @@ export class ServerConnection implements ResponseSink {
   readonly #keepAliveValues: string[];
   readonly #queue: ServerRequest[] = [];
   /** The request being answered, its response, and whether any of that response was written. */
-  #current: { req: ServerRequest; res: ServerResponse; headOut: boolean } | null = null;
+  #current: Current | null = null;
+  /** Handlers get node:http's objects. */
+  readonly #nodeObjects: boolean;
+  /** The connection closes after the node response being answered, whatever its head says. */
+  #nodeClose = false;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
   readonly #early = new Map<ServerRequest, EarlyResponse>();
   #served = 0;
@@ -136,7 +157,10 @@ export class ServerConnection implements ResponseSink {
     this.#out = new OutputBuffer(socket, this.#opts.writeHighWaterMark, () => this.#onOutputClear());
     this.#deadlines = new Deadlines(this.#opts.clock, TIMEOUTS, (t) => this.#onTimeout(t));
     this.#keepAliveValues = keepAliveValues(this.#opts);
+    this.#nodeObjects = host.nodeObjects;
     socket.setNoDelay(this.#opts.noDelay);
+    // node's server tells the response holding the socket that it drained; here the connection does.
+    if (this.#nodeObjects) socket.on('drain', () => this.#current?.node?.drain());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', () => {
@@ -272,7 +296,7 @@ export class ServerConnection implements ResponseSink {
         this.#updateReading();
         if (this.#finished) break;
         if (this.#current === null) this.#startFront();
-        if (this.#current !== null && this.#opts.pipelineConcurrency > 1 && !this.#finished) this.#startEarly();
+        if (this.#current !== null && this.#opts.pipelineConcurrency > 1 && !this.#nodeObjects && !this.#finished) this.#startEarly();
       } while (this.#redispatch && !this.#finished);
     } finally {
       this.#dispatching = false;
@@ -312,8 +336,9 @@ export class ServerConnection implements ResponseSink {
       this.#replay(req, early);
       return;
     }
-    const res = new ServerResponse(this, req);
-    this.#current = { req, res, headOut: false };
+    this.#current = this.#nodeObjects
+      ? { req, res: null, node: new NodeExchange(req, this.socket, this.#nodeKeepAlive(req), this), headOut: false }
+      : { req, res: new ServerResponse(this, req), node: null, headOut: false };
     this.#served++;
     const expect = req.fields.get('expect');
     if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
@@ -324,9 +349,11 @@ export class ServerConnection implements ResponseSink {
     // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
     if (expect !== undefined && !req.complete) {
       req.onFirstRead = () => {
-        if (this.#current?.req === req && !this.#current.headOut && this.#conn.theyAreWaitingFor100Continue) {
-          for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#out.write(bytes);
-        }
+        const current = this.#current;
+        if (current?.req !== req || headOut(current) || !this.#conn.theyAreWaitingFor100Continue || current.node?.sent100 === true) return;
+        for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#out.write(bytes);
+        // node's response writes straight to the socket: what is batched goes first.
+        if (current.node !== null) this.#out.flush();
       };
     }
     if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#offerUpgrade(req)) return;
@@ -334,13 +361,60 @@ export class ServerConnection implements ResponseSink {
       // The body is still arriving: the whole request must be in within requestTimeout.
       this.#deadlines.after('request', this.#opts.requestTimeout);
     }
-    this.#run(req, res);
+    const current = this.#current;
+    if (current.node !== null) {
+      // node's response writes straight to the socket: what is batched goes first.
+      this.#out.flush();
+      current.node.start();
+      this.#run(req, current.node);
+    } else {
+      this.#run(req, current.res);
+    }
+  }
+
+  /** What a node response says about the connection, decided before its handler runs (see response-policy.ts). */
+  #nodeKeepAlive(req: ServerRequest): NodeKeepAlive {
+    const decision = decideResponseHead({
+      ordinal: this.#answered + 1,
+      keepAliveMax: this.#opts.keepAliveMax,
+      draining: this.#draining,
+      queuedBehind: this.#queue.length - 1,
+      closing: !this.#conn.keepAlive,
+      handlerClose: false,
+      advertise: this.#opts.advertiseKeepAlive,
+    });
+    if (decision.close && decision.reason !== null) this.#reason = decision.reason;
+    // While every request received allows persistence, this one does; else ask it.
+    const persists = !decision.close && (this.#conn.keepAlive || requestAllowsPersistence({ version: req.httpVersion, connection: parseConnection(req.fields.getAll('connection')) }));
+    this.#nodeClose = !persists;
+    const left = decision.keepAliveMax;
+    const timeout = this.#opts.keepAliveTimeout;
+    return {
+      persist: persists,
+      timeout: left === null || timeout === Number.POSITIVE_INFINITY ? 0 : timeout,
+      max: left === null || left === Number.POSITIVE_INFINITY ? 0 : left,
+    };
+  }
+
+  /** NodeExchangeHost: all of a node response is with the socket; the protocol records it. */
+  responseDone(node: NodeExchange): void {
+    if (this.#current?.node !== node || this.#finished) return;
+    try {
+      this.#conn.sentElsewhere(node.res.statusCode, node.last || this.#nodeClose);
+    } catch (err) {
+      // A status the protocol cannot complete an exchange with (a 1xx as the final answer).
+      this.#host.reportError(err, node.req as unknown as ServerRequest);
+      this.#abort('error');
+      return;
+    }
+    if (this.#conn.ourState === 'MUST_CLOSE' && this.#reason === 'client-close' && node.last) this.#reason = 'connection-close';
+    this.#responseDone();
   }
 
   /** Its turn has come for a response written ahead: replay its record through this connection. */
   #replay(req: ServerRequest, early: EarlyResponse): void {
     const res = early.res;
-    this.#current = { req, res, headOut: false };
+    this.#current = { req, res, node: null, headOut: false };
     let waiting: boolean;
     try {
       waiting = early.replay(this);
@@ -369,10 +443,10 @@ export class ServerConnection implements ResponseSink {
   }
 
   /** Call the handler; a throw or a rejection is its response's failure (see #failed). */
-  #run(req: ServerRequest, res: ServerResponse): void {
+  #run(req: ServerRequest, res: ServerResponse | NodeExchange): void {
     let result: unknown;
     try {
-      result = this.#host.handle(req, res);
+      result = res instanceof NodeExchange ? this.#host.handle(res.req as unknown as ServerRequest, res.res as unknown as ServerResponse) : this.#host.handle(req, res);
     } catch (err) {
       this.#failed(req, res, err);
       return;
@@ -409,20 +483,20 @@ export class ServerConnection implements ResponseSink {
    * its turn; the current one is answered with a 500 in its place when none of it was written,
    * else the connection closes right after the earlier answers.
    */
-  #failed(req: ServerRequest, res: ServerResponse, err: unknown): void {
+  #failed(req: ServerRequest, res: ServerResponse | NodeExchange, err: unknown): void {
     // A protocol error in the request's body (already reported as a client error) is answered
     // with its own status, not as the handler's fault.
-    if (err !== this.#bodyError) this.#host.reportError(err, req);
+    if (err !== this.#bodyError) this.#host.reportError(err, res instanceof NodeExchange ? (res.req as unknown as ServerRequest) : req);
     const early = this.#early.get(req);
     if (early?.res === res) early.fail(err);
     else this.#failResponse(res, err);
   }
 
   /** The current response `res` failed with `err` (see #failed). */
-  #failResponse(res: ServerResponse, err: unknown): void {
+  #failResponse(res: ServerResponse | NodeExchange, err: unknown): void {
     const current = this.#current;
-    if (current?.res !== res || this.#finished) return;
-    this.#act(onResponseFailed(current.headOut, err !== null && err === this.#bodyError ? this.#bodyError.status : null));
+    if (current === null || (current.res !== res && current.node !== res) || this.#finished) return;
+    this.#act(onResponseFailed(headOut(current), err !== null && err === this.#bodyError ? this.#bodyError.status : null));
   }
 
   /** Emit 'drain' on a streaming response; a throwing listener is that response's failure. */
@@ -586,7 +660,7 @@ export class ServerConnection implements ResponseSink {
   /** Output fell back under the high-water mark: tell a streaming handler, read and answer what waits. */
   #onOutputClear(): void {
     const current = this.#current;
-    if (current?.headOut === true) this.#emitDrain(current.req, current.res);
+    if (current?.res != null && current.headOut) this.#emitDrain(current.req, current.res);
     this.#pump();
   }
 
@@ -601,6 +675,8 @@ export class ServerConnection implements ResponseSink {
   #answerInstead(status: number, reason: CloseReason): void {
     const current = this.#current!;
     this.#reason = reason;
+    // A node response answered in its place writes nothing more.
+    current.node?.abandon();
     const head: FinalHead = { type: 'response', status, headers: ['Content-Type', 'text/plain', 'Date', httpDate()], close: true };
     const bodyless = current.req.method === 'HEAD' || status === 408 || status === 417;
     let out: Uint8Array;
@@ -653,7 +729,7 @@ export class ServerConnection implements ResponseSink {
   #onTimeout(timeout: Timeout): void {
     if (this.#finished && timeout !== 'linger') return;
     const current = this.#current;
-    this.#act(onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: current.headOut } }));
+    this.#act(onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: headOut(current) } }));
   }
 
   /** Carry out a decision of connection-policy.ts. */
@@ -719,6 +795,12 @@ export class ServerConnection implements ResponseSink {
   /** Shutdown: close now when idle, else answer what has arrived and close after the last. */
   shutdown(): void {
     this.#draining = true;
+    // A node response whose head is not made yet says it is the last, as a tether one would.
+    const node = this.#current?.node;
+    if (node != null && this.#queue.length <= 1) {
+      this.#nodeClose = true;
+      node.closeAfter();
+    }
     if (this.idle) this.#finish('shutdown');
     else this.#updateReading();
   }
@@ -741,7 +823,8 @@ export class ServerConnection implements ResponseSink {
     this.#deadlines.stop();
     const current = this.#current;
     if (current !== null && !current.req.complete) failBody(current.req, new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the request body was complete'));
-    if (current !== null) closeResponse(current.res);
+    if (current?.res != null) closeResponse(current.res);
+    else if (current?.node != null) current.node.closed();
     for (const early of this.#early.values()) closeResponse(early.res);
     this.#host.onClosed(this, this.#reason, this.#served);
   }

@@ -22,6 +22,7 @@ import { resolveServerOptions } from './options.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
 import type { ServerRequest } from './request.js';
 import type { ServerResponse } from './response.js';
+import { wantsNodeObjects } from './node-exchange.js';
 import { ServerConnection } from './server-connection.js';
 import type { ConnectionHost } from './server-connection.js';
 
@@ -137,6 +138,14 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   /** The options in force for connections accepted from now on. */
   get options(): ResolvedServerOptions {
     return this.#options;
+  }
+
+  /**
+   * @internal Whether handlers get node:http's objects (the `nodeObjects` option): as set, else
+   * whether the handler or a 'request' listener asks for them (read per accepted connection).
+   */
+  get nodeObjects(): boolean {
+    return this.#options.nodeObjects ?? (wantsNodeObjects(this.#handler) || (this.listenerCount('request') > 0 && this.listeners('request').some(wantsNodeObjects)));
   }
 
   #set(change: ServerOptions): void {

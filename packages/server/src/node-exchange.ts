@@ -1,0 +1,274 @@
+/**
+ * Theory of operation: node:http's own request and response objects over a tether connection,
+ * for handlers that need exactly those (a framework that re-prototypes `req`/`res` onto
+ * `http.IncomingMessage.prototype` / `http.ServerResponse.prototype`, as Express does, runs
+ * node's methods on them, and node's methods need node's internal state).
+ *
+ * Who does what:
+ * - tether's connection parses (the request arrives as tether's `ServerRequest`, kept internal
+ *   as the body's source), orders (a response gets the socket only at its turn, one at a time),
+ *   decides persistence and Keep-Alive (set on the response before its handler runs: node's
+ *   `shouldKeepAlive`, `_keepAliveTimeout`, `_maxRequestsPerSocket`), runs the deadlines,
+ *   shutdown and linger, and answers errors and timeouts itself;
+ * - node's `ServerResponse` frames the response and writes it to the socket, as it does under
+ *   node:http; its `'prefinish'` (all of it handed to the socket) completes the exchange, and
+ *   the protocol records it with `sentElsewhere`.
+ *
+ * Invariants: node's methods are called through functions taken from node's prototypes when
+ * this module loads, never looked up on the objects a handler can re-prototype. The body reaches
+ * the IncomingMessage through `push` as the handler reads (`_read`, an own property), so a reader
+ * that falls behind stops the connection reading the socket, as with tether's own request.
+ */
+
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ServerRequest } from './request.js';
+
+const { IncomingMessage, ServerResponse, OutgoingMessage } = http;
+
+// node's methods, taken once: a handler may re-prototype the objects (see the theory above).
+/* eslint-disable @typescript-eslint/unbound-method -- each is only ever called with `.call(object, …)` */
+const assignSocket = ServerResponse.prototype.assignSocket;
+const detachSocket = ServerResponse.prototype.detachSocket;
+const incoming = IncomingMessage.prototype as unknown as {
+  _dump: (this: http.IncomingMessage) => void;
+  _addHeaderLines: (this: http.IncomingMessage, lines: string[], n: number) => void;
+};
+const dumpBody = incoming._dump;
+/** node's parser hands it the head's (then the trailer's) field lines this way; `headers` and the like are made from them. */
+const addHeaderLines = incoming._addHeaderLines;
+const emit = EventEmitter.prototype.emit;
+const on = EventEmitter.prototype.on;
+const push = Readable.prototype.push;
+const destroyReadable = Readable.prototype.destroy;
+/* eslint-enable @typescript-eslint/unbound-method */
+
+/** node's flag that a response's `write` returned false and waits for 'drain' (read off an instance). */
+const NEED_DRAIN: symbol | undefined = Object.getOwnPropertySymbols(new OutgoingMessage()).find((s) => s.description === 'kNeedDrain');
+
+/** The fields of node's objects this module reads and sets (node's own names). */
+interface NodeResponseState {
+  shouldKeepAlive: boolean;
+  _keepAliveTimeout: number;
+  _maxRequestsPerSocket: number;
+  _defaultKeepAlive: boolean;
+  _header: string | null;
+  _headerSent: boolean;
+  _last: boolean;
+  _sent100: boolean;
+  _closed: boolean;
+  destroyed: boolean;
+  finished: boolean;
+  [key: symbol]: unknown;
+}
+
+interface NodeRequestState {
+  _consuming: boolean;
+  _readableState: { resumeScheduled: boolean };
+  _read: (this: http.IncomingMessage) => void;
+  httpVersion: string;
+  httpVersionMajor: number;
+  httpVersionMinor: number;
+  [SOURCE]?: NodeExchange;
+}
+
+const SOURCE = Symbol('tether.exchange');
+
+/** What the response advertises about the connection, decided before its handler runs. */
+export interface NodeKeepAlive {
+  /** The connection persists after this response unless its handler says `Connection: close`. */
+  readonly persist: boolean;
+  /** Ms advertised as `Keep-Alive: timeout=` (0: no Keep-Alive field). */
+  readonly timeout: number;
+  /** Requests advertised as `max=` (0: none). */
+  readonly max: number;
+}
+
+/** What the exchange tells its connection. */
+export interface NodeExchangeHost {
+  /** All of the response is with the socket. */
+  responseDone(exchange: NodeExchange): void;
+}
+
+/** The handler's handle on the body: its own `_read`. */
+function readBody(this: http.IncomingMessage): void {
+  const state = this as unknown as NodeRequestState;
+  // As node's own `_read`: a reader exists, so the body is not dumped when the response ends.
+  state._consuming = true;
+  state[SOURCE]?.read();
+}
+
+/** node's response 'close', once: after 'finish', or when the response is given up. */
+function emitClose(res: http.ServerResponse): void {
+  const state = res as unknown as NodeResponseState;
+  if (state._closed) return;
+  state.destroyed = true;
+  state._closed = true;
+  emit.call(res, 'close');
+}
+
+/** Whether a request's head announces a body (Content-Length other than 0, or Transfer-Encoding). */
+function announcesBody(req: ServerRequest): boolean {
+  const fields = req.fields;
+  if (fields.has('transfer-encoding')) return true;
+  const length = fields.get('content-length');
+  return length !== undefined && length !== '0';
+}
+
+/** One request and its response as node:http's objects, driven by a tether connection. */
+export class NodeExchange {
+  /** The request the handler gets: a real `http.IncomingMessage`. */
+  readonly req: http.IncomingMessage;
+  /** The response the handler gets: a real `http.ServerResponse`. */
+  readonly res: http.ServerResponse;
+  /** tether's request: where the body arrives. */
+  readonly source: ServerRequest;
+  readonly #socket: Socket;
+  readonly #host: NodeExchangeHost;
+  /** The response holds the socket (between `start` and its end or `abandon`). */
+  #attached = false;
+  #done = false;
+
+  constructor(source: ServerRequest, socket: Socket, keepAlive: NodeKeepAlive, host: NodeExchangeHost) {
+    this.source = source;
+    this.#socket = socket;
+    this.#host = host;
+    const req = new IncomingMessage(socket);
+    const r = req as unknown as NodeRequestState;
+    req.method = source.method;
+    req.url = source.url;
+    r.httpVersion = source.httpVersion;
+    r.httpVersionMajor = source.httpVersionMajor;
+    r.httpVersionMinor = source.httpVersionMinor;
+    // node makes `headers` (and `headersDistinct`) from these when first read, by its own duplicate rules.
+    const raw = source.rawHeaders as string[];
+    addHeaderLines.call(req, raw, raw.length);
+    r[SOURCE] = this;
+    r._read = readBody;
+    this.req = req;
+    if (!announcesBody(source)) {
+      req.complete = true;
+      push.call(req, null);
+    } else {
+      this.#bridgeBody();
+    }
+    const res = new ServerResponse(req);
+    const s = res as unknown as NodeResponseState;
+    s.shouldKeepAlive = keepAlive.persist;
+    s._keepAliveTimeout = keepAlive.timeout;
+    s._maxRequestsPerSocket = keepAlive.max;
+    on.call(res, 'prefinish', () => this.#prefinish());
+    on.call(res, 'finish', () => process.nextTick(emitClose, res));
+    this.res = res;
+  }
+
+  /** Its turn: the response gets the socket (and writes what it holds). */
+  start(): void {
+    this.#attached = true;
+    assignSocket.call(this.res, this.#socket);
+  }
+
+  /** Part of the response (its head at least) is with the socket. */
+  get headSent(): boolean {
+    return (this.res as unknown as NodeResponseState)._headerSent;
+  }
+
+  /** The head is not made yet: what it will say can still change. */
+  get headPending(): boolean {
+    return (this.res as unknown as NodeResponseState)._header === null;
+  }
+
+  /** The handler said `Connection: close`, or the response's length is delimited by closing. */
+  get last(): boolean {
+    return (this.res as unknown as NodeResponseState)._last;
+  }
+
+  /** The handler answered 100 Continue itself (`res.writeContinue()`). */
+  get sent100(): boolean {
+    return (this.res as unknown as NodeResponseState)._sent100;
+  }
+
+  /** The connection will close after this response (shutdown after the head was decided, …): say so if it is not made yet. */
+  closeAfter(): void {
+    if (this.headPending) (this.res as unknown as NodeResponseState).shouldKeepAlive = false;
+  }
+
+  /** The socket drained: a response that waits for it hears 'drain' (node's server does this). */
+  drain(): void {
+    const s = this.res as unknown as NodeResponseState;
+    if (!this.#attached || s.finished || s.destroyed) return;
+    if (NEED_DRAIN !== undefined) {
+      if (s[NEED_DRAIN] !== true) return;
+      s[NEED_DRAIN] = false;
+    }
+    emit.call(this.res, 'drain');
+  }
+
+  /** The response is given up (the server answers in its place, or the connection closed): it writes nothing more. */
+  abandon(): void {
+    this.#done = true;
+    this.#detach();
+    process.nextTick(emitClose, this.res);
+  }
+
+  /** The connection closed: a body still arriving is aborted, as node:http does; the response is closed. */
+  closed(): void {
+    if (!this.req.complete) destroyReadable.call(this.req, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    else if (!this.req.destroyed) destroyReadable.call(this.req);
+    this.#done = true;
+    // node's own listener on the socket emits the response's 'close' while it holds the socket.
+    if (!this.#attached) process.nextTick(emitClose, this.res);
+  }
+
+  /** The handler wants more of the body. */
+  read(): void {
+    if (this.source.isPaused()) this.source.resume();
+  }
+
+  /** tether's request, flowing into the IncomingMessage as fast as the handler reads. */
+  #bridgeBody(): void {
+    const source = this.source;
+    const req = this.req;
+    source.on('data', (chunk: Buffer) => {
+      if (!push.call(req, chunk)) source.pause();
+    });
+    source.on('end', () => {
+      req.complete = true;
+      const trailers = source.rawTrailers as string[];
+      addHeaderLines.call(req, trailers, trailers.length);
+      push.call(req, null);
+    });
+    // A broken or cut body: node's request is destroyed with the connection reset (see `closed`).
+    source.on('error', () => undefined);
+    source.pause();
+  }
+
+  #prefinish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#detach();
+    // A body nobody reads is drained, as node:http does, so the request ends and closes.
+    const r = this.req as unknown as NodeRequestState;
+    if (!r._consuming && !r._readableState.resumeScheduled) dumpBody.call(this.req);
+    this.#host.responseDone(this);
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    detachSocket.call(this.res, this.#socket);
+  }
+}
+
+/**
+ * Whether a handler needs node:http's own objects: it publishes the prototypes it will give its
+ * requests and responses (`handler.request`, `handler.response`, as an Express application
+ * does) and they inherit from node's classes. Any other handler gets tether's objects.
+ */
+export function wantsNodeObjects(handler: unknown): boolean {
+  if (typeof handler !== 'function') return false;
+  const { request, response } = handler as { request?: unknown; response?: unknown };
+  return request instanceof IncomingMessage || response instanceof ServerResponse;
+}
