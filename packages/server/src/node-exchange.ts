@@ -213,10 +213,9 @@ export class NodeExchange {
     process.nextTick(emitClose, this.res);
   }
 
-  /** The connection closed: a body still arriving is aborted, as node:http does; the response is closed. */
+  /** The connection closed: the request is destroyed (aborted if its body was still arriving), as node:http does; the response is closed. */
   closed(): void {
-    if (!this.req.complete) destroyReadable.call(this.req, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-    else if (!this.req.destroyed) destroyReadable.call(this.req);
+    this.#abortBody();
     this.#done = true;
     // node's own listener on the socket emits the response's 'close' while it holds the socket.
     if (!this.#attached) process.nextTick(emitClose, this.res);
@@ -240,9 +239,15 @@ export class NodeExchange {
       addHeaderLines.call(req, trailers, trailers.length);
       push.call(req, null);
     });
-    // A broken or cut body: node's request is destroyed with the connection reset (see `closed`).
+    // A broken or cut body: node's request is destroyed, as node:http destroys it.
     source.on('error', () => undefined);
+    source.on('aborted', () => this.#abortBody());
     source.pause();
+  }
+
+  /** node's `'aborted'` and the reset error (the request emits 'aborted' when its body is incomplete). */
+  #abortBody(): void {
+    if (!this.req.destroyed) destroyReadable.call(this.req, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
   }
 
   #prefinish(): void {

@@ -699,8 +699,13 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       this.#bodyError = err;
       failBody(broken, err);
       // Its handler is reading: the failure reaches it, and its answer is the error's (see
-      // #failed); the protocol closes after it.
-      if (this.#current?.req === broken) return;
+      // #failed); the protocol closes after it. A node request is destroyed, as node:http
+      // destroys it, and its answer is the error's at once.
+      const current = this.#current;
+      if (current?.req === broken) {
+        if (current.node !== null) this.#failResponse(current.node, err);
+        return;
+      }
       this.#queue.pop();
       this.#early.delete(broken);
     }
