@@ -159,6 +159,9 @@ export class NodeExchange {
     s.shouldKeepAlive = keepAlive.persist;
     s._keepAliveTimeout = keepAlive.timeout;
     s._maxRequestsPerSocket = keepAlive.max;
+    // A body longer or shorter than the handler's Content-Length throws instead of going out:
+    // it would desynchronise the responses after it.
+    res.strictContentLength = true;
     on.call(res, 'prefinish', () => this.#prefinish());
     on.call(res, 'finish', () => process.nextTick(emitClose, res));
     this.res = res;
