@@ -7,7 +7,7 @@
  */
 
 export { TetherServer, createServer } from './server.js';
-export type { CloseCallback, CloseOptions, Handler, ListenOptions, ServerStats, ShutdownReport } from './server.js';
+export type { CloseCallback, CloseOptions, Handler, ListenOptions, NodeHandler, ServerStats, ShutdownReport } from './server.js';
 export type { ServerOptions } from './options.js';
 export { ServerRequest } from './request.js';
 export { ServerResponse } from './response.js';

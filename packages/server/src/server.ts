@@ -13,6 +13,7 @@
  */
 
 import { EventEmitter } from 'node:events';
+import type http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { checkTimeout, timerDelay } from '@tether/protocol';
@@ -28,6 +29,9 @@ import type { ConnectionHost } from './server-connection.js';
 
 /** A request handler, as in node:http. What it returns is ignored, except that a rejected promise is handled like a throw. */
 export type Handler = (req: ServerRequest, res: ServerResponse) => unknown;
+
+/** A handler typed with node:http's classes (an Express application, Koa's `app.callback()`). */
+export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 
 /** Counters of a server's life so far. */
 export interface ServerStats {
@@ -497,7 +501,15 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
  */
 export function createServer(handler?: Handler): TetherServer;
 export function createServer(options: ServerOptions, handler?: Handler): TetherServer;
-export function createServer(a?: ServerOptions | Handler, b?: Handler): TetherServer {
-  if (typeof a === 'function') return new TetherServer({}, a);
-  return new TetherServer(a ?? {}, b ?? null);
+/**
+ * Create a server for a handler written against node:http's types: an Express application, Koa's
+ * `app.callback()`, or any `(req: IncomingMessage, res: ServerResponse)` function. It gets
+ * node's own objects when it needs them (the `nodeObjects` option, and see its default), else
+ * tether's, which honour the same contracts.
+ */
+export function createServer(handler: NodeHandler): TetherServer;
+export function createServer(options: ServerOptions, handler: NodeHandler): TetherServer;
+export function createServer(a?: ServerOptions | Handler | NodeHandler, b?: Handler | NodeHandler): TetherServer {
+  if (typeof a === 'function') return new TetherServer({}, a as Handler);
+  return new TetherServer(a ?? {}, (b as Handler | undefined) ?? null);
 }

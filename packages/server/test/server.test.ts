@@ -2,14 +2,14 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
-import type { TetherServer } from '../src/index.js';
+import type { Handler, ServerOptions, TetherServer } from '../src/index.js';
 
 const servers: TetherServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close({ timeout: 1000 })));
 });
 
-async function start(handler: Parameters<typeof createServer>[1], options: Parameters<typeof createServer>[0] = {}): Promise<{ server: TetherServer; port: number }> {
+async function start(handler: Handler, options: ServerOptions = {}): Promise<{ server: TetherServer; port: number }> {
   const server = createServer(options, handler);
   servers.push(server);
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -36,7 +36,7 @@ function raw(port: number, payload: string, ms = 3000): Promise<{ text: string; 
   });
 }
 
-const hello = (req: { url: string }, res: { setHeader(n: string, v: string): unknown; end(b: string): unknown }): void => {
+const hello: Handler = (req, res) => {
   res.setHeader('content-type', 'text/plain');
   res.end(`hello ${req.url}`);
 };
