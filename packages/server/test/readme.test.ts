@@ -18,4 +18,20 @@ describe('README', () => {
     }
     expect(lines).toEqual(['200 timeout=5, max=99 GET /a (0 bytes in)', '200 timeout=5, max=98 GET /b (0 bytes in)', '2 requests on 1 connection; 0 forced']);
   });
+
+  it('shows examples/express.ts verbatim, and it prints what the README says', async () => {
+    const example = readFileSync(new URL('../examples/express.ts', import.meta.url), 'utf8');
+    expect(readme).toContain(example.trim());
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args.join(' '));
+    });
+    try {
+      await import('../examples/express.js');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(['200 timeout=5, max=99 {"got":{"hello":"express"}}']);
+    expect(readme).toContain(`It prints \`${lines[0]}\`.`);
+  });
 });
