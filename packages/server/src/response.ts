@@ -421,16 +421,19 @@ export class ServerResponse extends LazyWritable {
     return this;
   }
 
-  /** Write body data (the head first, if not sent yet). Returns false under backpressure; wait for 'drain'. */
-  write(chunk: string | Uint8Array, encoding?: ChunkEncoding | Callback, cb?: Callback): boolean {
+  /**
+   * Write body data (the head first, if not sent yet). Returns false under backpressure; wait for
+   * 'drain'. As node's, a null encoding or callback is none (Fastify passes `null, null`).
+   */
+  write(chunk: string | Uint8Array, encodingIn?: ChunkEncoding | Callback | null, cbIn?: Callback | null): boolean {
     if ((this.#flags & DESTROYED) !== 0) return false;
     if (this.#ended) {
       throw new ServerError('TETHER_WRITE_AFTER_END', 'write() after end()');
     }
-    if (typeof encoding === 'function') {
-      cb = encoding;
-      encoding = undefined;
-    }
+    let cb = typeof cbIn === 'function' ? cbIn : undefined;
+    let encoding: ChunkEncoding | undefined;
+    if (typeof encodingIn === 'function') cb = encodingIn;
+    else encoding = encodingIn ?? undefined;
     const data = toBytes(chunk, encoding);
     if (!this.#headSent) this.#sendHead();
     let ok: boolean;
@@ -444,16 +447,20 @@ export class ServerResponse extends LazyWritable {
     return ok;
   }
 
-  /** Finish the response, optionally with a last chunk. Without earlier writes the whole message is one write. */
-  end(chunkIn?: string | Uint8Array | null | Callback, encodingIn?: ChunkEncoding | Callback, cbIn?: Callback): this {
+  /**
+   * Finish the response, optionally with a last chunk. Without earlier writes the whole message is
+   * one write. As node's, a null chunk, encoding or callback is none (Fastify ends every reply
+   * with `end(payload, null, null)`).
+   */
+  end(chunkIn?: string | Uint8Array | null | Callback, encodingIn?: ChunkEncoding | Callback | null, cbIn?: Callback | null): this {
     let chunk: string | Uint8Array | undefined;
     let encoding: ChunkEncoding | undefined;
-    let cb = cbIn;
+    let cb = typeof cbIn === 'function' ? cbIn : undefined;
     if (typeof chunkIn === 'function') cb = chunkIn;
     else {
       chunk = chunkIn ?? undefined;
       if (typeof encodingIn === 'function') cb = encodingIn;
-      else encoding = encodingIn;
+      else encoding = encodingIn ?? undefined;
     }
     if (this.#ended || (this.#flags & DESTROYED) !== 0) {
       if (cb !== undefined) {
