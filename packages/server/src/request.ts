@@ -13,8 +13,9 @@
  *
  * Invariants:
  * - The connection feeds the body through the module functions `pushBody`, `endBody`,
- *   `failBody` and `discardBody` (closures over the class's private state), never through a
- *   method looked up on the request: frameworks re-prototype `req`.
+ *   `failBody` and `discardBody`, and the response calls `abortRequest` when the connection
+ *   closes under it (closures over the class's private state), never through a method looked up
+ *   on the request: frameworks re-prototype `req`.
  * - A reader that falls behind makes the connection stop reading the socket: `onBacklog(true)`
  *   when more than `BODY_HIGH_WATER` bytes wait unread (before the state exists) or when the
  *   Readable's `push` says its buffer is full; `onBacklog(false)` when the Readable asks for more
@@ -26,6 +27,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Fields, HttpVersion } from '@tether/protocol';
 import type { Socket } from 'node:net';
+import { ServerError } from './errors.js';
 
 /**
  * Bytes of unread body above which the connection stops reading the socket; also the Readable's
@@ -50,6 +52,8 @@ export let endBody: (req: ServerRequest, trailers: Fields | null) => void;
 export let failBody: (req: ServerRequest, err: Error) => void;
 /** Drops what has arrived of the body: its request was answered (the connection drains the rest). */
 export let discardBody: (req: ServerRequest) => void;
+/** The connection closed before the request's response was complete (called by the response). */
+export let abortRequest: (req: ServerRequest) => void;
 /** The body of a request before any arrives: most have none, and make no array. */
 const NO_CHUNKS: Uint8Array[] = [];
 /** Makes the Readable state of a request (from the `_readableState` accessor). */
@@ -99,6 +103,7 @@ export class ServerRequest extends LazyReadable {
     endBody = (req, trailers) => req.#end(trailers);
     failBody = (req, err) => req.#fail(err);
     discardBody = (req) => req.#discard();
+    abortRequest = (req) => req.#abort();
     makeState = (req) => req.#makeState();
     readRequest = (req) => req.#read();
   }
@@ -218,6 +223,23 @@ export class ServerRequest extends LazyReadable {
     this.#error = err;
     EventEmitter.prototype.emit.call(this, 'aborted');
     if (this.#chunks === null) Readable.prototype.destroy.call(this, err);
+  }
+
+  /**
+   * As node's `abortIncoming`: a request whose response was not complete when the connection
+   * closed is destroyed — `aborted` (and 'aborted') unless its body was read to the end, then
+   * 'error' (to listeners only) and 'close'. A body that broke first was aborted by `#fail`.
+   */
+  #abort(): void {
+    if (this.aborted) return;
+    const state = this.#chunks === null ? (ownState(this) as { endEmitted: boolean }) : null;
+    // Read to its end: 'close' followed 'end' already, as node's.
+    if (state?.endEmitted === true) return;
+    this.aborted = true;
+    const err = new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the response was complete');
+    this.#error = err;
+    EventEmitter.prototype.emit.call(this, 'aborted');
+    if (state !== null) Readable.prototype.destroy.call(this, err);
   }
 
   #discard(): void {

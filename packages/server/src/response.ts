@@ -23,6 +23,7 @@ import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { LocalProtocolError, validateField } from '@tether/protocol';
 import { ServerError } from './errors.js';
+import { abortRequest } from './request.js';
 import type { ServerRequest } from './request.js';
 
 /** What a response needs from its connection. */
@@ -513,8 +514,9 @@ export class ServerResponse extends LazyWritable {
     if (listened(this)) this.emit('close');
   }
 
-  /** The connection closed under the response. */
+  /** The connection closed under the response: its request is aborted first, as node's. */
   #close(): void {
+    if (!this.#ended && this.req !== undefined) abortRequest(this.req);
     this.#emitClose();
   }
 
