@@ -80,8 +80,19 @@ const MEMORY_DEADLINE_MS = 120_000;
 /** One idle connection waits at most this for its answer. */
 const IDLE_REQUEST_TIMEOUT_MS = 10_000;
 
-const SERVER_KINDS = ['tether', 'node', 'fastify', 'limit'] as const satisfies readonly ServerKind[];
-const LABEL: Readonly<Record<ServerKind, string>> = { tether: 'tether', node: 'node:http', fastify: 'fastify', limit: 'limit' };
+/** The servers run by default: the issue's four. */
+const DEFAULT_SERVERS = ['tether', 'node', 'fastify', 'limit'] as const satisfies readonly ServerKind[];
+/** Every server `--servers` takes: the frameworks on tether and Express too (`frameworks.ts` compares those under load). */
+const SERVER_KINDS = ['tether', 'node', 'fastify', 'limit', 'fastify-tether', 'express', 'express-tether'] as const satisfies readonly ServerKind[];
+const LABEL: Readonly<Record<ServerKind, string>> = {
+  tether: 'tether',
+  node: 'node:http',
+  fastify: 'fastify',
+  limit: 'limit',
+  'fastify-tether': 'fastify-tether',
+  express: 'express',
+  'express-tether': 'express-tether',
+};
 
 const SCENARIO_IDS = ['keep-alive', 'pipelined', 'close', 'memory'] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -117,7 +128,8 @@ const USAGE = `usage: node dist/server.js [options]
   --quick            ${QUICK_SECONDS} s per wrk run instead of ${FULL_SECONDS} s, ${QUICK_IDLE.toLocaleString('en-US')} idle connections instead of ${FULL_IDLE.toLocaleString('en-US')}
   --json             print one JSON document instead of the table
   --only LIST        scenarios to run, comma-separated: ${SCENARIO_IDS.join(', ')}
-  --servers LIST     servers to run, comma-separated: ${SERVER_KINDS.join(', ')} (ratios need tether, node, limit)
+  --servers LIST     servers to run, comma-separated: ${SERVER_KINDS.join(', ')}
+                     (default ${DEFAULT_SERVERS.join(',')}; ratios need tether, node, limit)
   --runs N           measured runs per scenario and server, median reported (default 1); rounds
                      go through every server in turn, so drifting background load hits all alike
   --help             this text
@@ -154,7 +166,7 @@ function parseOptions(argv: readonly string[]): Options {
     json: v.json === true,
     runs,
     scenarios: v.only === undefined ? SCENARIO_IDS : parseList(fail, v.only, SCENARIO_IDS, 'only'),
-    servers: v.servers === undefined ? SERVER_KINDS : parseList(fail, v.servers, SERVER_KINDS, 'servers'),
+    servers: v.servers === undefined ? DEFAULT_SERVERS : parseList(fail, v.servers, SERVER_KINDS, 'servers'),
   };
 }
 
@@ -343,6 +355,9 @@ function errorsText(r: WrkNumbers): string {
   return parts.length === 0 ? '0' : parts.join(', ');
 }
 
+/** The server column: as wide as the longest label run. */
+const serverWidth = (opts: Options): number => Math.max(9, ...opts.servers.map((kind) => LABEL[kind].length));
+
 function renderLoad(results: readonly LoadResult[], opts: Options): string {
   const rows: string[][] = [];
   for (const scenario of opts.scenarios) {
@@ -373,7 +388,7 @@ function renderLoad(results: readonly LoadResult[], opts: Options): string {
   return table(
     [
       { title: 'scenario', width: 17, right: false },
-      { title: 'server', width: 9, right: false },
+      { title: 'server', width: serverWidth(opts), right: false },
       { title: 'req/s', width: 9, right: true },
       { title: 'p50 ms', width: 7, right: true },
       { title: 'p99 ms', width: 7, right: true },
@@ -404,7 +419,7 @@ function renderMemory(results: readonly MemoryResult[], opts: Options): string {
   });
   return table(
     [
-      { title: 'server', width: 9, right: false },
+      { title: 'server', width: serverWidth(opts), right: false },
       { title: 'RSS before', width: 10, right: true },
       { title: 'RSS after', width: 10, right: true },
       { title: 'RSS/conn', width: 10, right: true },

@@ -28,6 +28,12 @@ export const SHAPE_IDS = ['hello', 'text', 'buffer', 'json'] as const;
 /** A shape's name on the command line. */
 export type ShapeId = (typeof SHAPE_IDS)[number];
 
+/**
+ * Where the Fastify kinds of `server-child.ts` answer shape `json`'s body as a Fastify route
+ * (`frameworks.ts` loads it; here rather than in `server-child.ts`, whose import runs a child).
+ */
+export const FASTIFY_JSON_PATH = '/json';
+
 const HELLO_WORLD = 'hello world';
 /** Made once, outside the handler: shape `buffer` measures sending a Buffer, not making one. */
 const HELLO_WORLD_BYTES = Buffer.from(HELLO_WORLD);
