@@ -1,0 +1,540 @@
+/**
+ * Theory of operation: Fastify and Express on @tether/server beside the same app on node:http —
+ * the issue's framework targets. Each route (Fastify's "Hello, World!" text route, Fastify's JSON
+ * route, Express's `res.send('Hello, World!')`) runs on node:http and on tether, under
+ * `wrk -t1 -c50` keep-alive and pipelined ×10, in the same run; the apps are `server-child.ts`'s
+ * framework kinds (`fastify` / `fastify-tether`, `express` / `express-tether`), identical but
+ * for the server under them.
+ *
+ * Two figures per cell, as `server-shapes.ts` measures them: the server's CPU time per request
+ * (utime + stime from `/proc/<pid>/stat` around the measured run, over the responses wrk read:
+ * what the server spends on each answer, which other tenants of a shared machine can only add
+ * to) and req/s (what the issue states its targets in, but on a shared 2-core machine wrk, the
+ * kernel and the neighbours decide how much of a core the server gets). Both ratios — node:http
+ * ÷ tether CPU per request (how many times cheaper), tether ÷ node:http req/s — are judged
+ * against the route's target.
+ *
+ * Each run: a fresh child process, one GET of the route checked (status, body, Content-Type), an
+ * untimed 1 s warm-up, the measured run. `--runs N` goes round every load × route × server N
+ * times; a cell's CPU figure is its best run (lowest CPU per request, median beside it), its
+ * req/s the median of its runs (as `server-shapes.ts`, whose header says why).
+ *
+ * Bounds: only 127.0.0.1; every wrk run is killed after its duration + 20 s, a child that does
+ * not listen within 15 s is killed, and every child is killed by PID when the benchmark ends,
+ * fails or is interrupted (`server-load.ts`). A run that fails is shown and makes the exit status
+ * 1; a target not met is a result. Without wrk the benchmark says how to install it and exits 0.
+ */
+
+import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict, withTimeout } from './cli.js';
+import type { RatioTarget, Verdict } from './cli.js';
+import { HELLO } from './limit-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { arch, cpus, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import type { ServerKind } from './server-child.js';
+import {
+  KEEP_ALIVE_TIMEOUT_MS,
+  PIPELINE_DEPTH,
+  WARMUP_SECONDS,
+  WRK_CONNECTIONS,
+  WRK_THREADS,
+  clockTicksPerSecond,
+  cpuTicks,
+  firstLine,
+  haveWrk,
+  killAll,
+  killAllOnExit,
+  parseWrk,
+  runWrk,
+  startServer,
+  wrkVersion,
+} from './server-load.js';
+import type { ServerChild } from './server-load.js';
+import { FASTIFY_JSON_PATH, SHAPES } from './shapes.js';
+import type { ShapeId } from './shapes.js';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+
+/** Seconds per measured run: ~300 clock ticks of a saturated server (as `server-shapes.ts`). */
+const DEFAULT_SECONDS = 3;
+/** Runs per cell: the fewest of which the best means something on a shared machine. */
+const DEFAULT_RUNS = 3;
+/** A pause after a run before deciding the server did not crash (its exit may still be on its way). */
+const CRASH_SETTLE_MS = 100;
+/** Roughly what a run costs beyond its warm-up and measured seconds (start, check, stop). */
+const RUN_OVERHEAD_SECONDS = 0.6;
+/** The route check's deadline. */
+const CHECK_TIMEOUT_MS = 5_000;
+
+const LOAD_IDS = ['keep-alive', 'pipelined'] as const;
+type LoadId = (typeof LOAD_IDS)[number];
+const LOAD_TITLE: Readonly<Record<LoadId, string>> = { 'keep-alive': 'keep-alive', pipelined: `pipelined ×${PIPELINE_DEPTH}` };
+
+/** Which server is under the framework. */
+type Side = 'node' | 'tether';
+const SIDES = ['node', 'tether'] as const satisfies readonly Side[];
+
+/** A framework route, on both servers, with the issue's targets for tether ÷ node:http. */
+interface Route {
+  readonly title: string;
+  /** The child kinds: the app on node:http, and on tether. */
+  readonly kinds: Readonly<Record<Side, ServerKind>>;
+  /** The child's shape argument (Fastify's `json` adds the JSON route). */
+  readonly shape: ShapeId;
+  readonly path: string;
+  /** What the handler is, for the table's header. */
+  readonly code: string;
+  /** The answer every server must give: 200, this body, this Content-Type. */
+  readonly body: string;
+  readonly contentType: string;
+  readonly target: Readonly<Record<LoadId, number>>;
+}
+
+const ROUTE_IDS = ['fastify-hello', 'fastify-json', 'express-hello'] as const;
+type RouteId = (typeof ROUTE_IDS)[number];
+
+/** The issue's targets: Fastify ≥ 1.15× keep-alive and ≥ 2.5× pipelined; Express ≥ 1.0× (never slower) and ≥ 1.3×. */
+const FASTIFY_TARGET = { 'keep-alive': 1.15, pipelined: 2.5 } as const;
+const EXPRESS_TARGET = { 'keep-alive': 1.0, pipelined: 1.3 } as const;
+
+const ROUTES: Readonly<Record<RouteId, Route>> = {
+  'fastify-hello': {
+    title: 'Fastify hello',
+    kinds: { node: 'fastify', tether: 'fastify-tether' },
+    shape: 'hello',
+    path: '/',
+    code: "GET /: reply.header('Content-Type', 'text/plain').send('Hello, World!')",
+    body: HELLO,
+    contentType: 'text/plain',
+    target: FASTIFY_TARGET,
+  },
+  'fastify-json': {
+    title: 'Fastify JSON',
+    kinds: { node: 'fastify', tether: 'fastify-tether' },
+    shape: 'json',
+    path: FASTIFY_JSON_PATH,
+    code: `GET ${FASTIFY_JSON_PATH}: reply.send({ hello: 'world', n: 42 }), response schema (fast-json-stringify)`,
+    body: SHAPES.json.body,
+    contentType: 'application/json; charset=utf-8',
+    target: FASTIFY_TARGET,
+  },
+  'express-hello': {
+    title: 'Express hello',
+    kinds: { node: 'express', tether: 'express-tether' },
+    shape: 'hello',
+    path: '/',
+    code: "GET /: res.send('Hello, World!') (Express defaults: text/html, ETag, X-Powered-By)",
+    body: HELLO,
+    contentType: 'text/html; charset=utf-8',
+    target: EXPRESS_TARGET,
+  },
+};
+
+/** `--only` also takes a framework's name for all its routes. */
+const ROUTE_ALIASES: Readonly<Record<string, readonly RouteId[]>> = {
+  fastify: ['fastify-hello', 'fastify-json'],
+  express: ['express-hello'],
+};
+
+const USAGE = `usage: node dist/frameworks.js [options]
+
+  --runs N           measured runs per route, load and server; the best (lowest CPU/req) is
+                     judged, the median shown beside it (default ${DEFAULT_RUNS}; 1 for a smoke run)
+  --duration S       seconds per measured run (default ${DEFAULT_SECONDS}; each follows a ${WARMUP_SECONDS} s warm-up)
+  --only LIST        comma-separated routes: ${ROUTE_IDS.join(', ')}, or fastify, express (default all)
+  --loads LIST       comma-separated: ${LOAD_IDS.join(', ')} (default both)
+  --json             print one JSON document instead of the tables
+  --help             this text
+
+Routes, each on node:http and on tether (server-child.js kinds):
+${ROUTE_IDS.map((id) => `  ${id.padEnd(14)} ${ROUTES[id].kinds.node} / ${ROUTES[id].kinds.tether}: ${ROUTES[id].code}`).join('\n')}
+
+Profile one side by hand (Ctrl-C writes the profile):
+  node --cpu-prof --cpu-prof-dir=/tmp/prof bench/dist/server-child.js express-tether 5000 hello
+  wrk -t1 -c50 -d10s http://127.0.0.1:<PORT>/
+
+Needs wrk (apt-get install -y wrk) and Linux (/proc).`;
+
+interface Options {
+  readonly seconds: number;
+  readonly runs: number;
+  readonly routes: readonly RouteId[];
+  readonly loads: readonly LoadId[];
+  readonly json: boolean;
+}
+
+const fail: (message: string) => never = failer('frameworks');
+
+function parseOptions(argv: readonly string[]): Options {
+  const v = readFlags(argv, USAGE, fail, {
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    only: { type: 'string' },
+    loads: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  return {
+    seconds: integerFlag(fail, v.duration, DEFAULT_SECONDS, 'duration'),
+    runs: integerFlag(fail, v.runs, DEFAULT_RUNS, 'runs'),
+    routes: v.only === undefined ? ROUTE_IDS : parseList(fail, v.only, ROUTE_IDS, 'only', ROUTE_ALIASES),
+    loads: v.loads === undefined ? LOAD_IDS : parseList(fail, v.loads, LOAD_IDS, 'loads'),
+    json: v.json === true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The route's check and its pipelining script (`server-load.ts` has them for `GET /` only).
+
+/** One GET of `route` on a fresh connection: 200, exactly its body, its Content-Type. */
+function checkRoute(port: number, route: Route): Promise<void> {
+  const check = new Promise<void>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: route.path, agent: false }, (res) => {
+      let got = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (got += chunk));
+      res.on('end', () => {
+        const type = res.headers['content-type'];
+        if (res.statusCode === 200 && got === route.body && type === route.contentType) resolve();
+        else reject(new Error(`GET ${route.path} answered ${String(res.statusCode)} ${JSON.stringify(got.slice(0, 80))} (${String(type)}), expected 200 ${JSON.stringify(route.body)} (${route.contentType})`));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return withTimeout(check, CHECK_TIMEOUT_MS, `GET ${route.path} check`);
+}
+
+/** wrk's pipeline.lua pattern (as `server-load.ts` writes it), for `path`. */
+function pipelineLua(path: string): string {
+  return `-- ${PIPELINE_DEPTH} pipelined GET ${path} per write (wrk's pipeline.lua pattern)
+init = function(args)
+  local r = {}
+  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, ${JSON.stringify(path)}) end
+  req = table.concat(r)
+end
+request = function() return req end
+`;
+}
+
+/** A temporary directory with one pipelining script per route path; `remove()` deletes it. */
+interface Scripts {
+  readonly byPath: ReadonlyMap<string, string>;
+  remove(): void;
+}
+
+function writeScripts(routes: readonly Route[]): Scripts {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-frameworks-'));
+  const byPath = new Map<string, string>();
+  for (const { path } of routes) {
+    if (byPath.has(path)) continue;
+    const file = join(dir, `pipeline-${byPath.size}.lua`);
+    writeFileSync(file, pipelineLua(path));
+    byPath.set(path, file);
+  }
+  return { byPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run.
+
+/** What one measured run gave. */
+interface RunFigures {
+  /** Server CPU time (user + system) per response wrk read, µs. */
+  readonly cpuUs: number;
+  readonly userUs: number;
+  readonly systemUs: number;
+  readonly requestsPerSec: number;
+  readonly requests: number;
+  /** Server CPU time over the run's wall time: 1 = one core busy throughout. */
+  readonly cpuShare: number;
+  /** wrk's socket errors and non-2xx answers. */
+  readonly errors: number;
+}
+
+async function measure(route: Route, load: LoadId, side: Side, opts: Options, lua: string, ticksPerSecond: number): Promise<RunFigures> {
+  let server: ServerChild | undefined;
+  try {
+    const kind = route.kinds[side];
+    server = await startServer({ kind, label: kind, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shape: route.shape });
+    await checkRoute(server.port, route);
+    const url = `http://127.0.0.1:${server.port}${route.path}`;
+    const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...(load === 'pipelined' ? ['-s', lua] : [])];
+    await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
+    if (server.crashed() !== null) throw new Error(`crashed during the warm-up: ${server.crashed()}`);
+    const before = cpuTicks(server.pid);
+    const started = performance.now();
+    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
+    const after = cpuTicks(server.pid);
+    const wall = (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS));
+    if (server.crashed() !== null) throw new Error(`crashed under load: ${server.crashed()}`);
+    const wrk = parseWrk(out);
+    if (wrk.requests === 0) throw new Error('wrk read no responses');
+    const usPerTick = 1e6 / ticksPerSecond;
+    const user = ((after.user - before.user) * usPerTick) / wrk.requests;
+    const system = ((after.system - before.system) * usPerTick) / wrk.requests;
+    const e = wrk.socketErrors;
+    return {
+      cpuUs: user + system,
+      userUs: user,
+      systemUs: system,
+      requestsPerSec: wrk.requestsPerSec,
+      requests: wrk.requests,
+      cpuShare: (after.user + after.system - before.user - before.system) / ticksPerSecond / wall,
+      errors: e.connect + e.read + e.write + e.timeout + wrk.non2xx,
+    };
+  } finally {
+    await server?.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+/** Every run of one route × load × side. */
+interface Cell {
+  readonly route: RouteId;
+  readonly load: LoadId;
+  readonly side: Side;
+  readonly runs: RunFigures[];
+  failure: string | null;
+}
+
+const key = (route: RouteId, load: LoadId, side: Side): string => `${route}|${load}|${side}`;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+}
+
+/** The cell's runs, or null when it failed or has none. */
+const runsOf = (cell: Cell | undefined): readonly RunFigures[] | null => (cell?.failure !== null || cell.runs.length === 0 ? null : cell.runs);
+
+/** The run with the lowest CPU per request, or null. */
+function best(cell: Cell | undefined): RunFigures | null {
+  return runsOf(cell)?.reduce((a, b) => (b.cpuUs < a.cpuUs ? b : a)) ?? null;
+}
+
+const bestCpu = (cell: Cell | undefined): number | null => best(cell)?.cpuUs ?? null;
+const medianCpu = (cell: Cell | undefined): number | null => {
+  const runs = runsOf(cell);
+  return runs === null ? null : median(runs.map((r) => r.cpuUs));
+};
+const medianRate = (cell: Cell | undefined): number | null => {
+  const runs = runsOf(cell);
+  return runs === null ? null : median(runs.map((r) => r.requestsPerSec));
+};
+
+const us = (n: number | null): string => (n === null ? '–' : n.toFixed(2));
+const pct = (n: number): string => `${Math.round(n * 100)}%`;
+
+function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
+  const rows: string[][] = [];
+  for (const route of opts.routes) {
+    for (const load of opts.loads) {
+      SIDES.forEach((side, i) => {
+        const c = cells.get(key(route, load, side))!;
+        const head = [i === 0 ? ROUTES[route].title : '', i === 0 ? LOAD_TITLE[load] : '', ROUTES[route].kinds[side]];
+        if (c.failure !== null) {
+          rows.push([...head, 'FAILED', '', '', '', '', '', c.failure]);
+          return;
+        }
+        const b = best(c)!;
+        rows.push([
+          ...head,
+          us(b.cpuUs),
+          us(medianCpu(c)),
+          `${us(b.userUs)} / ${us(b.systemUs)}`,
+          fmt(medianRate(c)!),
+          pct(b.cpuShare),
+          String(c.runs.reduce((n, r) => n + r.errors, 0)),
+          c.runs.map((r) => `${r.cpuUs.toFixed(2)} (${fmt(r.requestsPerSec / 1000, 1)}k)`).join(', '),
+        ]);
+      });
+    }
+  }
+  return table(
+    [
+      { title: 'route', width: 13, right: false },
+      { title: 'load', width: 13, right: false },
+      { title: 'server', width: 14, right: false },
+      { title: 'CPU µs/req', width: 10, right: true },
+      { title: 'median', width: 6, right: true },
+      { title: 'user / sys µs', width: 13, right: true },
+      { title: 'req/s', width: 9, right: true },
+      { title: 'server CPU', width: 10, right: true },
+      { title: 'errors', width: 6, right: true },
+      { title: 'each run, CPU µs/req (req/s)', width: 28, right: false },
+    ],
+    rows,
+  );
+}
+
+/** A route's target for one load and one figure. */
+interface Target extends RatioTarget {
+  readonly route: RouteId;
+  readonly load: LoadId;
+  /** `cpu`: node:http ÷ tether CPU per request (best runs); `rate`: tether ÷ node:http req/s (medians). */
+  readonly figure: 'cpu' | 'rate';
+}
+
+/** Both verdicts of one route and load: CPU per request, then req/s. */
+function judge(cells: ReadonlyMap<string, Cell>, route: RouteId, load: LoadId): [Verdict<Target>, Verdict<Target>] {
+  const node = cells.get(key(route, load, 'node'));
+  const tether = cells.get(key(route, load, 'tether'));
+  const ratio = ROUTES[route].target[load];
+  const where = `${ROUTES[route].title}, ${LOAD_TITLE[load]}`;
+  return [
+    verdict<Target>({ route, load, figure: 'cpu', ratio }, `${where}: CPU/req node:http ÷ tether`, bestCpu(node), bestCpu(tether)),
+    verdict<Target>({ route, load, figure: 'rate', ratio }, `${where}: req/s tether ÷ node:http`, medianRate(tether), medianRate(node)),
+  ];
+}
+
+const metText = (v: Verdict<RatioTarget>): string => (v.met === null ? 'NOT MEASURED' : v.met ? 'MET' : 'NOT MET');
+
+/** The headline: per route and load, both servers' figures, both ratios, each against the target. */
+function renderSummary(cells: ReadonlyMap<string, Cell>, opts: Options): string {
+  const rows = opts.routes.flatMap((route) =>
+    opts.loads.map((load, i) => {
+      const node = cells.get(key(route, load, 'node'));
+      const tether = cells.get(key(route, load, 'tether'));
+      const [cpu, rate] = judge(cells, route, load);
+      const rateOf = (c: Cell | undefined): string => {
+        const r = medianRate(c);
+        return r === null ? '–' : fmt(r);
+      };
+      return [
+        i === 0 ? ROUTES[route].title : '',
+        LOAD_TITLE[load],
+        us(bestCpu(node)),
+        us(bestCpu(tether)),
+        ratioText(cpu.measured),
+        rateOf(node),
+        rateOf(tether),
+        ratioText(rate.measured),
+        `≥ ${ROUTES[route].target[load].toFixed(2)}×`,
+        `${metText(cpu)} / ${metText(rate)}`,
+      ];
+    }),
+  );
+  return table(
+    [
+      { title: 'route', width: 13, right: false },
+      { title: 'load', width: 13, right: false },
+      { title: 'node:http µs/req', width: 16, right: true },
+      { title: 'tether µs/req', width: 13, right: true },
+      { title: 'node ÷ tether', width: 13, right: true },
+      { title: 'node:http req/s', width: 15, right: true },
+      { title: 'tether req/s', width: 12, right: true },
+      { title: 'tether ÷ node', width: 13, right: true },
+      { title: 'target', width: 7, right: true },
+      { title: 'CPU / req/s', width: 17, right: false },
+    ],
+    rows,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!haveWrk()) {
+    const message = 'wrk not found: the framework benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
+    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
+    else process.stdout.write(`\n@tether/bench frameworks: ${message}\n`);
+    return;
+  }
+  const ticksPerSecond = clockTicksPerSecond();
+  cpuTicks(process.pid); // fails early where there is no /proc
+  const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
+  const started = performance.now();
+  const cells = new Map<string, Cell>();
+  for (const route of opts.routes) for (const load of opts.loads) for (const side of SIDES) cells.set(key(route, load, side), { route, load, side, runs: [], failure: null });
+  const count = cells.size * opts.runs;
+  progress(
+    `@tether/bench frameworks: ${opts.routes.length} route(s) × ${opts.loads.length} load(s) × ${SIDES.length} servers × ${opts.runs} run(s), ` +
+      `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each: about ${Math.ceil((count * (opts.seconds + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS)) / 60)} min…`,
+  );
+  const scripts = writeScripts(opts.routes.map((id) => ROUTES[id]));
+  try {
+    for (let round = 1; round <= opts.runs; round++) {
+      for (const load of opts.loads) {
+        for (const route of opts.routes) {
+          for (const side of SIDES) {
+            const cell = cells.get(key(route, load, side))!;
+            if (cell.failure !== null) continue;
+            const r = ROUTES[route];
+            const tag = `  ${route} ${load} ${r.kinds[side]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
+            try {
+              const figures = await measure(r, load, side, opts, scripts.byPath.get(r.path)!, ticksPerSecond);
+              cell.runs.push(figures);
+              progress(`${tag}: ${figures.cpuUs.toFixed(2)} µs CPU/req, ${fmt(figures.requestsPerSec)} req/s, server CPU ${pct(figures.cpuShare)}${figures.errors > 0 ? `, errors ${figures.errors}` : ''}`);
+            } catch (err) {
+              cell.failure = firstLine(err);
+              progress(`${tag}: FAILED ${cell.failure}`);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    scripts.remove();
+    killAll();
+  }
+
+  if ([...cells.values()].some((c) => c.failure !== null)) process.exitCode = 1;
+  const list = opts.routes.flatMap((route) => opts.loads.flatMap((load) => judge(cells, route, load)));
+  const env = {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    wrk: wrkVersion(),
+    clockTicksPerSecond: ticksPerSecond,
+  };
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({
+      environment: env,
+      parameters: { seconds: opts.seconds, runs: opts.runs, warmupSeconds: WARMUP_SECONDS, wrkThreads: WRK_THREADS, wrkConnections: WRK_CONNECTIONS, pipelineDepth: PIPELINE_DEPTH, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS },
+      routes: Object.fromEntries(opts.routes.map((id) => [id, { kinds: ROUTES[id].kinds, path: ROUTES[id].path, code: ROUTES[id].code, target: ROUTES[id].target }])),
+      results: [...cells.values()].map((c) => ({
+        route: c.route,
+        load: c.load,
+        server: ROUTES[c.route].kinds[c.side],
+        ok: c.failure === null,
+        ...(c.failure === null ? { cpuUsPerRequest: bestCpu(c), cpuUsPerRequestMedian: medianCpu(c), requestsPerSec: medianRate(c), runs: c.runs } : { failure: c.failure }),
+      })),
+      targets: list.map((v) => ({ route: v.target.route, load: v.target.load, figure: v.target.figure, required: v.target.ratio, measured: v.measured, met: v.met })),
+      elapsedMs: Math.round(performance.now() - started),
+    }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    '',
+    `Fastify and Express on @tether/server beside node:http, server CPU time per request — Node ${env.node}, ${env.platform}, ${env.cores} × ${env.cpu}, ${env.wrk}`,
+    `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `best of ${opts.runs} runs by CPU/req (req/s: median); ` : ''}each server alone in a fresh child process per run; keepAliveTimeout ${KEEP_ALIVE_TIMEOUT_MS} ms`,
+    ...opts.routes.map((id) => `  ${ROUTES[id].title.padEnd(13)} ${ROUTES[id].code}`),
+    '',
+    renderCells(cells, opts),
+    '',
+    `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read, best run (median beside it); user / sys and server CPU (that time over the run's wall time, 100% = one core) of the best run.`,
+    '',
+    renderSummary(cells, opts),
+    '',
+    renderVerdicts(list),
+    `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+killAllOnExit();
+
+main().catch((err: unknown) => {
+  killAll();
+  fail(errorText(err));
+});
