@@ -3,7 +3,9 @@
  * puts @tether/server, node:http, Fastify 5 and a "limit" server (raw node:net, one pre-built
  * response per request terminator: the most any Node server can do) under the same load from
  * wrk, and prints requests per second, latency, and tether's ratios against node:http and the
- * limit next to the issue's targets.
+ * limit next to the issue's targets. `--servers` also takes `server-child.ts`'s framework kinds
+ * (`fastify-tether`, `express`, `express-tether`: an idle Express connection on tether against one
+ * on node:http, say); they are not run by default, and no target names them.
  *
  * Every server runs alone in its own child process (`server-child.ts`), a fresh one for every
  * run, so no run inherits another's heap, JIT state or connections; wrk (C, one thread) gets the
