@@ -34,4 +34,36 @@ describe('README', () => {
     expect(lines).toEqual(['200 timeout=5, max=99 {"got":{"hello":"express"}}']);
     expect(readme).toContain(`It prints \`${lines[0]}\`.`);
   });
+
+  it('shows examples/fastify.ts verbatim, and it prints what the README says', async () => {
+    const example = readFileSync(new URL('../examples/fastify.ts', import.meta.url), 'utf8');
+    expect(readme).toContain(example.trim());
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args.join(' '));
+    });
+    try {
+      await import('../examples/fastify.js');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(['200 timeout=5, max=99 {"got":{"hello":"fastify"}}', '1 request served by tether']);
+    expect(readme).toContain(['It prints:', '', '```', ...lines, '```'].join('\n'));
+  });
+
+  it('shows examples/koa.ts verbatim, and it prints what the README says', async () => {
+    const example = readFileSync(new URL('../examples/koa.ts', import.meta.url), 'utf8');
+    expect(readme).toContain(example.trim());
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args.join(' '));
+    });
+    try {
+      await import('../examples/koa.js');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(['200 koa on tether {"path":"/hello"}', 'a=1; path=/; httponly | b=2; path=/; httponly']);
+    expect(readme).toContain(['It prints:', '', '```', ...lines, '```'].join('\n'));
+  });
 });
