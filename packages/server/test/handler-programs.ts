@@ -20,13 +20,25 @@
  *
  * Every step touches only `req` and `res`, and no promise made here can reject unhandled (a
  * detached program catches its own), so an unhandled rejection during a case is the server's.
+ *
+ * A program runs on tether's request and response or on node:http's own (the `nodeObjects` path,
+ * node-objects-misuse.property.test.ts): every call on `res` is one both have with the same
+ * meaning; reading the body is `req.text()` on tether's, reading the stream to its end on node's.
  */
 
+import type http from 'node:http';
 import { RemoteProtocolError } from '@tether/protocol';
 import fc from 'fast-check';
-import type { ServerRequest, ServerResponse } from '../src/index.js';
+import { ServerRequest } from '../src/index.js';
+import type { ServerResponse } from '../src/index.js';
 
 type HeaderValue = string | number | readonly string[];
+
+/** The request a program reads: tether's, or node:http's on the `nodeObjects` path. */
+export type ProgramRequest = ServerRequest | http.IncomingMessage;
+
+/** The response a program writes: tether's, or node:http's on the `nodeObjects` path. */
+export type ProgramResponse = ServerResponse | http.ServerResponse;
 
 /** A header value: a literal, or a Content-Length `delta` bytes off the program's own body length (0: right). */
 export type ValueSpec = { readonly literal: HeaderValue } | { readonly contentLength: number };
@@ -78,7 +90,7 @@ export type HandlerState = 'running' | 'waiting' | 'reading' | 'draining' | 'hun
 /** What one handler invocation did. */
 export interface HandlerTrace {
   state: HandlerState;
-  readonly res: ServerResponse;
+  readonly res: ProgramResponse;
   /** `res.headersSent` and `res.writableEnded` when the handler failed. */
   headersSentAtFailure: boolean;
   endedAtFailure: boolean;
@@ -150,10 +162,49 @@ function thrown(value: Thrown): unknown {
   }
 }
 
+/**
+ * Whether `program` may set the field `name` (any case): a setHeader, appendHeader or writeHead
+ * step names it; with `orRemove`, a removeHeader step too.
+ */
+export function setsField(program: Program, name: string, orRemove = false): boolean {
+  const lower = name.toLowerCase();
+  return program.steps.some((step) => {
+    if (step.op === 'setHeader' || step.op === 'appendHeader') return step.name.toLowerCase() === lower;
+    if (step.op === 'removeHeader') return orRemove && step.name.toLowerCase() === lower;
+    if (step.op === 'writeHead') return step.headers?.some(([field]) => field.toLowerCase() === lower) ?? false;
+    return false;
+  });
+}
+
+/**
+ * Read node's request to its end: resolves at 'end' (at once if it ended), rejects when it fails
+ * or closes first, as tether's `req.text()` rejects when the body does not arrive.
+ */
+function readNodeBody(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve();
+      return;
+    }
+    if (req.destroyed) {
+      reject(new Error('the request was destroyed before its body ended'));
+      return;
+    }
+    req.on('data', () => undefined);
+    req.once('end', () => resolve());
+    req.once('error', reject);
+    req.once('close', () => reject(new Error('the request closed before its body ended')));
+  });
+}
+
 /** What the steps of one run act on. */
 interface Run {
   readonly program: Program;
-  readonly req: ServerRequest;
+  readonly req: ProgramRequest;
+  /**
+   * The response, typed as tether's: node's has every method a step calls, with the same
+   * signature (tether's response mirrors node's API), so one set of calls serves both.
+   */
   readonly res: ServerResponse;
   readonly trace: HandlerTrace;
   readonly activity: Activity;
@@ -248,7 +299,7 @@ function perform(run: Run, step: Step): Promise<unknown> | undefined {
       return undefined;
     case 'readBody':
       trace.state = 'reading';
-      return req.text();
+      return req instanceof ServerRequest ? req.text() : readNodeBody(req);
     case 'throw':
       throw thrown(step.value);
     case 'wait':
@@ -264,8 +315,8 @@ function perform(run: Run, step: Step): Promise<unknown> | undefined {
  * Run `program` as the handler of `(req, res)`, recording into `trace`. Returns what a handler
  * returns: undefined, or a promise when the program awaits (or is an async function).
  */
-export function runProgram(program: Program, req: ServerRequest, res: ServerResponse, trace: HandlerTrace, activity: Activity): unknown {
-  const run: Run = { program, req, res, trace, activity, length: bodyLength(program) };
+export function runProgram(program: Program, req: ProgramRequest, res: ProgramResponse, trace: HandlerTrace, activity: Activity): unknown {
+  const run: Run = { program, req, res: res as ServerResponse, trace, activity, length: bodyLength(program) };
   const steps = program.steps;
   const from = (start: number): unknown => {
     for (let i = start; i < steps.length; i++) {
