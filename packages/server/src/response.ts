@@ -156,6 +156,8 @@ export class ServerResponse extends LazyWritable {
    */
   readonly #headers: (string | HeaderValue)[] = [];
   #headSent = false;
+  /** `writeHead()` was called: the head is fixed (node's `headersSent` is true from then on), though not yet sent. */
+  #headFixed = false;
   #ended = false;
   #trailers: string[] | undefined;
   /** FINISHED | CLOSED | DESTROYED | NEED_DRAIN, and `cork()` calls waiting × CORK_UNIT: one field for what most responses never use. */
@@ -190,7 +192,7 @@ export class ServerResponse extends LazyWritable {
 
   /** The head has been sent: headers can no longer change. */
   get headersSent(): boolean {
-    return this.#headSent;
+    return this.#headSent || this.#headFixed;
   }
 
   /** `end()` has been called. */
@@ -240,7 +242,7 @@ export class ServerResponse extends LazyWritable {
 
   /** Set a header (replacing any value of the same name, any case). */
   setHeader(name: string, value: HeaderValue): this {
-    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', `cannot set header ${JSON.stringify(name)} after the head was sent`);
+    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', `cannot set header ${JSON.stringify(name)} after the head was sent`);
     if (Array.isArray(value)) for (const v of value as readonly string[]) checkField(name, String(v));
     else checkField(name, typeof value === 'string' ? value : String(value));
     const lower = lowerCase(name);
@@ -271,7 +273,7 @@ export class ServerResponse extends LazyWritable {
 
   /** Remove a header. */
   removeHeader(name: string): void {
-    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
+    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
     const at = this.#find(lowerCase(name));
     if (at >= 0) this.#headers.splice(at, 3);
   }
@@ -300,16 +302,20 @@ export class ServerResponse extends LazyWritable {
     return out;
   }
 
-  /** Set the status (and reason) and headers, as node:http's writeHead. The head is sent with the first write. */
+  /**
+   * Set the status (and reason) and headers, as node:http's writeHead. The head is fixed from here
+   * (`headersSent` is true and headers can no longer change, as node's) and sent with the first
+   * write.
+   */
   writeHead(status: number, reasonOrHeaders?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
-    if (this.#headSent) throw new ServerError('TETHER_HEADERS_SENT', 'writeHead() after the head was sent');
+    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', 'writeHead() after the head was sent');
     this.statusCode = checkStatus(status);
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
-    if (fields === undefined) return this;
     // Object.keys, not Object.entries: V8 answers keys from the object's enum cache, while entries
     // is a runtime call that makes an array per field (~0.1 µs a writeHead of two, bench/ server-harness).
-    for (const name of Object.keys(fields)) this.setHeader(name, fields[name]!);
+    if (fields !== undefined) for (const name of Object.keys(fields)) this.setHeader(name, fields[name]!);
+    this.#headFixed = true;
     return this;
   }
 
