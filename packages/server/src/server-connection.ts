@@ -118,6 +118,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   readonly #out: OutputBuffer;
   readonly #deadlines: Deadlines<Timeout>;
   readonly #keepAliveValues: string[];
+  /** Ms for a request head to arrive whole: headersTimeout, or requestTimeout if shorter (a head is part of its request). */
+  readonly #headTimeout: number;
   readonly #queue: ServerRequest[] = [];
   /** The request being answered, its response, and whether any of that response was written. */
   #current: Current | null = null;
@@ -157,6 +159,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#out = new OutputBuffer(socket, this.#opts.writeHighWaterMark, () => this.#onOutputClear());
     this.#deadlines = new Deadlines(this.#opts.clock, TIMEOUTS, (t) => this.#onTimeout(t));
     this.#keepAliveValues = keepAliveValues(this.#opts);
+    this.#headTimeout = Math.min(this.#opts.headersTimeout, this.#opts.requestTimeout);
     this.#nodeObjects = host.nodeObjects;
     socket.setNoDelay(this.#opts.noDelay);
     // node's server tells the response holding the socket that it drained; here the connection does.
@@ -196,7 +199,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#pump();
     // Between requests, part of a head left waiting starts the slowloris clock.
     if (this.#queue.length === 0 && !this.#deadlines.has('head') && this.#conn.bufferedBytes > 0 && !this.#finished) {
-      this.#deadlines.after('head', this.#opts.headersTimeout);
+      this.#deadlines.after('head', this.#headTimeout);
     }
   }
 
@@ -649,7 +652,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       // Part of the next head may be here already: it must complete within headersTimeout (the
       // loop clears this when it parses a whole request). Else the connection is idle.
       if (this.#conn.bufferedBytes > 0) {
-        if (!this.#deadlines.has('head')) this.#deadlines.after('head', this.#opts.headersTimeout);
+        if (!this.#deadlines.has('head')) this.#deadlines.after('head', this.#headTimeout);
       } else {
         this.#deadlines.after('idle', this.#opts.idleTimeout);
       }
