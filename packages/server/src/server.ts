@@ -162,9 +162,11 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
    * Listen; resolves with the bound address (a string for a pipe `path`). This promise form is
    * chosen by its arguments: exactly one plain object and no callback. It binds as node's
    * `listen(options)` does (emitting 'listening'), so a framework that calls
-   * `server.listen(options)` and waits for 'listening' works too. A listen error rejects the
-   * promise; when the server has 'error' listeners they get it as well and the promise counts
-   * as handled (no unhandled rejection for a caller that waits on events).
+   * `server.listen(options)` and waits for 'listening' works too. Options node refuses (a bad
+   * port, listening twice) throw at once, as node's `listen` throws them. A listen error (such
+   * as EADDRINUSE) rejects the promise; when the server has 'error' listeners they get it as
+   * well and the promise counts as handled (no unhandled rejection for a caller that waits on
+   * events).
    */
   listen(options: ListenOptions): Promise<AddressInfo>;
   /**
@@ -194,6 +196,7 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     const o = options as ListenOptions & { fd?: unknown; handle?: unknown };
     const bound = o.port === undefined && o.path === undefined && o.fd === undefined && o.handle === undefined ? { ...options, port: 0 } : options;
     let promise: Promise<AddressInfo> | null = null;
+    let cancel = (): void => undefined;
     promise = new Promise<AddressInfo>((resolve, reject) => {
       const done = (): void => {
         this.#listenPromises--;
@@ -212,12 +215,15 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
       this.#listenPromises++;
       this.#net.once('listening', onListening);
       this.#net.once('error', onError);
-      try {
-        this.#net.listen(bound);
-      } catch (err) {
-        onError(err as Error);
-      }
+      cancel = done;
     });
+    try {
+      this.#net.listen(bound);
+    } catch (err) {
+      // Arguments node refuses (a bad port, listening twice) throw here, as node's listen does.
+      cancel();
+      throw err;
+    }
     return promise;
   }
 

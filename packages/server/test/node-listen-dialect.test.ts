@@ -131,6 +131,13 @@ describe("node's listen forms", () => {
     expect(await seen).toMatchObject({ code: 'EADDRINUSE' });
   });
 
+  it('options node refuses throw at once in both forms, as node\'s listen throws them', () => {
+    const bad = { port: 70_000, host: '127.0.0.1' };
+    expect(() => http.createServer().listen(bad)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }) as Error);
+    expect(() => track(hello()).listen(bad)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }) as Error);
+    expect(() => track(hello()).listen(bad, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }) as Error);
+  });
+
   it('ref() and unref() return the server', async () => {
     const server = track(hello());
     await server.listen({ port: 0, host: '127.0.0.1' });
