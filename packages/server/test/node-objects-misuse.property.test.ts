@@ -19,7 +19,8 @@
  * tether sets `strictContentLength`), `ERR_HTTP_TRAILER_INVALID`, and `ERR_STREAM_WRITE_AFTER_END`,
  * which node does not throw but passes to the write's callback and emits as the response's
  * 'error' (under node:http, with no listener, that crashes the process). tether must turn each
- * into a 500 when nothing of the response was written, or a close right after what was.
+ * into a 500 when nothing of the response was written, or a close right after what was (after a
+ * response already complete, a write after end may at most close the connection).
  *
  * Invariants that hold as on tether's own objects (each failure names the one it breaks):
  *
@@ -49,13 +50,14 @@
  *
  * - close-explained: a connection that closes with requests outstanding closes after a response
  *   saying `Connection: close`, or right after a response its handler broke midway — or after a
- *   response node's framing made the last without saying so: one whose body ends at the close
- *   (RFC 9112 §6.3: the handler removed both Content-Length and Transfer-Encoding, so node
- *   delimits the body by closing, though it already wrote `Connection: keep-alive`), or one
- *   tether's policy made the last (keepAliveMax reached, or its request said close), or node's
- *   own rule did (a 204 or 304 with chunked Transfer-Encoding closes), whose handler set its own
- *   `Connection` field or removed it (node then writes the handler's, e.g.
- *   `Connection: keep-alive`, or none, and adds no `close`; the connection still closes). A
+ *   response node's framing made the last without saying so: one whose framing ends it at the
+ *   close or obliges the client to close (RFC 9112 §6.3: neither Content-Length nor
+ *   Transfer-Encoding — the handler removed both, and node delimits the body by closing though it
+ *   wrote `Connection: keep-alive` — or a final transfer coding other than chunked, or both
+ *   fields); or one whose handler set its own `Connection` field or removed it, made the last by
+ *   tether's policy (keepAliveMax reached, or its request said close) or by node's own rule (a
+ *   204 or 304 with chunked Transfer-Encoding closes) — node then writes the handler's field,
+ *   e.g. `Connection: keep-alive`, or none, and adds no `close`; the connection still closes. A
  *   response is cut short only by a handler that broke it, or at shutdown when its handler never
  *   finished it;
  * - close-and-keep-alive: no response says `Connection: close` and carries a Keep-Alive field its
@@ -69,9 +71,9 @@
  * whose call throws after that "broke its response midway", which allows the server to close
  * after it; tether answers a 500 instead when nothing was written, which is allowed too.
  *
- * 1000 seeded cases by default (about 15 ms each when they pass; a fixed seed, so a failure reproduces;
- * fast-check prints the seed, path and shrunk counterexample). A longer run, e.g. 20,000 cases
- * with a fresh seed:
+ * 1000 seeded cases by default (about 15 s: some 14 ms a case while they pass; a fixed seed, so a
+ * failure reproduces; fast-check prints the seed, path and shrunk counterexample). A longer run,
+ * e.g. 20,000 cases with a fresh seed:
  *
  *   TETHER_NODE_FUZZ_RUNS=20000 TETHER_NODE_FUZZ_SEED=$RANDOM pnpm --filter @tether/server exec vitest run test/node-objects-misuse.property.test.ts
  *
