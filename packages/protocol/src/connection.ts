@@ -401,7 +401,7 @@ export class Connection {
     // RFC 9112 §3.2: exactly one valid Host in an HTTP/1.1 request.
     const host = facts.host;
     if (host === undefined) {
-      if (head.version === '1.1') throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
+      if (head.version === '1.1' && this.#limits.requireHostHeader) throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
     } else if (host.length > 1) {
       throw new RemoteProtocolError('H1_DUPLICATE_HOST', 'more than one Host field');
     } else if (host[0] !== this.#validHost) {
