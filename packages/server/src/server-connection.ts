@@ -193,7 +193,7 @@ export class ServerConnection implements ResponseSink {
         switch (event.type) {
           case 'request': {
             this.#deadlines.clear('head');
-            const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers);
+            const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers, this.#opts.requestHeaders);
             req.onBacklog = this.#onBacklog;
             const pipelined = this.#queue.length > 0;
             this.#queue.push(req);

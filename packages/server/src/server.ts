@@ -293,6 +293,26 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     return this;
   }
 
+  /**
+   * node's `maxHeadersCount`: `req.headers` reads the first this many field lines (0: all).
+   * `null` until set, as node's, which means 2000. Setting it governs connections accepted
+   * afterwards.
+   */
+  get maxHeadersCount(): number | null {
+    return this.#given.maxHeadersCount ?? null;
+  }
+  set maxHeadersCount(max: number | null) {
+    this.#set({ maxHeadersCount: max });
+  }
+
+  /** node's `joinDuplicateHeaders`: `req.headers` joins every repeated name. Governs connections accepted afterwards. */
+  get joinDuplicateHeaders(): boolean {
+    return this.#given.joinDuplicateHeaders ?? false;
+  }
+  set joinDuplicateHeaders(join: boolean) {
+    this.#set({ joinDuplicateHeaders: join });
+  }
+
   #accept(socket: Socket): void {
     if (this.#shutdown !== null || this.#connections.size >= this.options.maxConnections) {
       socket.destroy();
