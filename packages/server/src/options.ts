@@ -137,6 +137,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
       ...(o.maxTargetLength === undefined ? {} : { maxTargetLength: o.maxTargetLength }),
       ...(o.maxBodySize === undefined ? {} : { maxBodySize: o.maxBodySize }),
       ...(o.allowBareLf === undefined ? {} : { allowBareLf: o.allowBareLf }),
+      ...(o.requireHostHeader === undefined ? {} : { requireHostHeader: o.requireHostHeader }),
     },
   };
 }

@@ -313,6 +313,14 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     this.#set({ joinDuplicateHeaders: join });
   }
 
+  /** node's `requireHostHeader`: an HTTP/1.1 request without Host gets 400. Governs connections accepted afterwards. */
+  get requireHostHeader(): boolean {
+    return this.#given.requireHostHeader ?? true;
+  }
+  set requireHostHeader(require: boolean) {
+    this.#set({ requireHostHeader: require });
+  }
+
   #accept(socket: Socket): void {
     if (this.#shutdown !== null || this.#connections.size >= this.options.maxConnections) {
       socket.destroy();

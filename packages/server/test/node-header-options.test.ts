@@ -1,8 +1,8 @@
 /**
  * node:http's header options, with node's names and node's behaviour, each scenario run against
  * node:http beside tether: how `req.headers` folds repeated lines (node's discard rules, and
- * `joinDuplicateHeaders`) and `maxHeadersCount` — as options and as settable properties that
- * govern the connections accepted afterwards.
+ * `joinDuplicateHeaders`), `maxHeadersCount`, and `requireHostHeader` — as options and as
+ * settable properties that govern the connections accepted afterwards.
  */
 
 import type http from 'node:http';
@@ -141,5 +141,46 @@ describe('maxHeadersCount', () => {
     expect(() => createServer({ maxHeadersCount: 1.5 }, () => undefined)).toThrow(RangeError);
     expect(headerView(null, undefined).lines).toBe(2000);
     expect(headerView(0, undefined).lines).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('requireHostHeader', () => {
+  const noHost = 'GET / HTTP/1.1\r\nX: a\r\n\r\n';
+  const hostOf: TwinHandler = (req, res) => res.end(`host=${String(req.headers.host)}`);
+
+  it('by default an HTTP/1.1 request without Host gets 400 and the connection closes', async () => {
+    for (const twin of await twins(resources, hostOf)) {
+      const reply = await rawExchange(twin.port, noHost);
+      expect(statuses(reply.text), twin.name).toEqual([400]);
+      expect(reply.closed, twin.name).toBe(true);
+      expect(reply.text, twin.name).toMatch(/\r\nConnection: close\r\n/i);
+    }
+  });
+
+  it('false (option, and settable) accepts it', async () => {
+    for (const how of ['option', 'property'] as const) {
+      const options = how === 'option' ? { tether: { requireHostHeader: false }, node: { requireHostHeader: false } } : {};
+      const setup = (server: TetherServer | http.Server): void => {
+        if (how === 'property') (server as { requireHostHeader: boolean }).requireHostHeader = false;
+      };
+      for (const twin of await twins(resources, hostOf, options, setup)) {
+        const reply = await rawExchange(twin.port, noHost, { done: (text) => text.endsWith('host=undefined') });
+        expect(statuses(reply.text), `${twin.name} ${how}`).toEqual([200]);
+        expect(reply.text, `${twin.name} ${how}`).toMatch(/host=undefined$/);
+      }
+    }
+  });
+
+  it('reads back as node does, and a change governs new connections only', async () => {
+    const { server, port } = await resources.server((req, res) => res.end(String(req.headers.host)));
+    expect(server.requireHostHeader).toBe(true);
+    const before = await resources.connect(port);
+    server.requireHostHeader = false;
+    expect(server.requireHostHeader).toBe(false);
+    before.send(noHost);
+    await before.closed(2000);
+    expect(before.reader.responses.map((r) => r.status)).toEqual([400]);
+    const after = await rawExchange(port, noHost, { done: (text) => text.endsWith('undefined') });
+    expect(statuses(after.text)).toEqual([200]);
   });
 });
