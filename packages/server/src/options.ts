@@ -3,7 +3,7 @@
  * Protocol limits (head size, header count, body size) pass straight to @tether/protocol.
  */
 
-import { checkTimeout } from '@tether/protocol';
+import { LocalProtocolError, checkTimeout, resolveLimits } from '@tether/protocol';
 import type { Clock, ParserOptions } from '@tether/protocol';
 import { NODE_CLOCK } from './clock.js';
 import { headerView } from './node-headers.js';
@@ -107,6 +107,20 @@ function timeout(name: string, value: number | undefined, dflt: number): number 
 }
 
 /**
+ * The protocol's options, checked now (the protocol checks them again for each connection): a
+ * bad value is a RangeError naming it when the server is made, not a throw at the first accept.
+ */
+function checkParserOptions(parser: ParserOptions): ParserOptions {
+  try {
+    resolveLimits(parser);
+  } catch (err) {
+    if (err instanceof LocalProtocolError) throw new RangeError(err.message, { cause: err });
+    throw err;
+  }
+  return parser;
+}
+
+/**
  * Fill in the defaults.
  *
  * @throws RangeError when a number option is negative, fractional or NaN.
@@ -131,13 +145,13 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     writeHighWaterMark: count('writeHighWaterMark', o.writeHighWaterMark, 64 * 1024),
     requestHeaders: headerView(o.maxHeadersCount, o.joinDuplicateHeaders),
     clock: o.clock ?? NODE_CLOCK,
-    parser: {
+    parser: checkParserOptions({
       ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),
       ...(o.maxTargetLength === undefined ? {} : { maxTargetLength: o.maxTargetLength }),
       ...(o.maxBodySize === undefined ? {} : { maxBodySize: o.maxBodySize }),
       ...(o.allowBareLf === undefined ? {} : { allowBareLf: o.allowBareLf }),
       ...(o.requireHostHeader === undefined ? {} : { requireHostHeader: o.requireHostHeader }),
-    },
+    }),
   };
 }
