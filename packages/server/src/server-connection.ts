@@ -37,6 +37,7 @@ import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_R
 import type { SendData, SendEndOfMessage, SendResponse } from '@tether/protocol';
 import { isAscii } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { clientFaultAction, handOverTimeout, parseClientError, timeoutClientError } from './client-error.js';
 import type { CloseReason } from './close-reason.js';
 import { onResponseFailed, onTimeout } from './connection-policy.js';
 import type { ConnectionAction, Timeout } from './connection-policy.js';
@@ -56,9 +57,13 @@ export type { CloseReason } from './close-reason.js';
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
   handle(req: ServerRequest, res: ServerResponse): unknown;
-  reportError(err: unknown, req: ServerRequest | null): void;
+  reportError(err: unknown, req: ServerRequest): void;
   onRequest(pipelined: boolean): void;
   onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void;
+  /** Listeners of one of the server's events (those that change what the connection does). */
+  listenerCount(event: string): number;
+  /** node's 'clientError' (only called when it has listeners): the error, and the socket they now own. */
+  clientError(err: Error, socket: Socket): void;
   /** Offer a protocol upgrade to the application; `true` when it took the socket (then `detach` was called). */
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
@@ -113,6 +118,11 @@ export class ServerConnection implements ResponseSink {
   /** The reason we will give when the socket closes. */
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
+  /** The chunk being parsed (during #onData), and the one the pending protocol error was found in: node's `rawPacket`. */
+  #reading: Buffer | undefined;
+  #errorPacket: Buffer | undefined;
+  /** 'clientError' was emitted for this connection (node emits it once; a socket error after it is not). */
+  #toldClient = false;
   /** The protocol error that cut the body of the request being answered (its handler sees it). */
   #bodyError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
@@ -139,9 +149,11 @@ export class ServerConnection implements ResponseSink {
     socket.setNoDelay(this.#opts.noDelay);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
-    socket.on('error', () => {
-      // A reset or a write after the peer left: the socket closes next; nothing else to do.
+    socket.on('error', (err) => {
+      // A reset or a write after the peer left: the socket closes next. As node's, the error
+      // goes to 'clientError' (once per connection; the socket is already destroyed).
       this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
+      if (!this.#toldClient && this.#host.listenerCount('clientError') > 0) this.#tellClient(err);
     });
     socket.on('close', () => this.#onClose());
     this.#deadlines.after('idle', this.#opts.idleTimeout);
@@ -169,7 +181,9 @@ export class ServerConnection implements ResponseSink {
     this.#deadlines.clear('idle');
     if (this.#finished) return; // lingering: read and drop
     this.#conn.receiveData(chunk);
+    this.#reading = chunk;
     this.#pump();
+    this.#reading = undefined;
     // Between requests, part of a head left waiting starts the slowloris clock.
     if (this.#queue.length === 0 && !this.#deadlines.has('head') && this.#conn.bufferedBytes > 0 && !this.#finished) {
       this.#deadlines.after('head', this.#opts.headersTimeout);
@@ -615,14 +629,18 @@ export class ServerConnection implements ResponseSink {
   }
 
   #protocolError(err: RemoteProtocolError): void {
-    this.#host.reportError(err, null);
+    this.#errorPacket = this.#reading;
     this.#reason = 'parse-error';
     const broken = this.#queue.at(-1);
     if (broken !== undefined && !broken.complete) {
       // The error is inside this request's body: the request is broken.
       this.#bodyError = err;
+      // Its handler is running: the error's turn is now. 'clientError' listeners answer in its
+      // place (first, so that nothing the handler does on hearing of it reaches the socket).
+      const current = this.#current;
+      if (current?.req === broken && this.#host.listenerCount('clientError') > 0) this.#clientFault(parseClientError(err, this.#errorPacket), onResponseFailed(current.headOut, err.status));
       failBody(broken, err);
-      // Its handler is reading: the failure reaches it, and its answer is the error's (see
+      // Else the failure reaches the handler as it reads, and its answer is the error's (see
       // #failed); the protocol closes after it.
       if (this.#current?.req === broken) return;
       this.#queue.pop();
@@ -633,9 +651,55 @@ export class ServerConnection implements ResponseSink {
     if (this.#current === null && this.#queue.length === 0) this.#answerError(err);
   }
 
+  /** The protocol error's turn: every answer before it is written. */
   #answerError(err: RemoteProtocolError): void {
     this.#pendingError = null;
-    this.#closeWith(err.status, 'parse-error');
+    this.#clientFault(parseClientError(err, this.#errorPacket), { kind: 'answer', status: err.status, reason: 'parse-error' });
+  }
+
+  /**
+   * A fault of the client's (bad bytes, a passed head or request deadline): the server answers it
+   * (`own`), or its 'clientError' listeners do (see client-error.ts).
+   */
+  #clientFault(err: Error, own: ConnectionAction): void {
+    const action = clientFaultAction(own, this.#host.listenerCount('clientError') > 0);
+    switch (action.kind) {
+      case 'own':
+        this.#act(action.action);
+        return;
+      case 'hand-over':
+        this.#handOver(err, action.reason);
+        return;
+      case 'abort-then-tell':
+        this.#abort(action.reason);
+        this.#tellClient(err);
+        return;
+    }
+  }
+
+  /**
+   * The listeners answer the fault: what the server wrote goes out, then it writes nothing more,
+   * parses nothing more and reads and drops the peer's input; the listeners get the socket. It is
+   * destroyed `lingerTimeout` after they end it (as after the server's own answer), or after
+   * `handOverTimeout` if they neither end nor destroy it.
+   */
+  #handOver(err: Error, reason: CloseReason): void {
+    this.#reason = reason;
+    this.#finished = true;
+    for (const t of TIMEOUTS) this.#deadlines.clear(t);
+    this.#out.flush();
+    this.socket.resume();
+    this.socket.once('finish', () => {
+      if (!this.#closed) this.#deadlines.after('linger', this.#opts.lingerTimeout);
+    });
+    this.#deadlines.after('linger', handOverTimeout(this.#opts.headersTimeout, this.#opts.lingerTimeout));
+    this.#tellClient(err);
+  }
+
+  /** Emit 'clientError' with this connection's socket (once). */
+  #tellClient(err: Error): void {
+    this.#toldClient = true;
+    this.#host.clientError(err, this.socket);
   }
 
   /** Answer `status` with no request to answer (an error, a timeout), then close. */
@@ -653,7 +717,10 @@ export class ServerConnection implements ResponseSink {
   #onTimeout(timeout: Timeout): void {
     if (this.#finished && timeout !== 'linger') return;
     const current = this.#current;
-    this.#act(onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: current.headOut } }));
+    const action = onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: current.headOut } });
+    // A head or request that did not arrive in time is the client's fault, as node reports it.
+    if ((timeout === 'head' || timeout === 'request') && action.kind !== 'none') this.#clientFault(timeoutClientError(timeout), action);
+    else this.#act(action);
   }
 
   /** Carry out a decision of connection-policy.ts. */

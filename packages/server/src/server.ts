@@ -90,7 +90,8 @@ export interface CloseOptions {
 
 /**
  * A keep-alive-aware HTTP/1.1 server. Events: 'error' (`(err, req)`: a handler failed; `(err)`:
- * listening failed, as node's), 'clientError' (a peer sent bad HTTP), 'upgrade'
+ * listening failed, as node's), 'clientError' (`(err, socket)`: a peer sent bad HTTP, was too
+ * slow, or its socket failed; the listener owns the socket and answers, as with node:http), 'upgrade'
  * (`(req, socket, head)`: a request with Upgrade; the listener owns the socket and writes the 101
  * itself, as with node:http), and node's 'listening', 'close' (listening stopped and every
  * connection is gone), 'connection' (the accepted net.Socket) and 'request' (`(req, res)`).
@@ -358,14 +359,21 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   }
 
   /**
-   * @internal Tell 'error' (a handler failed) or 'clientError' (a peer sent bad HTTP) listeners.
-   * A listener that throws cannot break the connection that reported: its error becomes a
-   * process warning.
+   * @internal Tell 'error' listeners that a handler failed. A listener that throws cannot break
+   * the connection that reported: its error becomes a process warning.
    */
-  reportError(err: unknown, req: ServerRequest | null): void {
-    const event = req === null ? 'clientError' : 'error';
-    if (this.listenerCount(event) === 0) return;
-    this.#emitSafely(event, err, req);
+  reportError(err: unknown, req: ServerRequest): void {
+    if (this.listenerCount('error') === 0) return;
+    this.#emitSafely('error', err, req);
+  }
+
+  /**
+   * @internal node's 'clientError' `(err, socket)`: a peer sent bad HTTP, was too slow, or its
+   * socket failed; the listeners own the socket (see client-error.ts). A throw becomes a process
+   * warning.
+   */
+  clientError(err: Error, socket: Socket): void {
+    this.#emitSafely('clientError', err, socket);
   }
 
   /** @internal An 'upgrade' listener takes the socket, as in node:http (a throw is the caller's to handle). */
