@@ -42,6 +42,8 @@ import type { CloseReason } from './close-reason.js';
 import { onResponseFailed, onTimeout } from './connection-policy.js';
 import type { ConnectionAction, Timeout } from './connection-policy.js';
 import { EarlyResponse, mayRunAhead } from './early-response.js';
+import { routeExpectation } from './expectation.js';
+import type { RequestEvent } from './expectation.js';
 import { ServerError } from './errors.js';
 import type { ResolvedServerOptions } from './options.js';
 import { OutputBuffer } from './output-buffer.js';
@@ -56,7 +58,8 @@ export type { CloseReason } from './close-reason.js';
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
-  handle(req: ServerRequest, res: ServerResponse): unknown;
+  /** Answer a request: the handler and 'request' listeners, or the listeners of `event` (see expectation.ts). */
+  handle(req: ServerRequest, res: ServerResponse, event: RequestEvent): unknown;
   reportError(err: unknown, req: ServerRequest): void;
   onRequest(pipelined: boolean): void;
   onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void;
@@ -330,13 +333,16 @@ export class ServerConnection implements ResponseSink {
     this.#current = { req, res, headOut: false };
     this.#served++;
     const expect = req.fields.get('expect');
-    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+    // Which event answers: node's rules (expectation.ts).
+    const route = expect === undefined ? 'request' : routeExpectation(expect, req.httpVersion, this.#listens);
+    if (route === 'expectation-failed') {
       // RFC 9110 §10.1.1: an expectation the server cannot meet gets 417.
       this.#answerInstead(417, 'connection-close');
       return;
     }
-    // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
-    if (expect !== undefined && !req.complete) {
+    // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds
+    // back ('checkContinue' listeners send it themselves, with writeContinue(), or answer at once).
+    if (route === 'request' && expect !== undefined && !req.complete) {
       req.onFirstRead = () => {
         if (this.#current?.req === req && !this.#current.headOut && this.#conn.theyAreWaitingFor100Continue) {
           for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#out.write(bytes);
@@ -348,8 +354,10 @@ export class ServerConnection implements ResponseSink {
       // The body is still arriving: the whole request must be in within requestTimeout.
       this.#deadlines.after('request', this.#opts.requestTimeout);
     }
-    this.#run(req, res);
+    this.#run(req, res, route);
   }
+
+  readonly #listens = (event: string): boolean => this.#host.listenerCount(event) > 0;
 
   /** Its turn has come for a response written ahead: replay its record through this connection. */
   #replay(req: ServerRequest, early: EarlyResponse): void {
@@ -382,11 +390,11 @@ export class ServerConnection implements ResponseSink {
     }
   }
 
-  /** Call the handler; a throw or a rejection is its response's failure (see #failed). */
-  #run(req: ServerRequest, res: ServerResponse): void {
+  /** Call the handler (or `event`'s listeners); a throw or a rejection is its response's failure (see #failed). */
+  #run(req: ServerRequest, res: ServerResponse, event: RequestEvent = 'request'): void {
     let result: unknown;
     try {
-      result = this.#host.handle(req, res);
+      result = this.#host.handle(req, res, event);
     } catch (err) {
       this.#failed(req, res, err);
       return;

@@ -19,6 +19,7 @@ import { checkTimeout, timerDelay } from '@tether/protocol';
 import { CLOSE_REASONS } from './close-reason.js';
 import type { CloseReason } from './close-reason.js';
 import { resolveServerOptions } from './options.js';
+import type { RequestEvent } from './expectation.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
 import type { ServerRequest } from './request.js';
 import type { ServerResponse } from './response.js';
@@ -94,7 +95,9 @@ export interface CloseOptions {
  * slow, or its socket failed; the listener owns the socket and answers, as with node:http), 'upgrade'
  * (`(req, socket, head)`: a request with Upgrade; the listener owns the socket and writes the 101
  * itself, as with node:http), and node's 'listening', 'close' (listening stopped and every
- * connection is gone), 'connection' (the accepted net.Socket) and 'request' (`(req, res)`).
+ * connection is gone), 'connection' (the accepted net.Socket), 'request' (`(req, res)`), and
+ * 'checkContinue' / 'checkExpectation' (`(req, res)`: a request with Expect, in place of the
+ * handler; see expectation.ts).
  */
 export class TetherServer extends EventEmitter implements ConnectionHost {
   /** The options as given, kept so that a settable property can re-resolve them. */
@@ -351,8 +354,14 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   /**
    * @internal The handler given to createServer answers, then the 'request' listeners run (in
    * node:http the handler is the first 'request' listener); a throw from either is the handler's.
+   * A request routed to 'checkContinue' or 'checkExpectation' (expectation.ts) goes to that
+   * event's listeners instead, as node's.
    */
-  handle(req: ServerRequest, res: ServerResponse): unknown {
+  handle(req: ServerRequest, res: ServerResponse, event: RequestEvent = 'request'): unknown {
+    if (event !== 'request') {
+      this.emit(event, req, res);
+      return undefined;
+    }
     const result = this.#handler === null ? undefined : this.#handler(req, res);
     if (this.listenerCount('request') > 0) this.emit('request', req, res);
     return result;

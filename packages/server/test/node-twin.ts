@@ -39,8 +39,9 @@ export async function twins(
     setup(server, name);
     await new Promise<void>((resolve) => (server as net.Server).listen(0, '127.0.0.1', resolve));
     resources.defer(() => {
-      if (name === 'node') server.closeAllConnections();
-      return new Promise<void>((resolve) => (server as net.Server).close(() => resolve()));
+      if (name === 'tether') return server.close({ timeout: 500 });
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
     });
     out.push({ name, server, port: ((server as net.Server).address() as net.AddressInfo).port });
   }
@@ -87,6 +88,51 @@ export async function rawExchange(
   });
   socket.destroy();
   return { text, closed };
+}
+
+/**
+ * What a peer can rely on in a stream of responses, whichever server wrote it: each response's
+ * status, whether it closes the connection, and its body (fields differ in order and in the
+ * ones each server adds, such as Date and Keep-Alive). Interim (1xx) responses are listed too.
+ */
+export function responsesOf(text: string): string[] {
+  const out: string[] = [];
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+    const field = (name: string): string | undefined => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+    rest = rest.slice(end + 4);
+    if (status < 200) {
+      out.push(`${status}`);
+      continue;
+    }
+    const length = field('content-length');
+    const chunked = /chunked/i.test(field('transfer-encoding') ?? '');
+    let body: string;
+    if (length !== undefined) {
+      body = rest.slice(0, Number(length));
+      rest = rest.slice(Number(length));
+    } else if (chunked) {
+      body = '';
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n');
+        const size = Number.parseInt(rest.slice(0, lineEnd), 16);
+        if (lineEnd < 0 || Number.isNaN(size)) break;
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        rest = rest.slice(lineEnd + 2 + size + 2);
+        if (size === 0) break;
+      }
+    } else {
+      body = rest;
+      rest = '';
+    }
+    const closes = /close/i.test(field('connection') ?? '');
+    out.push(`${status}${closes ? ' close' : ''} ${JSON.stringify(body)}`);
+  }
+  return out;
 }
 
 /** The status code of every response head in `text` (interim ones too), in order. */
