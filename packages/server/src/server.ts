@@ -75,6 +75,18 @@ function nodeValue(value: number): number {
   return value === Number.POSITIVE_INFINITY ? 0 : value;
 }
 
+/** What node's 'drop' event carries about a refused socket. */
+function dropData(socket: Socket): Record<string, string | number | undefined> {
+  return {
+    localAddress: socket.localAddress,
+    localPort: socket.localPort,
+    localFamily: socket.localFamily,
+    remoteAddress: socket.remoteAddress,
+    remotePort: socket.remotePort,
+    remoteFamily: socket.remoteFamily,
+  };
+}
+
 /** The error node's `close(cb)` passes when the server is not listening. */
 function notRunning(): Error {
   return Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
@@ -317,6 +329,24 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     this.#set({ joinDuplicateHeaders: join });
   }
 
+  /**
+   * node's `maxConnections`: with this many connections open, more are refused (closed at once)
+   * and reported as 'drop'. Infinity (the default; node reads `undefined`): no limit. Counted are
+   * the connections tether serves: a socket handed to an 'upgrade' listener no longer is.
+   */
+  get maxConnections(): number {
+    return this.#options.maxConnections;
+  }
+  set maxConnections(max: number) {
+    this.#set({ maxConnections: max });
+  }
+
+  /** node's `getConnections(cb)`: `cb(null, n)`, asynchronously, with the connections open (those `maxConnections` counts). */
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    process.nextTick(cb, null, this.#connections.size);
+    return this;
+  }
+
   /** node's `requireHostHeader`: an HTTP/1.1 request without Host gets 400. Governs connections accepted afterwards. */
   get requireHostHeader(): boolean {
     return this.#given.requireHostHeader ?? true;
@@ -327,6 +357,8 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
 
   #accept(socket: Socket): void {
     if (this.#shutdown !== null || this.#connections.size >= this.options.maxConnections) {
+      // node's 'drop' (≥ 18.6): a connection refused for maxConnections, with its addresses.
+      if (this.#shutdown === null && this.listenerCount('drop') > 0) this.#emitSafely('drop', dropData(socket));
       socket.destroy();
       return;
     }
