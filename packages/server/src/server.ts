@@ -535,12 +535,22 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     this.#allClosed = null;
     if (deadline !== undefined) clock.clearTimer(deadline);
     await listening;
+    // Done: the server may listen again and accept (as node's can).
+    if (this.#shutdown === shutdown) this.#shutdown = null;
     return {
       closedIdle: shutdown.closedIdle,
       drained: answeredAtStart.size - shutdown.closedIdle - shutdown.forced,
       forced: shutdown.forced,
       requestsCompleted: shutdown.completed,
     };
+  }
+
+  /**
+   * node's `server[Symbol.asyncDispose]()` (node ≥ 20.4, for `await using`): `close(cb)`, resolved
+   * on 'close'; rejected with `ERR_SERVER_NOT_RUNNING` when the server was not listening, as node's.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.close((err) => (err === undefined ? resolve() : reject(err))));
   }
 
   /** Close gracefully on SIGTERM and SIGINT (once); returns a function that removes the hooks. */
