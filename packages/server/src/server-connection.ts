@@ -9,6 +9,8 @@
  *   response-head.ts    the fields the server adds to a head (Date, Keep-Alive)
  *   output-buffer.ts    output batched per event-loop turn, and its backpressure
  *   early-response.ts   pipelined GET/HEAD handlers run ahead, their output held until their turn
+ *   client-error.ts     who answers a fault of the client's ('clientError' listeners, or the server)
+ *   expectation.ts      which event answers a request with Expect ('checkContinue'…), and the 100
  *   Deadlines           (@tether/protocol) idle, head, request and linger timeouts on one timer
  *
  * Requests are answered strictly in order. Requests that arrive while one is being answered are
