@@ -435,6 +435,24 @@ describe('Expect: 100-continue', () => {
     expect(server.theyAreWaitingFor100Continue).toBe(false);
   });
 
+  it('server: a final response to a client still waiting closes the connection', () => {
+    const server = serverWith(head());
+    drain(server);
+    expect(text(server.sendMessage({ type: 'response', status: 401 }))).toMatch(/\r\nConnection: close\r\n/);
+    expect(server.keepAlive).toBe(false);
+  });
+
+  it.each([
+    ['after a 100', (server: Connection): void => void server.send({ type: 'informational-response', status: 100 }), ''],
+    ['once body data arrived', (): void => undefined, 'a'],
+  ])('server: a final response %s keeps the connection', (_label, before, data) => {
+    const server = serverWith(`${head()}${data}`);
+    drain(server);
+    before(server);
+    expect(text(server.send({ type: 'response', status: 200, headers: { 'Content-Length': '0' } }))).not.toMatch(/Connection: close/);
+    expect(server.keepAlive).toBe(true);
+  });
+
   it('server: body data arriving without a 100 ends the wait (the client did not wait)', () => {
     const server = serverWith(`${head()}a`);
     expect(labels(server)).toEqual(['request POST /u', 'data a']);

@@ -401,7 +401,7 @@ export class Connection {
     // RFC 9112 §3.2: exactly one valid Host in an HTTP/1.1 request.
     const host = facts.host;
     if (host === undefined) {
-      if (head.version === '1.1') throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
+      if (head.version === '1.1' && this.#limits.requireHostHeader) throw new RemoteProtocolError('H1_MISSING_HOST', 'an HTTP/1.1 request without Host');
     } else if (host.length > 1) {
       throw new RemoteProtocolError('H1_DUPLICATE_HOST', 'more than one Host field');
     } else if (host[0] !== this.#validHost) {
@@ -786,7 +786,11 @@ export class Connection {
       // older exchange is answered normally; the error response for the bad request follows.)
       exchange === this.#brokenExchange ||
       // The client has finished sending: this is the last response it can ask for.
-      (this.#eof && this.#exchanges.length <= 1);
+      (this.#eof && this.#exchanges.length <= 1) ||
+      // RFC 9110 §10.1.1: a client still waiting for 100 Continue may answer a final response by
+      // sending its content or by not sending it; the next bytes cannot be told apart, so the
+      // connection ends here (node:http closes it too).
+      this.theyAreWaitingFor100Continue;
     if (closeAfter && (!connection.close || connection.keepAlive || fields.has('keep-alive'))) {
       // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
       // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection

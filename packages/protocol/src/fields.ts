@@ -15,6 +15,23 @@ export type FieldsInit =
   | Iterable<readonly [string, string]>
   | Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
+/**
+ * How {@link Fields.toObject} folds the lines of one name into one property: their values joined
+ * with a separator, kept as an array, or only the first line's value kept.
+ */
+export type FoldRule = { readonly join: string } | 'array' | 'first';
+
+/** {@link FoldRule}s by lower-case field name; a name not listed is joined with ", ". */
+export type FoldRules = ReadonlyMap<string, FoldRule>;
+
+/**
+ * The default rules: `set-cookie` as an array (RFC 9110 §5.3: its lines cannot be combined into
+ * one), every other name joined with ", " (RFC 9110 §5.3, the combination of list-based fields).
+ */
+export const DEFAULT_FOLD_RULES: FoldRules = new Map<string, FoldRule>([['set-cookie', 'array']]);
+
+const COMMA: FoldRule = { join: ', ' };
+
 const NO_LINES: readonly string[] = [];
 const NO_OFFSETS: readonly number[] = [];
 const NO_VALUES: readonly string[] = [];
@@ -87,19 +104,7 @@ export class Fields implements Iterable<[name: string, value: string]> {
   }
 
   #lookup(): Map<string, string[]> {
-    let index = this.#index;
-    if (index === undefined) {
-      index = new Map();
-      const raw = this.raw;
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = (raw[i]!).toLowerCase();
-        const list = index.get(name);
-        if (list === undefined) index.set(name, [raw[i + 1]!]);
-        else list.push(raw[i + 1]!);
-      }
-      this.#index = index;
-    }
-    return index;
+    return (this.#index ??= indexLines(this.raw, this.raw.length >> 1));
   }
 
   /**
@@ -152,10 +157,15 @@ export class Fields implements Iterable<[name: string, value: string]> {
     return [...this.#lookup().keys()];
   }
 
-  /** A node:http-style object: lower-case names, values joined with ", ", `set-cookie` as an array. */
-  toObject(): Record<string, string | string[]> {
+  /**
+   * A node:http-style object: lower-case names, each name's lines folded by `rules` (default
+   * {@link DEFAULT_FOLD_RULES}: values joined with ", ", `set-cookie` as an array). Only the first
+   * `lines` field lines are looked at (default: all), as node's `maxHeadersCount` does.
+   */
+  toObject(rules: FoldRules = DEFAULT_FOLD_RULES, lines = Number.POSITIVE_INFINITY): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
-    for (const [name, values] of this.#lookup()) out[name] = name === 'set-cookie' ? [...values] : values.join(', ');
+    const index = lines >= this.size ? this.#lookup() : indexLines(this.raw, lines);
+    for (const [name, values] of index) out[name] = fold(values, rules.get(name) ?? COMMA);
     return out;
   }
 
@@ -178,6 +188,26 @@ export class Fields implements Iterable<[name: string, value: string]> {
   *[Symbol.iterator](): IterableIterator<[name: string, value: string]> {
     for (let i = 0; i < this.raw.length; i += 2) yield [this.raw[i]!, this.raw[i + 1]!];
   }
+}
+
+/** The values of the first `lines` field lines of `raw`, by lower-case name, in order of first appearance. */
+function indexLines(raw: readonly string[], lines: number): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  const end = Math.min(raw.length, lines * 2);
+  for (let i = 0; i < end; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const list = index.get(name);
+    if (list === undefined) index.set(name, [raw[i + 1]!]);
+    else list.push(raw[i + 1]!);
+  }
+  return index;
+}
+
+/** One name's values as one property, by `rule`. */
+function fold(values: readonly string[], rule: FoldRule): string | string[] {
+  if (rule === 'array') return [...values];
+  if (rule === 'first' || values.length === 1) return values[0]!;
+  return values.join(rule.join);
 }
 
 /** The empty field list, shared. */

@@ -372,6 +372,20 @@ describe('Host (RFC 9112 §3.2)', () => {
     const r = request('GET / HTTP/1.0\r\n\r\n');
     expect(brief(r.events)).toEqual(['request GET / 1.0', 'end']);
   });
+
+  describe('requireHostHeader: false', () => {
+    it('accepts an HTTP/1.1 request without Host', () => {
+      const r = request('GET / HTTP/1.1\r\nX: a\r\n\r\n', { requireHostHeader: false });
+      expect(brief(r.events)).toEqual(['request GET / 1.1', 'end']);
+    });
+
+    it.each<Rejection>([
+      ['two Host lines', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'H1_DUPLICATE_HOST', 400],
+      ['a SP in Host', 'GET / HTTP/1.1\r\nHost: exa mple\r\n\r\n', 'H1_INVALID_HOST', 400],
+    ])('still refuses %s', (_name, input, code, status) => {
+      expectRemoteError(request(input, { requireHostHeader: false }), code, status);
+    });
+  });
 });
 
 describe('after an error', () => {

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_FOLD_RULES,
   Fields,
   HOP_BY_HOP_FIELDS,
   formatKeepAlive,
@@ -18,7 +19,7 @@ import {
   parseKeepAlive,
   stripHopByHop,
 } from './index.js';
-import type { KeepAlive, KeepAliveInit, ListParam } from './index.js';
+import type { FoldRule, KeepAlive, KeepAliveInit, ListParam } from './index.js';
 
 describe('parseConnection', () => {
   const cases: [label: string, input: string | readonly string[] | undefined, tokens: string[], invalid: string[]][] = [
@@ -240,6 +241,27 @@ describe('Fields', () => {
   it('toObject: lower-case names, joined values, set-cookie as an array', () => {
     expect(f.toObject()).toEqual({ vary: 'a, b', host: 'h', 'set-cookie': ['x=1', 'y=2; Path=/'], empty: '' });
     expect(new Fields(['Set-Cookie', 'only=1']).toObject()).toEqual({ 'set-cookie': ['only=1'] });
+  });
+
+  it('toObject with rules: joined with a separator, an array, or the first line only', () => {
+    const lines = new Fields(['Cookie', 'a=1', 'Age', '1', 'cookie', 'b=2', 'AGE', '2', 'X', '1', 'x', '2', 'Set-Cookie', 's=1']);
+    const rules = new Map<string, FoldRule>([['cookie', { join: '; ' }], ['age', 'first'], ['x', 'array']]);
+    // set-cookie is not in these rules: joined like any other name.
+    expect(lines.toObject(rules)).toEqual({ cookie: 'a=1; b=2', age: '1', x: ['1', '2'], 'set-cookie': 's=1' });
+    expect(new Fields(['Age', '7']).toObject(rules)).toEqual({ age: '7' });
+  });
+
+  it('toObject looks at the first `lines` field lines only', () => {
+    const lines = new Fields(['A', '1', 'B', '2', 'a', '3']);
+    expect(lines.toObject(DEFAULT_FOLD_RULES, 2)).toEqual({ a: '1', b: '2' });
+    expect(lines.toObject(DEFAULT_FOLD_RULES, 3)).toEqual({ a: '1, 3', b: '2' });
+    expect(lines.toObject(DEFAULT_FOLD_RULES, 0)).toEqual({});
+    // The whole index made for other lookups is not cut by a limited call.
+    expect(lines.get('a')).toBe('1, 3');
+  });
+
+  it('toObject reads a name such as constructor as a field name, never as a rule', () => {
+    expect(new Fields(['Constructor', 'a', 'constructor', 'b']).toObject()).toEqual({ constructor: 'a, b' });
   });
 
   it('iterates [name, value] pairs in wire order with original case', () => {

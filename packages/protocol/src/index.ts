@@ -28,8 +28,8 @@ export type {
 } from './events.js';
 export { LocalProtocolError, RemoteProtocolError, LOCAL_ERRORS, REMOTE_ERRORS } from './errors.js';
 export type { LocalErrorCode, RemoteErrorCode } from './errors.js';
-export { EMPTY_FIELDS, Fields } from './fields.js';
-export type { FieldsInit } from './fields.js';
+export { DEFAULT_FOLD_RULES, EMPTY_FIELDS, Fields } from './fields.js';
+export type { FieldsInit, FoldRule, FoldRules } from './fields.js';
 export { decideFraming, decideSendFraming, isRefusal, parseContentLength, transferCodings } from './framing.js';
 export type { Framing, FramingInput, FramingKind, FramingRefusal, SendFraming, SendFramingInput } from './framing.js';
 export { parseConnection } from './connection-header.js';

@@ -64,6 +64,13 @@ export interface ParserOptions {
    * line endings are the raw material of request smuggling.
    */
   readonly allowBareLf?: boolean;
+  /**
+   * Refuse an HTTP/1.1 request without a Host field with `H1_MISSING_HOST` (400), as RFC 9112
+   * §3.2 requires. Default `true`; `false` accepts it (node:http's `requireHostHeader: false`, for
+   * clients on a private link that omit it). Only a missing Host is forgiven: more than one Host,
+   * or an invalid one, is refused either way.
+   */
+  readonly requireHostHeader?: boolean;
 }
 
 /** {@link ParserOptions} with every default filled in. */
@@ -80,18 +87,21 @@ function limit(name: keyof ParserOptions, value: number | undefined, fallback: n
   return value;
 }
 
+/** A boolean option, or its default when `undefined`; else throw. */
+function flag(name: keyof ParserOptions, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new LocalProtocolError('H1_INVALID_OPTION', `${name} must be a boolean, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /**
  * Fill in the defaults of {@link ParserOptions}, validating what is given: every limit must be a
- * positive safe integer (`maxBodySize` may also be `Infinity`, for no limit), `allowBareLf` a
- * boolean; `undefined` means the default. Throws {@link LocalProtocolError} `H1_INVALID_OPTION`
+ * positive safe integer (`maxBodySize` may also be `Infinity`, for no limit), `allowBareLf` and
+ * `requireHostHeader` booleans; `undefined` means the default. Throws {@link LocalProtocolError} `H1_INVALID_OPTION`
  * otherwise: a zero, negative, fractional or NaN limit would silently refuse everything or
  * nothing.
  */
 export function resolveLimits(options: ParserOptions = {}): ResolvedLimits {
-  const allowBareLf = options.allowBareLf ?? false;
-  if (typeof allowBareLf !== 'boolean') {
-    throw new LocalProtocolError('H1_INVALID_OPTION', `allowBareLf must be a boolean, got ${JSON.stringify(allowBareLf)}`);
-  }
   return {
     maxHeadBytes: limit('maxHeadBytes', options.maxHeadBytes, DEFAULT_MAX_HEAD_BYTES),
     maxHeaderCount: limit('maxHeaderCount', options.maxHeaderCount, DEFAULT_MAX_HEADER_COUNT),
@@ -99,6 +109,7 @@ export function resolveLimits(options: ParserOptions = {}): ResolvedLimits {
     maxChunkSizeDigits: limit('maxChunkSizeDigits', options.maxChunkSizeDigits, DEFAULT_MAX_CHUNK_SIZE_DIGITS),
     maxChunkExtensionBytes: limit('maxChunkExtensionBytes', options.maxChunkExtensionBytes, DEFAULT_MAX_CHUNK_EXTENSION_BYTES),
     maxBodySize: limit('maxBodySize', options.maxBodySize, DEFAULT_MAX_BODY_SIZE, true),
-    allowBareLf,
+    allowBareLf: flag('allowBareLf', options.allowBareLf, false),
+    requireHostHeader: flag('requireHostHeader', options.requireHostHeader, true),
   };
 }

@@ -175,6 +175,7 @@ describe('M5: resolveLimits validates its options', () => {
     ['negative maxBodySize', { maxBodySize: -5 }],
     ['a string limit', { maxHeadBytes: '100' as unknown as number }],
     ['a non-boolean allowBareLf', { allowBareLf: 'yes' as unknown as boolean }],
+    ['a non-boolean requireHostHeader', { requireHostHeader: 0 as unknown as boolean }],
   ])('refuses %s with H1_INVALID_OPTION', (_name, options) => {
     expect(localCode(() => resolveLimits(options))).toBe('H1_INVALID_OPTION');
     expect(localCode(() => new Connection('server', options))).toBe('H1_INVALID_OPTION');

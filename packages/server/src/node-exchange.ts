@@ -24,6 +24,8 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { NODE_JOINED_HEADER_RULES } from './node-headers.js';
+import type { HeaderView } from './node-headers.js';
 import type { ServerRequest } from './request.js';
 
 const { IncomingMessage, ServerResponse, OutgoingMessage } = http;
@@ -68,6 +70,7 @@ interface NodeRequestState {
   _consuming: boolean;
   _readableState: { resumeScheduled: boolean };
   _read: (this: http.IncomingMessage) => void;
+  joinDuplicateHeaders: boolean;
   httpVersion: string;
   httpVersionMajor: number;
   httpVersionMinor: number;
@@ -131,7 +134,7 @@ export class NodeExchange {
   #attached = false;
   #done = false;
 
-  constructor(source: ServerRequest, socket: Socket, keepAlive: NodeKeepAlive, host: NodeExchangeHost) {
+  constructor(source: ServerRequest, socket: Socket, keepAlive: NodeKeepAlive, view: HeaderView, host: NodeExchangeHost) {
     this.source = source;
     this.#socket = socket;
     this.#host = host;
@@ -142,9 +145,11 @@ export class NodeExchange {
     r.httpVersion = source.httpVersion;
     r.httpVersionMajor = source.httpVersionMajor;
     r.httpVersionMinor = source.httpVersionMinor;
-    // node makes `headers` (and `headersDistinct`) from these when first read, by its own duplicate rules.
+    // node makes `headers` (and `headersDistinct`) from these when first read, by its own
+    // duplicate rules, of the first `maxHeadersCount` lines.
+    r.joinDuplicateHeaders = view.rules === NODE_JOINED_HEADER_RULES;
     const raw = source.rawHeaders as string[];
-    addHeaderLines.call(req, raw, raw.length);
+    addHeaderLines.call(req, raw, Math.min(raw.length, view.lines * 2));
     r[SOURCE] = this;
     r._read = readBody;
     this.req = req;
@@ -152,7 +157,7 @@ export class NodeExchange {
       req.complete = true;
       push.call(req, null);
     } else {
-      this.#bridgeBody();
+      this.#bridgeBody(view.lines);
     }
     const res = new ServerResponse(req);
     const s = res as unknown as NodeResponseState;
@@ -230,7 +235,7 @@ export class NodeExchange {
   }
 
   /** tether's request, flowing into the IncomingMessage as fast as the handler reads. */
-  #bridgeBody(): void {
+  #bridgeBody(lines: number): void {
     const source = this.source;
     const req = this.req;
     source.on('data', (chunk: Buffer) => {
@@ -239,7 +244,7 @@ export class NodeExchange {
     source.on('end', () => {
       req.complete = true;
       const trailers = source.rawTrailers as string[];
-      addHeaderLines.call(req, trailers, trailers.length);
+      addHeaderLines.call(req, trailers, Math.min(trailers.length, lines * 2));
       push.call(req, null);
     });
     // A broken or cut body: node's request is destroyed, as node:http destroys it.

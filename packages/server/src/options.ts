@@ -3,9 +3,11 @@
  * Protocol limits (head size, header count, body size) pass straight to @tether/protocol.
  */
 
-import { checkTimeout } from '@tether/protocol';
+import { LocalProtocolError, checkTimeout, resolveLimits } from '@tether/protocol';
 import type { Clock, ParserOptions } from '@tether/protocol';
 import { NODE_CLOCK } from './clock.js';
+import { headerView } from './node-headers.js';
+import type { HeaderView } from './node-headers.js';
 
 /** Options of {@link createServer}. Every field is optional. */
 export interface ServerOptions extends ParserOptions {
@@ -59,6 +61,19 @@ export interface ServerOptions extends ParserOptions {
   /** Unsent bytes per connection above which the server stops reading it. Default 64 KiB. */
   readonly writeHighWaterMark?: number;
   /**
+   * node:http's `maxHeadersCount`: `req.headers` and `req.headersDistinct` are made of the first
+   * this many field lines, the rest dropped silently (`rawHeaders` keeps them all, and framing
+   * reads them all, as node's). Default 2000 (`null` too); 0 = no limit. The parser's own guard,
+   * `maxHeaderCount`, refuses a head with more lines than it (431) before this applies.
+   */
+  readonly maxHeadersCount?: number | null;
+  /**
+   * node:http's `joinDuplicateHeaders` (node ≥ 18.14): in `req.headers` the repeats of every name
+   * are joined with ", " (`cookie` with "; ", `set-cookie` an array), instead of node's default
+   * of keeping only the first line of the names listed in `NODE_FIRST_LINE_ONLY`. Default false.
+   */
+  readonly joinDuplicateHeaders?: boolean;
+  /**
    * The time source of every timeout (tests pass a `ManualClock` from `@tether/protocol/testing`).
    * Default: `performance.now()` and unref'd `setTimeout`.
    */
@@ -84,6 +99,8 @@ export interface ResolvedServerOptions {
   readonly lingerTimeout: number;
   readonly maxConnections: number;
   readonly writeHighWaterMark: number;
+  /** How `req.headers` folds repeated lines, and how many lines it reads. */
+  readonly requestHeaders: HeaderView;
   readonly clock: Clock;
   readonly parser: ParserOptions;
 }
@@ -99,6 +116,20 @@ function count(name: string, value: number | undefined, dflt: number, min = 0): 
 function timeout(name: string, value: number | undefined, dflt: number): number {
   const ms = value === undefined ? dflt : checkTimeout(name, value);
   return ms === 0 ? Number.POSITIVE_INFINITY : ms;
+}
+
+/**
+ * The protocol's options, checked now (the protocol checks them again for each connection): a
+ * bad value is a RangeError naming it when the server is made, not a throw at the first accept.
+ */
+function checkParserOptions(parser: ParserOptions): ParserOptions {
+  try {
+    resolveLimits(parser);
+  } catch (err) {
+    if (err instanceof LocalProtocolError) throw new RangeError(err.message, { cause: err });
+    throw err;
+  }
+  return parser;
 }
 
 /**
@@ -125,13 +156,15 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     lingerTimeout: o.lingerTimeout === undefined ? 2000 : checkTimeout('lingerTimeout', o.lingerTimeout),
     maxConnections: count('maxConnections', o.maxConnections, Number.POSITIVE_INFINITY),
     writeHighWaterMark: count('writeHighWaterMark', o.writeHighWaterMark, 64 * 1024),
+    requestHeaders: headerView(o.maxHeadersCount, o.joinDuplicateHeaders),
     clock: o.clock ?? NODE_CLOCK,
-    parser: {
+    parser: checkParserOptions({
       ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),
       ...(o.maxTargetLength === undefined ? {} : { maxTargetLength: o.maxTargetLength }),
       ...(o.maxBodySize === undefined ? {} : { maxBodySize: o.maxBodySize }),
       ...(o.allowBareLf === undefined ? {} : { allowBareLf: o.allowBareLf }),
-    },
+      ...(o.requireHostHeader === undefined ? {} : { requireHostHeader: o.requireHostHeader }),
+    }),
   };
 }

@@ -28,6 +28,8 @@ import { Readable } from 'node:stream';
 import type { Fields, HttpVersion } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import { ServerError } from './errors.js';
+import { headerView } from './node-headers.js';
+import type { HeaderView } from './node-headers.js';
 
 /**
  * Bytes of unread body above which the connection stops reading the socket; also the Readable's
@@ -54,6 +56,8 @@ export let failBody: (req: ServerRequest, err: Error) => void;
 export let discardBody: (req: ServerRequest) => void;
 /** The connection closed before the request's response was complete (called by the response). */
 export let abortRequest: (req: ServerRequest) => void;
+/** node:http's default view of the fields (see node-headers.ts). */
+const NODE_VIEW: HeaderView = headerView(undefined, undefined);
 /** The body of a request before any arrives: most have none, and make no array. */
 const NO_CHUNKS: Uint8Array[] = [];
 /** Makes the Readable state of a request (from the `_readableState` accessor). */
@@ -75,6 +79,7 @@ export class ServerRequest extends LazyReadable {
   /** The connection closed (or the body broke) before the body was complete; `'aborted'` was emitted. */
   aborted = false;
   readonly #fields: Fields;
+  readonly #view: HeaderView;
   #headers: Record<string, string | string[]> | undefined;
   #trailers: Fields | null = null;
   /** The body waiting before the Readable state exists (shared `NO_CHUNKS` while none); null once it does. */
@@ -88,14 +93,15 @@ export class ServerRequest extends LazyReadable {
   /** Set by the connection: called once, when the handler first reads the body (100-continue). */
   onFirstRead: (() => void) | null = null;
 
-  /** @internal Made by the connection. */
-  constructor(socket: Socket, method: string, url: string, httpVersion: HttpVersion, fields: Fields) {
+  /** @internal Made by the connection; `view`: how `headers` folds the fields (node's rules by default). */
+  constructor(socket: Socket, method: string, url: string, httpVersion: HttpVersion, fields: Fields, view: HeaderView = NODE_VIEW) {
     super();
     this.socket = socket;
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
     this.#fields = fields;
+    this.#view = view;
   }
 
   static {
@@ -108,9 +114,14 @@ export class ServerRequest extends LazyReadable {
     readRequest = (req) => req.#read();
   }
 
-  /** Field names lower-cased, values joined with ", " (`set-cookie` an array), as in node:http. */
+  /**
+   * Field names lower-cased, repeated lines folded as node:http folds them: the first line of a
+   * single-valued field (`content-type`, `authorization`, `user-agent`…), `cookie` joined with
+   * "; ", `set-cookie` an array, the rest joined with ", " (see node-headers.ts; the server's
+   * `joinDuplicateHeaders` joins them all). Only the first `maxHeadersCount` lines are read.
+   */
   get headers(): Record<string, string | string[]> {
-    return (this.#headers ??= this.#fields.toObject());
+    return (this.#headers ??= this.#fields.toObject(this.#view.rules, this.#view.lines));
   }
 
   /** The field lines as received, `[name, value, …]`. */
@@ -118,9 +129,9 @@ export class ServerRequest extends LazyReadable {
     return this.#fields.raw;
   }
 
-  /** Each field's values as received, one entry per field line, by lower-case name (node ≥ 18.3). */
+  /** Each field's values as received, one entry per field line, by lower-case name (node ≥ 18.3); the first `maxHeadersCount` lines. */
   get headersDistinct(): Record<string, string[]> {
-    return distinct(this.#fields.raw);
+    return distinct(this.#fields.raw, this.#view.lines);
   }
 
   /** The received fields with case-insensitive lookup. */
@@ -128,9 +139,9 @@ export class ServerRequest extends LazyReadable {
     return this.#fields;
   }
 
-  /** The trailer fields of a chunked body, as `headers` are shaped; `{}` until the body ends or if none. */
+  /** The trailer fields of a chunked body, folded as `headers` are; `{}` until the body ends or if none. */
   get trailers(): Record<string, string | string[]> {
-    return this.#trailers === null ? {} : this.#trailers.toObject();
+    return this.#trailers === null ? {} : this.#trailers.toObject(this.#view.rules);
   }
 
   /** The trailer lines as received, `[name, value, …]`. */
@@ -288,9 +299,10 @@ function ownState(req: ServerRequest): object {
   return (req as unknown as { _readableState: object })._readableState;
 }
 
-function distinct(raw: readonly string[]): Record<string, string[]> {
+function distinct(raw: readonly string[], lines = Number.POSITIVE_INFINITY): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
+  const end = Math.min(raw.length, lines * 2);
+  for (let i = 0; i + 1 < end; i += 2) {
     const name = raw[i]!.toLowerCase();
     (out[name] ??= []).push(raw[i + 1]!);
   }

@@ -9,6 +9,8 @@
  *   response-head.ts    the fields the server adds to a head (Date, Keep-Alive)
  *   output-buffer.ts    output batched per event-loop turn, and its backpressure
  *   early-response.ts   pipelined GET/HEAD handlers run ahead, their output held until their turn
+ *   client-error.ts     who answers a fault of the client's ('clientError' listeners, or the server)
+ *   expectation.ts      which event answers a request with Expect ('checkContinue'…), and the 100
  *   Deadlines           (@tether/protocol) idle, head, request and linger timeouts on one timer
  *
  * Requests are answered strictly in order. Requests that arrive while one is being answered are
@@ -37,10 +39,13 @@ import { Connection, Deadlines, NEED_DATA, PAUSED, RemoteProtocolError, STATUS_R
 import type { SendData, SendEndOfMessage, SendResponse } from '@tether/protocol';
 import { isAscii } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { clientFaultAction, handOverTimeout, parseClientError, timeoutClientError } from './client-error.js';
 import type { CloseReason } from './close-reason.js';
 import { onResponseFailed, onTimeout } from './connection-policy.js';
 import type { ConnectionAction, Timeout } from './connection-policy.js';
 import { EarlyResponse, mayRunAhead } from './early-response.js';
+import { routeExpectation } from './expectation.js';
+import type { RequestEvent } from './expectation.js';
 import { ServerError } from './errors.js';
 import { NodeExchange } from './node-exchange.js';
 import type { NodeExchangeHost, NodeKeepAlive } from './node-exchange.js';
@@ -59,10 +64,15 @@ export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
   /** Handlers get node:http's own request and response objects (see node-exchange.ts), not tether's. */
   readonly nodeObjects: boolean;
-  handle(req: ServerRequest, res: ServerResponse): unknown;
-  reportError(err: unknown, req: ServerRequest | null): void;
+  /** Answer a request: the handler and 'request' listeners, or the listeners of `event` (see expectation.ts). */
+  handle(req: ServerRequest, res: ServerResponse, event: RequestEvent): unknown;
+  reportError(err: unknown, req: ServerRequest): void;
   onRequest(pipelined: boolean): void;
   onClosed(conn: ServerConnection, reason: CloseReason, requests: number): void;
+  /** Listeners of one of the server's events (those that change what the connection does). */
+  listenerCount(event: string): number;
+  /** node's 'clientError' (only called when it has listeners): the error, and the socket they now own. */
+  clientError(err: Error, socket: Socket): void;
   /** Offer a protocol upgrade to the application; `true` when it took the socket (then `detach` was called). */
   upgrade(req: ServerRequest, socket: Socket, head: Uint8Array, detach: () => void): boolean;
 }
@@ -136,6 +146,11 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   /** The reason we will give when the socket closes. */
   #reason: CloseReason = 'client-close';
   #pendingError: RemoteProtocolError | null = null;
+  /** The chunk being parsed (during #onData), and the one the pending protocol error was found in: node's `rawPacket`. */
+  #reading: Buffer | undefined;
+  #errorPacket: Buffer | undefined;
+  /** 'clientError' was emitted for this connection (node emits it once; a socket error after it is not). */
+  #toldClient = false;
   /** The protocol error that cut the body of the request being answered (its handler sees it). */
   #bodyError: RemoteProtocolError | null = null;
   #bodyBacklog = false;
@@ -166,9 +181,11 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     if (this.#nodeObjects) socket.on('drain', () => this.#current?.node?.drain());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
-    socket.on('error', () => {
-      // A reset or a write after the peer left: the socket closes next; nothing else to do.
+    socket.on('error', (err) => {
+      // A reset or a write after the peer left: the socket closes next. As node's, the error
+      // goes to 'clientError' (once per connection; the socket is already destroyed).
       this.#reason = this.#reason === 'client-close' ? 'error' : this.#reason;
+      if (!this.#toldClient && this.#host.listenerCount('clientError') > 0) this.#tellClient(err);
     });
     socket.on('close', () => this.#onClose());
     this.#deadlines.after('idle', this.#opts.idleTimeout);
@@ -196,7 +213,9 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#deadlines.clear('idle');
     if (this.#finished) return; // lingering: read and drop
     this.#conn.receiveData(chunk);
+    this.#reading = chunk;
     this.#pump();
+    this.#reading = undefined;
     // Between requests, part of a head left waiting starts the slowloris clock.
     if (this.#queue.length === 0 && !this.#deadlines.has('head') && this.#conn.bufferedBytes > 0 && !this.#finished) {
       this.#deadlines.after('head', this.#headTimeout);
@@ -220,7 +239,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
         switch (event.type) {
           case 'request': {
             this.#deadlines.clear('head');
-            const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers);
+            const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers, this.#opts.requestHeaders);
             req.onBacklog = this.#onBacklog;
             const pipelined = this.#queue.length > 0;
             this.#queue.push(req);
@@ -340,17 +359,20 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       return;
     }
     this.#current = this.#nodeObjects
-      ? { req, res: null, node: new NodeExchange(req, this.socket, this.#nodeKeepAlive(req), this), headOut: false }
+      ? { req, res: null, node: new NodeExchange(req, this.socket, this.#nodeKeepAlive(req), this.#opts.requestHeaders, this), headOut: false }
       : { req, res: new ServerResponse(this, req), node: null, headOut: false };
     this.#served++;
     const expect = req.fields.get('expect');
-    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+    // Which event answers: node's rules (expectation.ts).
+    const route = expect === undefined ? 'request' : routeExpectation(expect, req.httpVersion, this.#listens);
+    if (route === 'expectation-failed') {
       // RFC 9110 §10.1.1: an expectation the server cannot meet gets 417.
       this.#answerInstead(417, 'connection-close');
       return;
     }
-    // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds back.
-    if (expect !== undefined && !req.complete) {
+    // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds
+    // back ('checkContinue' listeners send it themselves, with writeContinue(), or answer at once).
+    if (route === 'request' && expect !== undefined && !req.complete) {
       req.onFirstRead = () => {
         const current = this.#current;
         if (current?.req !== req || headOut(current) || !this.#conn.theyAreWaitingFor100Continue || current.node?.sent100 === true) return;
@@ -369,9 +391,9 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       // node's response writes straight to the socket: what is batched goes first.
       this.#out.flush();
       current.node.start();
-      this.#run(req, current.node);
+      this.#run(req, current.node, route);
     } else {
-      this.#run(req, current.res);
+      this.#run(req, current.res, route);
     }
   }
 
@@ -414,6 +436,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#responseDone();
   }
 
+  readonly #listens = (event: string): boolean => this.#host.listenerCount(event) > 0;
+
   /** Its turn has come for a response written ahead: replay its record through this connection. */
   #replay(req: ServerRequest, early: EarlyResponse): void {
     const res = early.res;
@@ -445,11 +469,11 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     }
   }
 
-  /** Call the handler; a throw or a rejection is its response's failure (see #failed). */
-  #run(req: ServerRequest, res: ServerResponse | NodeExchange): void {
+  /** Call the handler (or `event`'s listeners); a throw or a rejection is its response's failure (see #failed). */
+  #run(req: ServerRequest, res: ServerResponse | NodeExchange, event: RequestEvent = 'request'): void {
     let result: unknown;
     try {
-      result = res instanceof NodeExchange ? this.#host.handle(res.req as unknown as ServerRequest, res.res as unknown as ServerResponse) : this.#host.handle(req, res);
+      result = res instanceof NodeExchange ? this.#host.handle(res.req as unknown as ServerRequest, res.res as unknown as ServerResponse, event) : this.#host.handle(req, res, event);
     } catch (err) {
       this.#failed(req, res, err);
       return;
@@ -694,17 +718,20 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   }
 
   #protocolError(err: RemoteProtocolError): void {
-    this.#host.reportError(err, null);
+    this.#errorPacket = this.#reading;
     this.#reason = 'parse-error';
     const broken = this.#queue.at(-1);
     if (broken !== undefined && !broken.complete) {
       // The error is inside this request's body: the request is broken.
       this.#bodyError = err;
+      // Its handler is running: the error's turn is now. 'clientError' listeners answer in its
+      // place (first, so that nothing the handler does on hearing of it reaches the socket).
+      const current = this.#current;
+      if (current?.req === broken && this.#host.listenerCount('clientError') > 0) this.#clientFault(parseClientError(err, this.#errorPacket), onResponseFailed(headOut(current), err.status));
       failBody(broken, err);
-      // Its handler is reading: the failure reaches it, and its answer is the error's (see
+      // Else the failure reaches the handler as it reads, and its answer is the error's (see
       // #failed); the protocol closes after it. A node request is destroyed, as node:http
       // destroys it, and its answer is the error's at once.
-      const current = this.#current;
       if (current?.req === broken) {
         if (current.node !== null) this.#failResponse(current.node, err);
         return;
@@ -717,9 +744,57 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     if (this.#current === null && this.#queue.length === 0) this.#answerError(err);
   }
 
+  /** The protocol error's turn: every answer before it is written. */
   #answerError(err: RemoteProtocolError): void {
     this.#pendingError = null;
-    this.#closeWith(err.status, 'parse-error');
+    this.#clientFault(parseClientError(err, this.#errorPacket), { kind: 'answer', status: err.status, reason: 'parse-error' });
+  }
+
+  /**
+   * A fault of the client's (bad bytes, a passed head or request deadline): the server answers it
+   * (`own`), or its 'clientError' listeners do (see client-error.ts).
+   */
+  #clientFault(err: Error, own: ConnectionAction): void {
+    const action = clientFaultAction(own, this.#host.listenerCount('clientError') > 0);
+    switch (action.kind) {
+      case 'own':
+        this.#act(action.action);
+        return;
+      case 'hand-over':
+        this.#handOver(err, action.reason);
+        return;
+      case 'abort-then-tell':
+        this.#abort(action.reason);
+        this.#tellClient(err);
+        return;
+    }
+  }
+
+  /**
+   * The listeners answer the fault: what the server wrote goes out, then it writes nothing more,
+   * parses nothing more and reads and drops the peer's input; the listeners get the socket. It is
+   * destroyed `lingerTimeout` after they end it (as after the server's own answer), or after
+   * `handOverTimeout` if they neither end nor destroy it.
+   */
+  #handOver(err: Error, reason: CloseReason): void {
+    this.#reason = reason;
+    this.#finished = true;
+    // A node response writes straight to the socket: it must write nothing more.
+    this.#current?.node?.abandon();
+    for (const t of TIMEOUTS) this.#deadlines.clear(t);
+    this.#out.flush();
+    this.socket.resume();
+    this.socket.once('finish', () => {
+      if (!this.#closed) this.#deadlines.after('linger', this.#opts.lingerTimeout);
+    });
+    this.#deadlines.after('linger', handOverTimeout(this.#opts.headersTimeout, this.#opts.lingerTimeout));
+    this.#tellClient(err);
+  }
+
+  /** Emit 'clientError' with this connection's socket (once). */
+  #tellClient(err: Error): void {
+    this.#toldClient = true;
+    this.#host.clientError(err, this.socket);
   }
 
   /** Answer `status` with no request to answer (an error, a timeout), then close. */
@@ -737,7 +812,10 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #onTimeout(timeout: Timeout): void {
     if (this.#finished && timeout !== 'linger') return;
     const current = this.#current;
-    this.#act(onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: headOut(current) } }));
+    const action = onTimeout(timeout, { idle: this.idle, queued: this.#queue.length, current: current === null ? null : { complete: current.req.complete, headOut: headOut(current) } });
+    // A head or request that did not arrive in time is the client's fault, as node reports it.
+    if ((timeout === 'head' || timeout === 'request') && action.kind !== 'none') this.#clientFault(timeoutClientError(timeout), action);
+    else this.#act(action);
   }
 
   /** Carry out a decision of connection-policy.ts. */

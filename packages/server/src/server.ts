@@ -20,6 +20,7 @@ import { checkTimeout, timerDelay } from '@tether/protocol';
 import { CLOSE_REASONS } from './close-reason.js';
 import type { CloseReason } from './close-reason.js';
 import { resolveServerOptions } from './options.js';
+import type { RequestEvent } from './expectation.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
 import type { ServerRequest } from './request.js';
 import type { ServerResponse } from './response.js';
@@ -79,6 +80,18 @@ function nodeValue(value: number): number {
   return value === Number.POSITIVE_INFINITY ? 0 : value;
 }
 
+/** What node's 'drop' event carries about a refused socket. */
+function dropData(socket: Socket): Record<string, string | number | undefined> {
+  return {
+    localAddress: socket.localAddress,
+    localPort: socket.localPort,
+    localFamily: socket.localFamily,
+    remoteAddress: socket.remoteAddress,
+    remotePort: socket.remotePort,
+    remoteFamily: socket.remoteFamily,
+  };
+}
+
 /** The error node's `close(cb)` passes when the server is not listening. */
 function notRunning(): Error {
   return Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
@@ -95,10 +108,13 @@ export interface CloseOptions {
 
 /**
  * A keep-alive-aware HTTP/1.1 server. Events: 'error' (`(err, req)`: a handler failed; `(err)`:
- * listening failed, as node's), 'clientError' (a peer sent bad HTTP), 'upgrade'
+ * listening failed, as node's), 'clientError' (`(err, socket)`: a peer sent bad HTTP, was too
+ * slow, or its socket failed; the listener owns the socket and answers, as with node:http), 'upgrade'
  * (`(req, socket, head)`: a request with Upgrade; the listener owns the socket and writes the 101
  * itself, as with node:http), and node's 'listening', 'close' (listening stopped and every
- * connection is gone), 'connection' (the accepted net.Socket) and 'request' (`(req, res)`).
+ * connection is gone), 'connection' (the accepted net.Socket), 'request' (`(req, res)`), and
+ * 'checkContinue' / 'checkExpectation' (`(req, res)`: a request with Expect, in place of the
+ * handler; see expectation.ts).
  */
 export class TetherServer extends EventEmitter implements ConnectionHost {
   /** The options as given, kept so that a settable property can re-resolve them. */
@@ -312,8 +328,56 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     return this;
   }
 
+  /**
+   * node's `maxHeadersCount`: `req.headers` reads the first this many field lines (0: all).
+   * `null` until set, as node's, which means 2000. Setting it governs connections accepted
+   * afterwards.
+   */
+  get maxHeadersCount(): number | null {
+    return this.#given.maxHeadersCount ?? null;
+  }
+  set maxHeadersCount(max: number | null) {
+    this.#set({ maxHeadersCount: max });
+  }
+
+  /** node's `joinDuplicateHeaders`: `req.headers` joins every repeated name. Governs connections accepted afterwards. */
+  get joinDuplicateHeaders(): boolean {
+    return this.#given.joinDuplicateHeaders ?? false;
+  }
+  set joinDuplicateHeaders(join: boolean) {
+    this.#set({ joinDuplicateHeaders: join });
+  }
+
+  /**
+   * node's `maxConnections`: with this many connections open, more are refused (closed at once)
+   * and reported as 'drop'. Infinity (the default; node reads `undefined`): no limit. Counted are
+   * the connections tether serves: a socket handed to an 'upgrade' listener no longer is.
+   */
+  get maxConnections(): number {
+    return this.#options.maxConnections;
+  }
+  set maxConnections(max: number) {
+    this.#set({ maxConnections: max });
+  }
+
+  /** node's `getConnections(cb)`: `cb(null, n)`, asynchronously, with the connections open (those `maxConnections` counts). */
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    process.nextTick(cb, null, this.#connections.size);
+    return this;
+  }
+
+  /** node's `requireHostHeader`: an HTTP/1.1 request without Host gets 400. Governs connections accepted afterwards. */
+  get requireHostHeader(): boolean {
+    return this.#given.requireHostHeader ?? true;
+  }
+  set requireHostHeader(require: boolean) {
+    this.#set({ requireHostHeader: require });
+  }
+
   #accept(socket: Socket): void {
     if (this.#shutdown !== null || this.#connections.size >= this.options.maxConnections) {
+      // node's 'drop' (≥ 18.6): a connection refused for maxConnections, with its addresses.
+      if (this.#shutdown === null && this.listenerCount('drop') > 0) this.#emitSafely('drop', dropData(socket));
       socket.destroy();
       return;
     }
@@ -341,22 +405,35 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
   /**
    * @internal The handler given to createServer answers, then the 'request' listeners run (in
    * node:http the handler is the first 'request' listener); a throw from either is the handler's.
+   * A request routed to 'checkContinue' or 'checkExpectation' (expectation.ts) goes to that
+   * event's listeners instead, as node's.
    */
-  handle(req: ServerRequest, res: ServerResponse): unknown {
+  handle(req: ServerRequest, res: ServerResponse, event: RequestEvent = 'request'): unknown {
+    if (event !== 'request') {
+      this.emit(event, req, res);
+      return undefined;
+    }
     const result = this.#handler === null ? undefined : this.#handler(req, res);
     if (this.listenerCount('request') > 0) this.emit('request', req, res);
     return result;
   }
 
   /**
-   * @internal Tell 'error' (a handler failed) or 'clientError' (a peer sent bad HTTP) listeners.
-   * A listener that throws cannot break the connection that reported: its error becomes a
-   * process warning.
+   * @internal Tell 'error' listeners that a handler failed. A listener that throws cannot break
+   * the connection that reported: its error becomes a process warning.
    */
-  reportError(err: unknown, req: ServerRequest | null): void {
-    const event = req === null ? 'clientError' : 'error';
-    if (this.listenerCount(event) === 0) return;
-    this.#emitSafely(event, err, req);
+  reportError(err: unknown, req: ServerRequest): void {
+    if (this.listenerCount('error') === 0) return;
+    this.#emitSafely('error', err, req);
+  }
+
+  /**
+   * @internal node's 'clientError' `(err, socket)`: a peer sent bad HTTP, was too slow, or its
+   * socket failed; the listeners own the socket (see client-error.ts). A throw becomes a process
+   * warning.
+   */
+  clientError(err: Error, socket: Socket): void {
+    this.#emitSafely('clientError', err, socket);
   }
 
   /** @internal An 'upgrade' listener takes the socket, as in node:http (a throw is the caller's to handle). */
@@ -477,12 +554,22 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     this.#allClosed = null;
     if (deadline !== undefined) clock.clearTimer(deadline);
     await listening;
+    // Done: the server may listen again and accept (as node's can).
+    if (this.#shutdown === shutdown) this.#shutdown = null;
     return {
       closedIdle: shutdown.closedIdle,
       drained: answeredAtStart.size - shutdown.closedIdle - shutdown.forced,
       forced: shutdown.forced,
       requestsCompleted: shutdown.completed,
     };
+  }
+
+  /**
+   * node's `server[Symbol.asyncDispose]()` (node ≥ 20.4, for `await using`): `close(cb)`, resolved
+   * on 'close'; rejected with `ERR_SERVER_NOT_RUNNING` when the server was not listening, as node's.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.close((err) => (err === undefined ? resolve() : reject(err))));
   }
 
   /** Close gracefully on SIGTERM and SIGINT (once); returns a function that removes the hooks. */

@@ -148,6 +148,9 @@ describe('@tether/server features', () => {
     expect(() => createServer({ keepAliveMax: 0 }, handler)).toThrow(RangeError);
     expect(() => createServer({ pipelineConcurrency: 1.5 }, handler)).toThrow(/pipelineConcurrency/);
     expect(() => createServer({ headersTimeout: Number.NaN }, handler)).toThrow(/headersTimeout/);
+    // The protocol's options too, when the server is made rather than at the first connection.
+    expect(() => createServer({ maxHeadBytes: 0 }, handler)).toThrow(/maxHeadBytes/);
+    expect(() => createServer({ requireHostHeader: 'no' as unknown as boolean }, handler)).toThrow(RangeError);
   });
 
   it('keepAliveTimeout 0 keeps an idle connection open and advertises only max', async () => {
