@@ -229,6 +229,12 @@ export class NodeExchange {
     if (!this.#attached) process.nextTick(emitClose, this.res);
   }
 
+  /** The client gave up (it half-closed before the answer): the request is aborted and the response given up, as node:http does. */
+  clientLeft(): void {
+    this.#abortBody();
+    this.abandon();
+  }
+
   /** The handler wants more of the body. */
   read(): void {
     if (this.source.isPaused()) this.source.resume();

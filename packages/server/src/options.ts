@@ -52,6 +52,13 @@ export interface ServerOptions extends ParserOptions {
    * `pipelineConcurrency` does not apply to them.
    */
   readonly nodeObjects?: boolean;
+  /**
+   * Keep answering a client that half-closed (sent its FIN) with requests still unanswered, then
+   * close. Default false: as node:http and nginx do, such a FIN is taken as the client giving up —
+   * the answer under way is dropped (its handler hears 'aborted' and 'close'), queued requests
+   * never start, and the connection ends after what was written.
+   */
+  readonly allowHalfOpen?: boolean;
   /** TCP_NODELAY on accepted sockets. Default true. */
   readonly noDelay?: boolean;
   /** Ms to keep reading (and discarding) after our half-close, so the peer gets no reset. Default 2000. */
@@ -95,6 +102,7 @@ export interface ResolvedServerOptions {
   readonly pipelineConcurrency: number;
   /** As given; undefined: decided by the handler (see ServerOptions). */
   readonly nodeObjects: boolean | undefined;
+  readonly allowHalfOpen: boolean;
   readonly noDelay: boolean;
   readonly lingerTimeout: number;
   readonly maxConnections: number;
@@ -151,6 +159,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     maxPipelineDepth: count('maxPipelineDepth', o.maxPipelineDepth, 16),
     pipelineConcurrency: count('pipelineConcurrency', o.pipelineConcurrency, 1, 1),
     nodeObjects: o.nodeObjects,
+    allowHalfOpen: o.allowHalfOpen ?? false,
     noDelay: o.noDelay ?? true,
     // 0 is no lingering here (destroy once our FIN is out), not "never".
     lingerTimeout: o.lingerTimeout === undefined ? 2000 : checkTimeout('lingerTimeout', o.lingerTimeout),

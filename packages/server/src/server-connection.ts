@@ -228,7 +228,24 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     if (this.#finished) return;
     this.#conn.receiveEof();
     this.#pump();
+    if (this.#finished) return;
     if (this.idle) this.#finish('client-close');
+    else if (!this.#opts.allowHalfOpen) this.#clientLeft();
+  }
+
+  /**
+   * The client half-closed with a request still unanswered (and `allowHalfOpen` is off): as
+   * node:http and nginx take it, the client gave up. The answer under way is dropped (its handler hears 'aborted' and 'close', as
+   * when the connection closes), the requests queued behind it never start, and the connection
+   * ends after what was already written. Answers a synchronous handler gave before the FIN was
+   * read still go out.
+   */
+  #clientLeft(): void {
+    const current = this.#current;
+    this.#finish('client-close');
+    if (current?.res != null) closeResponse(current.res);
+    else if (current?.node != null) current.node.clientLeft();
+    for (const early of this.#early.values()) closeResponse(early.res);
   }
 
   #parse(): void {

@@ -221,12 +221,12 @@ describe('limits and timeouts', () => {
     expect(beat.answeredBetween(from, Date.now())).toBeGreaterThan(0);
   }, 15_000);
 
-  it('a client that half-closes after two pipelined requests gets both responses, then a FIN', async () => {
+  it('allowHalfOpen: a client that half-closes after two pipelined requests gets both responses, then a FIN', async () => {
     const { port, server } = await resources.server(async (req, res) => {
       // Answer after the client's FIN has arrived.
       await sleep(30);
       res.end(`hello ${req.url}`);
-    });
+    }, { allowHalfOpen: true });
     const conn = await resources.connect(port, { allowHalfOpen: true });
     conn.socket.end('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(await conn.closed(3000)).toBe(true);
