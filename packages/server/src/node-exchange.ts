@@ -24,6 +24,8 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { decideFraming, isRefusal } from '@tether/protocol';
+import { ServerError } from './errors.js';
 import { NODE_JOINED_HEADER_RULES } from './node-headers.js';
 import type { HeaderView } from './node-headers.js';
 import type { ServerRequest } from './request.js';
@@ -45,10 +47,14 @@ const emit = EventEmitter.prototype.emit;
 const on = EventEmitter.prototype.on;
 const push = Readable.prototype.push;
 const destroyReadable = Readable.prototype.destroy;
+const storeHeader = (OutgoingMessage.prototype as unknown as { _storeHeader: (this: http.ServerResponse, firstLine: string, headers: unknown) => void })._storeHeader;
 /* eslint-enable @typescript-eslint/unbound-method */
 
+const OUTGOING_SYMBOLS = Object.getOwnPropertySymbols(new OutgoingMessage());
 /** node's flag that a response's `write` returned false and waits for 'drain' (read off an instance). */
-const NEED_DRAIN: symbol | undefined = Object.getOwnPropertySymbols(new OutgoingMessage()).find((s) => s.description === 'kNeedDrain');
+const NEED_DRAIN: symbol | undefined = OUTGOING_SYMBOLS.find((s) => s.description === 'kNeedDrain');
+/** node's count of body bytes written so far (with `strictContentLength`; read off an instance). */
+const BYTES_WRITTEN: symbol | undefined = OUTGOING_SYMBOLS.find((s) => s.description === 'kBytesWritten');
 
 /** The fields of node's objects this module reads and sets (node's own names). */
 interface NodeResponseState {
@@ -60,6 +66,7 @@ interface NodeResponseState {
   _headerSent: boolean;
   _last: boolean;
   _sent100: boolean;
+  _storeHeader: (this: http.ServerResponse, firstLine: string, headers: unknown) => void;
   _closed: boolean;
   destroyed: boolean;
   finished: boolean;
@@ -79,6 +86,65 @@ interface NodeRequestState {
 
 const SOURCE = Symbol('tether.exchange');
 
+/** A field line that speaks of persistence. */
+const PERSISTENCE_LINE = /^(?:connection|keep-alive)[ \t]*:/i;
+
+/** `head` (node's, ending in an empty line) saying `Connection: close` and nothing else of persistence. */
+function closingHead(head: string): string {
+  const lines = head.slice(0, -4).split('\r\n').filter((line) => !PERSISTENCE_LINE.test(line));
+  return `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`;
+}
+
+/** A head that names its body's framing (the only heads that can break it). */
+const FRAMING_FIELD = /\r\n(?:transfer-encoding|content-length)[ \t]*:/i;
+
+/**
+ * node's `_storeHeader` (which makes the head), then tether's check of what it announces: a 1xx
+ * as the final status, or a Content-Length or Transfer-Encoding no recipient can frame (an empty
+ * coding, two different lengths…), would desynchronise every response after it, so it is refused
+ * before any of it is written — the handler's call throws `TETHER_RESPONSE_REFUSED`. A body
+ * delimited by closing makes the response the last. An own property of each node response, so a
+ * re-prototyped response keeps it.
+ */
+function storeCheckedHeader(this: http.ServerResponse, firstLine: string, headers: unknown): void {
+  storeHeader.call(this, firstLine, headers);
+  const state = this as unknown as NodeResponseState;
+  if (this.statusCode < 200) {
+    // A 1xx is no final answer: the client would wait for one after it.
+    state._header = null;
+    throw new ServerError('TETHER_RESPONSE_REFUSED', `${this.statusCode} cannot be the final response (send 1xx with writeContinue or writeEarlyHints)`);
+  }
+  const head = state._header;
+  if (head === null || !FRAMING_FIELD.test(head)) return;
+  let contentLength: string[] | undefined;
+  let transferEncoding: string[] | undefined;
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (name === 'content-length') (contentLength ??= []).push(line.slice(colon + 1).trim());
+    else if (name === 'transfer-encoding') (transferEncoding ??= []).push(line.slice(colon + 1).trim());
+  }
+  const framing = decideFraming({ kind: 'response', version: '1.1', requestMethod: this.req.method ?? 'GET', status: this.statusCode, contentLength, transferEncoding });
+  if (!isRefusal(framing) && framing.kind === 'length' && BYTES_WRITTEN !== undefined && (state[BYTES_WRITTEN] as number) > framing.length) {
+    // The write that makes the head holds more than its Content-Length (node checks the writes
+    // after it, not that one).
+    state._header = null;
+    throw new ServerError('TETHER_RESPONSE_REFUSED', `the body is longer than its Content-Length ${framing.length}`);
+  }
+  if (!isRefusal(framing)) {
+    // A body delimited by closing (a Transfer-Encoding without chunked last): the connection
+    // must close after it, and the head must say so.
+    if (framing.mustClose && !state._last) {
+      state._last = true;
+      state._header = closingHead(head);
+    }
+    return;
+  }
+  state._header = null;
+  throw new ServerError('TETHER_RESPONSE_REFUSED', `the response's framing cannot be sent: ${framing.message}`);
+}
+
 /** What the response advertises about the connection, decided before its handler runs. */
 export interface NodeKeepAlive {
   /** The connection persists after this response unless its handler says `Connection: close`. */
@@ -93,6 +159,8 @@ export interface NodeKeepAlive {
 export interface NodeExchangeHost {
   /** All of the response is with the socket. */
   responseDone(exchange: NodeExchange): void;
+  /** The response emitted 'error' (a write after end, a write to a destroyed response): a handler's misuse, reported. */
+  responseError(exchange: NodeExchange, err: unknown): void;
 }
 
 /** The handler's handle on the body: its own `_read`. */
@@ -167,8 +235,12 @@ export class NodeExchange {
     // A body longer or shorter than the handler's Content-Length throws instead of going out:
     // it would desynchronise the responses after it.
     res.strictContentLength = true;
+    s._storeHeader = storeCheckedHeader;
     on.call(res, 'prefinish', () => this.#prefinish());
     on.call(res, 'finish', () => process.nextTick(emitClose, res));
+    // node emits a misused response's errors ('write after end'…) as 'error', which with no
+    // listener of the handler's would end the process: they are reported instead.
+    on.call(res, 'error', (err: unknown) => this.#host.responseError(this, err));
     this.res = res;
   }
 

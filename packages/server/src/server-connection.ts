@@ -438,6 +438,11 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     };
   }
 
+  /** NodeExchangeHost: a node response's 'error' is its handler's misuse, reported as the server's 'error'. */
+  responseError(node: NodeExchange, err: unknown): void {
+    this.#host.reportError(err, node.req as unknown as ServerRequest);
+  }
+
   /** NodeExchangeHost: all of a node response is with the socket; the protocol records it. */
   responseDone(node: NodeExchange): void {
     if (this.#current?.node !== node || this.#finished) return;
