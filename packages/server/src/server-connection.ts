@@ -375,21 +375,53 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       this.#replay(req, early);
       return;
     }
-    this.#current = this.#nodeObjects
-      ? { req, res: null, node: new NodeExchange(req, this.socket, this.#nodeKeepAlive(req), this.#opts.requestHeaders, this), headOut: false }
-      : { req, res: new ServerResponse(this, req), node: null, headOut: false };
+    if (this.#nodeObjects) {
+      const node = new NodeExchange(req, this.socket, this.#nodeKeepAlive(req), this.#opts.requestHeaders, this);
+      this.#current = { req, res: null, node, headOut: false };
+      this.#served++;
+      const route = this.#admit(req);
+      if (route === null) return;
+      // node's response writes straight to the socket: what is batched goes first.
+      this.#out.flush();
+      node.start();
+      this.#runNode(req, node, route);
+      return;
+    }
+    const res = new ServerResponse(this, req);
+    this.#current = { req, res, node: null, headOut: false };
     this.#served++;
+    const route = this.#admit(req);
+    if (route !== null) this.#run(req, res, route);
+  }
+
+  /**
+   * What the request at the front needs before its handler runs: its expectation (which event
+   * answers it; a 417, or 100 Continue on the first read), an upgrade offered to 'upgrade'
+   * listeners, the request deadline while its body arrives. Null when it is answered or taken.
+   */
+  #admit(req: ServerRequest): RequestEvent | null {
     const expect = req.fields.get('expect');
-    // Which event answers: node's rules (expectation.ts).
-    const route = expect === undefined ? 'request' : routeExpectation(expect, req.httpVersion, this.#listens);
+    const route = expect === undefined ? 'request' : this.#expectation(req, expect);
+    if (route === null) return null;
+    if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#offerUpgrade(req)) return null;
+    if (!req.complete) {
+      // The body is still arriving: the whole request must be in within requestTimeout.
+      this.#deadlines.after('request', this.#opts.requestTimeout);
+    }
+    return route;
+  }
+
+  /** Which event answers a request with `Expect` (node's rules, expectation.ts); null when it was answered 417. */
+  #expectation(req: ServerRequest, expect: string): RequestEvent | null {
+    const route = routeExpectation(expect, req.httpVersion, this.#listens);
     if (route === 'expectation-failed') {
       // RFC 9110 §10.1.1: an expectation the server cannot meet gets 417.
       this.#answerInstead(417, 'connection-close');
-      return;
+      return null;
     }
     // RFC 9110 §10.1.1: send 100 Continue when the handler starts reading a body the client holds
     // back ('checkContinue' listeners send it themselves, with writeContinue(), or answer at once).
-    if (route === 'request' && expect !== undefined && !req.complete) {
+    if (route === 'request' && !req.complete) {
       req.onFirstRead = () => {
         const current = this.#current;
         if (current?.req !== req || headOut(current) || !this.#conn.theyAreWaitingFor100Continue || current.node?.sent100 === true) return;
@@ -398,20 +430,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
         if (current.node !== null) this.#out.flush();
       };
     }
-    if (req.fields.has('upgrade') && parseConnection(req.fields.getAll('connection')).upgrade && this.#offerUpgrade(req)) return;
-    if (!req.complete) {
-      // The body is still arriving: the whole request must be in within requestTimeout.
-      this.#deadlines.after('request', this.#opts.requestTimeout);
-    }
-    const current = this.#current;
-    if (current.node !== null) {
-      // node's response writes straight to the socket: what is batched goes first.
-      this.#out.flush();
-      current.node.start();
-      this.#run(req, current.node, route);
-    } else {
-      this.#run(req, current.res, route);
-    }
+    return route;
   }
 
   /** What a node response says about the connection, decided before its handler runs (see response-policy.ts). */
@@ -492,16 +511,28 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   }
 
   /** Call the handler (or `event`'s listeners); a throw or a rejection is its response's failure (see #failed). */
-  #run(req: ServerRequest, res: ServerResponse | NodeExchange, event: RequestEvent = 'request'): void {
+  #run(req: ServerRequest, res: ServerResponse, event: RequestEvent = 'request'): void {
     let result: unknown;
     try {
-      result = res instanceof NodeExchange ? this.#host.handle(res.req as unknown as ServerRequest, res.res as unknown as ServerResponse, event) : this.#host.handle(req, res, event);
+      result = this.#host.handle(req, res, event);
     } catch (err) {
       this.#failed(req, res, err);
       return;
     }
     if (result instanceof Promise) result.catch((err: unknown) => this.#failed(req, res, err));
   }
+  /** #run for a handler given node's objects. */
+  #runNode(req: ServerRequest, node: NodeExchange, event: RequestEvent): void {
+    let result: unknown;
+    try {
+      result = this.#host.handle(node.req as unknown as ServerRequest, node.res as unknown as ServerResponse, event);
+    } catch (err) {
+      this.#failed(req, node, err);
+      return;
+    }
+    if (result instanceof Promise) result.catch((err: unknown) => this.#failed(req, node, err));
+  }
+
 
   /**
    * Start the handlers of pipelined GET and HEAD requests behind the one being answered, up to
