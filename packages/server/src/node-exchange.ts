@@ -115,10 +115,11 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
     throw new ServerError('TETHER_RESPONSE_REFUSED', `${this.statusCode} cannot be the final response (send 1xx with writeContinue or writeEarlyHints)`);
   }
   const head = state._header;
-  if (head === null || !FRAMING_FIELD.test(head)) return;
+  if (head === null) return;
   let contentLength: string[] | undefined;
   let transferEncoding: string[] | undefined;
-  for (const line of head.split('\r\n')) {
+  // Without either field the body runs to the close (unless the status or method has none).
+  if (FRAMING_FIELD.test(head)) for (const line of head.split('\r\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();

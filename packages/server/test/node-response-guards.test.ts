@@ -66,6 +66,25 @@ it('a body delimited by closing (Transfer-Encoding without chunked) is the last 
   expect(errors).toEqual([]);
 });
 
+it('a head with no length for a body (node left it without one) is the last response', async () => {
+  const errors: unknown[] = [];
+  const port = await serve((res) => {
+    // The refused 1xx leaves node's response believing it has no body: its 200 gets no length.
+    try {
+      res.writeHead(100);
+    } catch {
+      // refused, as above
+    }
+    res.statusCode = 200;
+    res.end();
+  }, errors);
+  const conn = await RawConnection.open(port);
+  conn.send(PIPELINE);
+  expect(await conn.closed(3000)).toBe(true);
+  expect(conn.parseError).toBeNull();
+  expect(conn.reader.responses.map((r) => [r.status, r.headers.connection, r.body.length])).toEqual([[200, 'close', 0]]);
+});
+
 it('a write after end is reported as the server\'s error, and the process goes on', async () => {
   const errors: unknown[] = [];
   const port = await serve((res) => {
