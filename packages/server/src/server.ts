@@ -259,6 +259,14 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     return this.#net.listening;
   }
 
+  /**
+   * node's internal listening handle (null when not listening), which tools read to tell whether
+   * a server listens: supertest closes the server it started only when it has one.
+   */
+  get _handle(): unknown {
+    return (this.#net as unknown as { _handle: unknown })._handle ?? null;
+  }
+
   /** Let the process exit while only this server is left (node's `unref()`). */
   unref(): this {
     this.#net.unref();

@@ -138,6 +138,15 @@ describe("node's listen forms", () => {
     expect(() => track(hello()).listen(bad, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }) as Error);
   });
 
+  it('_handle is set exactly while listening, as node\'s (supertest closes a server only when it has one)', async () => {
+    const server = track(hello());
+    expect(server._handle).toBeNull();
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    expect(server._handle).not.toBeNull();
+    await server.close();
+    expect(server._handle).toBeNull();
+  });
+
   it('ref() and unref() return the server', async () => {
     const server = track(hello());
     await server.listen({ port: 0, host: '127.0.0.1' });
