@@ -15,7 +15,18 @@
  * own mark, which can be above ours, so the level is checked again after every write completes.
  */
 
+import net from 'node:net';
 import type { Socket } from 'node:net';
+
+/** The socket's own `write`, taken once: a connection may shadow it on its socket (see `interceptWrites`). */
+// eslint-disable-next-line @typescript-eslint/unbound-method -- only ever called with `.call(socket, …)`
+const socketWrite = net.Socket.prototype.write as (this: Socket, data: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void) => boolean;
+
+/** A character outside ASCII. */
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/** A write's callback: called once the bytes are with the kernel, or with an error. */
+type WriteCallback = (err?: Error | null) => void;
 
 /** Buffers with output waiting, written out together at the end of the event-loop turn. */
 let waiting: OutputBuffer[] = [];
@@ -64,6 +75,8 @@ export class OutputBuffer {
   #batchAscii = true;
   /** Output passed the high-water mark and the owner waits to hear that it cleared. */
   #wantClear = false;
+  /** Callbacks of writes in #batch (see `interceptWrites`); null when none. */
+  #callbacks: WriteCallback[] | null = null;
 
   /** `onClear`: output fell back under the mark after {@link OutputBuffer.checkBackpressure} said true. */
   constructor(socket: Socket, highWaterMark: number, onClear: () => void) {
@@ -79,7 +92,8 @@ export class OutputBuffer {
    * Queue `out` (text as UTF-8; `ascii`: the text is known to be ASCII, and goes out as latin1,
    * which the socket copies without an encoding pass). Returns false when backed up.
    */
-  write(out: Uint8Array | string, ascii = false): boolean {
+  write(out: Uint8Array | string, ascii = false, callback?: WriteCallback | null): boolean {
+    if (typeof callback === 'function') (this.#callbacks ??= []).push(callback);
     let batch = this.#batch;
     if (batch === null) {
       batch = this.#batch = [];
@@ -111,8 +125,11 @@ export class OutputBuffer {
     if (batch === null) return;
     this.#batch = null;
     const socket = this.#socket;
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
     if (socket.destroyed) {
       this.#batchBytes = 0;
+      if (callbacks !== null) process.nextTick(failWrites, callbacks);
       return;
     }
     const size = this.#batchBytes;
@@ -121,13 +138,23 @@ export class OutputBuffer {
     this.#batchBytes = 0;
     this.#batchText = true;
     this.#batchAscii = true;
-    const written = this.#wantClear ? this.#recheck : undefined;
-    if (batch.length === 1) socket.write(batch[0]!, encoding, written);
-    else if (size <= COPY_LIMIT) socket.write(joinOutput(batch, text), encoding, written);
+    // node's ServerResponse corks the socket until the next tick when a handler writes; the batch
+    // is already one write, and a close that follows at once must not find it still corked.
+    while (socket.writableCorked > 0) socket.uncork();
+    const recheck = this.#wantClear ? this.#recheck : undefined;
+    const written: WriteCallback | undefined =
+      callbacks === null
+        ? recheck
+        : (err) => {
+            recheck?.();
+            for (const cb of callbacks) cb(err ?? null);
+          };
+    if (batch.length === 1) socketWrite.call(socket, batch[0]!, encoding, written);
+    else if (size <= COPY_LIMIT) socketWrite.call(socket, joinOutput(batch, text), encoding, written);
     else {
       // Large pieces are not copied: the kernel gathers them (writev).
       socket.cork();
-      for (let i = 0; i < batch.length; i++) socket.write(batch[i]!, i === batch.length - 1 ? written : undefined);
+      for (let i = 0; i < batch.length; i++) socketWrite.call(socket, batch[i]!, undefined, i === batch.length - 1 ? written : undefined);
       socket.uncork();
     }
     this.#recheck();
@@ -148,4 +175,38 @@ export class OutputBuffer {
     this.#wantClear = false;
     this.#onClear();
   }
+}
+
+/** Writes that never reached a socket destroyed first hear so, as a stream's pending writes do. */
+function failWrites(callbacks: readonly WriteCallback[]): void {
+  const err = Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+  for (const cb of callbacks) cb(err);
+}
+
+/**
+ * Make everything written to `socket` through its `write` (by node:http's ServerResponse, or a
+ * handler writing to the socket itself) go through `out`: batched per event-loop turn in order
+ * with the connection's own output, the callbacks called once the batch is with the kernel. An
+ * own property of the socket, shadowing its prototype's; `release` removes it (before the socket
+ * is handed over).
+ */
+export function interceptWrites(socket: Socket, out: OutputBuffer): { readonly release: () => void } {
+  const write = (data: Uint8Array | string, encoding?: BufferEncoding | WriteCallback | null, callback?: WriteCallback | null): boolean => {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (typeof data !== 'string') return out.write(data, false, callback);
+    if (encoding == null || encoding === 'utf8' || encoding === 'utf-8') return out.write(data, !NOT_ASCII.test(data), callback);
+    // latin1 (node's heads) is ASCII nearly always; anything else is made bytes here.
+    if ((encoding === 'latin1' || encoding === 'ascii' || encoding === 'binary') && !NOT_ASCII.test(data)) return out.write(data, true, callback);
+    return out.write(Buffer.from(data, encoding), false, callback);
+  };
+  Object.defineProperty(socket, 'write', { value: write, configurable: true, writable: true });
+  return {
+    release: () => {
+      out.flush();
+      delete (socket as { write?: unknown }).write;
+    },
+  };
 }

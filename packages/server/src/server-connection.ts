@@ -50,7 +50,7 @@ import { ServerError } from './errors.js';
 import { NodeExchange } from './node-exchange.js';
 import type { NodeExchangeHost, NodeKeepAlive } from './node-exchange.js';
 import type { ResolvedServerOptions } from './options.js';
-import { OutputBuffer } from './output-buffer.js';
+import { OutputBuffer, interceptWrites } from './output-buffer.js';
 import { ServerRequest, discardBody, endBody, failBody, pushBody } from './request.js';
 import { headFields, httpDate, keepAliveValue, keepAliveValues } from './response-head.js';
 import { decideResponseHead } from './response-policy.js';
@@ -137,6 +137,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   readonly #nodeObjects: boolean;
   /** The connection closes after the node response being answered, whatever its head says. */
   #nodeClose = false;
+  /** Give the socket its own `write` back (node's objects: see interceptWrites). */
+  #releaseWrites: (() => void) | null = null;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
   readonly #early = new Map<ServerRequest, EarlyResponse>();
   #served = 0;
@@ -177,8 +179,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#headTimeout = Math.min(this.#opts.headersTimeout, this.#opts.requestTimeout);
     this.#nodeObjects = host.nodeObjects;
     socket.setNoDelay(this.#opts.noDelay);
-    // node's server tells the response holding the socket that it drained; here the connection does.
-    if (this.#nodeObjects) socket.on('drain', () => this.#current?.node?.drain());
+    // node's responses write to the socket: their writes join the connection's batched output.
+    if (this.#nodeObjects) this.#releaseWrites = interceptWrites(socket, this.#out).release;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err) => {
@@ -381,8 +383,6 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       this.#served++;
       const route = this.#admit(req);
       if (route === null) return;
-      // node's response writes straight to the socket: what is batched goes first.
-      this.#out.flush();
       node.start();
       this.#runNode(req, node, route);
       return;
@@ -426,8 +426,6 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
         const current = this.#current;
         if (current?.req !== req || headOut(current) || !this.#conn.theyAreWaitingFor100Continue || current.node?.sent100 === true) return;
         for (const bytes of this.#conn.send({ type: 'informational-response', status: 100 })) this.#out.write(bytes);
-        // node's response writes straight to the socket: what is batched goes first.
-        if (current.node !== null) this.#out.flush();
       };
     }
     return route;
@@ -741,6 +739,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #onOutputClear(): void {
     const current = this.#current;
     if (current?.res != null && current.headOut) this.#emitDrain(current.req, current.res);
+    else current?.node?.drain();
     this.#pump();
   }
 
@@ -836,6 +835,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#current?.node?.abandon();
     for (const t of TIMEOUTS) this.#deadlines.clear(t);
     this.#out.flush();
+    // The listeners write to the socket themselves, at once.
+    this.#releaseWrites?.();
     this.socket.resume();
     this.socket.once('finish', () => {
       if (!this.#closed) this.#deadlines.after('linger', this.#opts.lingerTimeout);
@@ -896,6 +897,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   /** Hand the socket over (protocol upgrade): stop listening to it and forget it. */
   #detach(): void {
     this.#out.flush();
+    this.#releaseWrites?.();
     this.#finished = true;
     this.#deadlines.stop();
     this.socket.removeAllListeners('data');
