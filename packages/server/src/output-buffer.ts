@@ -75,6 +75,8 @@ export class OutputBuffer {
   #batchAscii = true;
   /** Output passed the high-water mark and the owner waits to hear that it cleared. */
   #wantClear = false;
+  /** Parts written so far, ever (marks count in them). */
+  #parts = 0;
   /** Callbacks of writes in #batch (see `interceptWrites`); null when none. */
   #callbacks: WriteCallback[] | null = null;
 
@@ -100,11 +102,28 @@ export class OutputBuffer {
       schedule(this);
     }
     batch.push(out);
+    this.#parts++;
     if (typeof out !== 'string') this.#batchText = false;
     if (!ascii) this.#batchAscii = false;
     // Text is counted by characters: close enough for a high-water mark.
     this.#batchBytes += out.length;
     return !this.checkBackpressure();
+  }
+
+  /** Where the batch ends now: what is written after it can be taken back with {@link OutputBuffer.truncate}. */
+  get mark(): number {
+    return this.#parts;
+  }
+
+  /** Drop what was written after `mark` and is not yet with the socket (a response destroyed in the turn it wrote). */
+  truncate(mark: number): void {
+    const batch = this.#batch;
+    // The batch holds the parts written since the last flush: those after `mark` go.
+    const keep = Math.max(0, mark - (this.#parts - (batch?.length ?? 0)));
+    if (batch === null || batch.length <= keep) return;
+    const dropped = batch.splice(keep);
+    for (const part of dropped) this.#batchBytes -= part.length;
+    this.#parts -= dropped.length;
   }
 
   /** Bytes written and not yet taken by the kernel. */

@@ -137,6 +137,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   readonly #nodeObjects: boolean;
   /** The connection closes after the node response being answered, whatever its head says. */
   #nodeClose = false;
+  /** Where the batch ended before the streaming response's head (see destroyResponse). */
+  #headMark = 0;
   /** Give the socket its own `write` back (node's objects: see interceptWrites). */
   #releaseWrites: (() => void) | null = null;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
@@ -658,6 +660,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       return;
     }
     const parts = this.#conn.send(this.#head(res));
+    this.#headMark = this.#out.mark;
     res.markHeadSent();
     this.#current!.headOut = true;
     for (const bytes of parts) this.#out.write(bytes);
@@ -687,8 +690,12 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   }
 
   destroyResponse(res: ServerResponse): void {
-    // The response is at the front: every earlier answer is written. Close after them.
-    if (this.#owns(res)) this.#abort('error');
+    // The response is at the front: every earlier answer is written. Close after them; what it
+    // wrote itself and is still in the batch is dropped, as node:http's destroy() drops what is
+    // still corked in the socket, so the client sees no answer rather than a cut one.
+    if (!this.#owns(res)) return;
+    this.#out.truncate(this.#headMark);
+    this.#abort('error');
   }
 
   /**
