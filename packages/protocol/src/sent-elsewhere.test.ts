@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Connection, LocalProtocolError, NEED_DATA } from './index.js';
+import { Connection, LocalProtocolError } from './index.js';
 
 /** A server connection that has received `raw` and read every event it holds. */
 function received(raw: string, eof = false): Connection {
   const c = new Connection('server');
   c.receiveData(new TextEncoder().encode(raw));
   if (eof) c.receiveEof();
-  for (let e = c.nextEvent(); e !== NEED_DATA && e.type !== 'connection-closed'; e = c.nextEvent()) {
+  for (let e = c.nextEvent(); typeof e !== 'symbol' && e.type !== 'connection-closed'; e = c.nextEvent()) {
     if (e.type === 'end-of-message' && c.theirState !== 'IDLE') break;
   }
   return c;
