@@ -17,7 +17,10 @@ afterEach(async () => {
 });
 
 async function start(): Promise<{ server: TetherServer; port: number }> {
-  const server = createServer({ lingerTimeout: 50 }, (_req, res) => res.end('ok'));
+  // `/hang` is never answered: a request in progress.
+  const server = createServer({ lingerTimeout: 50 }, (req, res) => {
+    if (req.url !== '/hang') res.end('ok');
+  });
   opened.push(server);
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
   return { server, port };
@@ -76,22 +79,39 @@ describe('settable timeouts and limits', () => {
     expect(await conn.closed(3000)).toBe(true);
   });
 
-  it("setTimeout(ms, cb) returns the server; an inactive socket goes to the 'timeout' listener", async () => {
+  async function hang(port: number): Promise<RawConnection> {
+    const conn = await RawConnection.open(port);
+    conns.push(conn);
+    conn.send('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    return conn;
+  }
+
+  it("setTimeout(ms, cb) returns the server; a socket inactive during a request goes to the 'timeout' listener", async () => {
     const { server, port } = await start();
     const timedOut: unknown[] = [];
     expect(server.setTimeout(100, (socket) => timedOut.push(socket))).toBe(server);
     expect(server.timeout).toBe(100);
-    const conn = await ask(port);
+    const conn = await hang(port);
     await conn.until(() => timedOut.length === 1, 2000);
     expect(timedOut).toHaveLength(1);
     // With a listener, the socket is the listener's to end.
     expect(conn.isClosed).toBe(false);
   });
 
-  it('setTimeout(ms) without a listener destroys an inactive connection', async () => {
+  it('setTimeout(ms) without a listener destroys a connection inactive during a request', async () => {
     const { server, port } = await start();
     server.setTimeout(100);
-    const conn = await ask(port);
+    const conn = await hang(port);
     expect(await conn.closed(2000)).toBe(true);
+  });
+
+  it('between requests keepAliveTimeout governs, not setTimeout (as node:http)', async () => {
+    const { server, port } = await start();
+    const timedOut: unknown[] = [];
+    server.setTimeout(100, (socket) => timedOut.push(socket));
+    const conn = await ask(port);
+    await conn.until(() => false, 400);
+    expect(timedOut).toHaveLength(0);
+    expect(conn.isClosed).toBe(false);
   });
 });
