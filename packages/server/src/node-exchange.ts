@@ -66,6 +66,8 @@ interface NodeResponseState {
   _headerSent: boolean;
   _last: boolean;
   _sent100: boolean;
+  _hasBody: boolean;
+  _contentLength: number | null;
   _storeHeader: (this: http.ServerResponse, firstLine: string, headers: unknown) => void;
   _closed: boolean;
   destroyed: boolean;
@@ -109,13 +111,22 @@ const FRAMING_FIELD = /\r\n(?:transfer-encoding|content-length)[ \t]*:/i;
 function storeCheckedHeader(this: http.ServerResponse, firstLine: string, headers: unknown): void {
   storeHeader.call(this, firstLine, headers);
   const state = this as unknown as NodeResponseState;
-  if (this.statusCode < 200) {
-    // A 1xx is no final answer: the client would wait for one after it.
-    state._header = null;
-    throw new ServerError('TETHER_RESPONSE_REFUSED', `${this.statusCode} cannot be the final response (send 1xx with writeContinue or writeEarlyHints)`);
-  }
   const head = state._header;
   if (head === null) return;
+  const refusal = checkHead(this, state, head);
+  if (refusal === null) return;
+  // The response is given up at once (a 500 in its place when none of it was written): a handler
+  // that catches the throw and goes on would write on node's state of a head never sent.
+  state._header = null;
+  const err = new ServerError('TETHER_RESPONSE_REFUSED', refusal);
+  (this.req as unknown as NodeRequestState)[SOURCE]?.refused(err);
+  throw err;
+}
+
+/** Why the head node made for `res` cannot be sent, or null; a body delimited by closing makes it the last. */
+function checkHead(res: http.ServerResponse, state: NodeResponseState, head: string): string | null {
+  // A 1xx is no final answer: the client would wait for one after it.
+  if (res.statusCode < 200) return `${res.statusCode} cannot be the final response (send 1xx with writeContinue or writeEarlyHints)`;
   let contentLength: string[] | undefined;
   let transferEncoding: string[] | undefined;
   // Without either field the body runs to the close (unless the status or method has none).
@@ -126,24 +137,22 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
     if (name === 'content-length') (contentLength ??= []).push(line.slice(colon + 1).trim());
     else if (name === 'transfer-encoding') (transferEncoding ??= []).push(line.slice(colon + 1).trim());
   }
-  const framing = decideFraming({ kind: 'response', version: '1.1', requestMethod: this.req.method ?? 'GET', status: this.statusCode, contentLength, transferEncoding });
-  if (!isRefusal(framing) && framing.kind === 'length' && BYTES_WRITTEN !== undefined && (state[BYTES_WRITTEN] as number) > framing.length) {
-    // The write that makes the head holds more than its Content-Length (node checks the writes
-    // after it, not that one).
-    state._header = null;
-    throw new ServerError('TETHER_RESPONSE_REFUSED', `the body is longer than its Content-Length ${framing.length}`);
+  const framing = decideFraming({ kind: 'response', version: '1.1', requestMethod: res.req.method ?? 'GET', status: res.statusCode, contentLength, transferEncoding });
+  if (isRefusal(framing)) return `the response's framing cannot be sent: ${framing.message}`;
+  if (contentLength !== undefined && state._hasBody && (framing.kind === 'length' || framing.kind === 'none')) {
+    // node checks the writes after the head against its own reading of the length (NaN for a
+    // list such as "5, 5"), and not the write that makes the head: give it the protocol's, and
+    // check that write here.
+    state._contentLength = framing.length;
+    if (BYTES_WRITTEN !== undefined && (state[BYTES_WRITTEN] as number) > framing.length) return `the body is longer than its Content-Length ${framing.length}`;
   }
-  if (!isRefusal(framing)) {
-    // A body delimited by closing (a Transfer-Encoding without chunked last): the connection
-    // must close after it, and the head must say so.
-    if (framing.mustClose && !state._last) {
-      state._last = true;
-      state._header = closingHead(head);
-    }
-    return;
+  // A body delimited by closing (a Transfer-Encoding without chunked last, no length at all): the
+  // connection must close after it, and the head must say so.
+  if (framing.mustClose && !state._last) {
+    state._last = true;
+    state._header = closingHead(head);
   }
-  state._header = null;
-  throw new ServerError('TETHER_RESPONSE_REFUSED', `the response's framing cannot be sent: ${framing.message}`);
+  return null;
 }
 
 /** What the response advertises about the connection, decided before its handler runs. */
@@ -162,6 +171,8 @@ export interface NodeExchangeHost {
   responseDone(exchange: NodeExchange): void;
   /** The response emitted 'error' (a write after end, a write to a destroyed response): a handler's misuse, reported. */
   responseError(exchange: NodeExchange, err: unknown): void;
+  /** The head node made cannot be sent (see storeCheckedHeader): the response has failed. */
+  responseRefused(exchange: NodeExchange, err: Error): void;
 }
 
 /** The handler's handle on the body: its own `_read`. */
@@ -300,6 +311,11 @@ export class NodeExchange {
     this.#done = true;
     // node's own listener on the socket emits the response's 'close' while it holds the socket.
     if (!this.#attached) process.nextTick(emitClose, this.res);
+  }
+
+  /** Its head was refused: the response has failed, whatever the handler does next. */
+  refused(err: Error): void {
+    if (!this.#done) this.#host.responseRefused(this, err);
   }
 
   /** The client gave up (it half-closed before the answer): the request is aborted and the response given up, as node:http does. */

@@ -139,6 +139,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #nodeClose = false;
   /** Where the batch ended before the streaming response's head (see destroyResponse). */
   #headMark = 0;
+  /** Errors already reported when they happened (a refused node head), not again when the handler throws them on. */
+  readonly #reported = new WeakSet<Error>();
   /** Give the socket its own `write` back (node's objects: see interceptWrites). */
   #releaseWrites: (() => void) | null = null;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
@@ -462,6 +464,13 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#host.reportError(err, node.req as unknown as ServerRequest);
   }
 
+  /** NodeExchangeHost: a node response's head was refused: reported now, and the response fails (a 500 in its place). */
+  responseRefused(node: NodeExchange, err: Error): void {
+    this.#reported.add(err);
+    this.#host.reportError(err, node.req as unknown as ServerRequest);
+    this.#failResponse(node, err);
+  }
+
   /** NodeExchangeHost: all of a node response is with the socket; the protocol records it. */
   responseDone(node: NodeExchange): void {
     if (this.#current?.node !== node || this.#finished) return;
@@ -566,7 +575,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #failed(req: ServerRequest, res: ServerResponse | NodeExchange, err: unknown): void {
     // A protocol error in the request's body (already reported as a client error) is answered
     // with its own status, not as the handler's fault.
-    if (err !== this.#bodyError) this.#host.reportError(err, res instanceof NodeExchange ? (res.req as unknown as ServerRequest) : req);
+    if (err !== this.#bodyError && !(err instanceof Error && this.#reported.has(err))) this.#host.reportError(err, res instanceof NodeExchange ? (res.req as unknown as ServerRequest) : req);
     const early = this.#early.get(req);
     if (early?.res === res) early.fail(err);
     else this.#failResponse(res, err);
