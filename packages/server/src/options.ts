@@ -52,6 +52,8 @@ export interface ServerOptions extends ParserOptions {
    * `pipelineConcurrency` does not apply to them.
    */
   readonly nodeObjects?: boolean;
+  /** node:http's name for `maxHeadBytes`: the most bytes a request head may have (431 beyond). */
+  readonly maxHeaderSize?: number;
   /**
    * Keep answering a client that half-closed (sent its FIN) with requests still unanswered, then
    * close. Default false: as node:http and nginx do, such a FIN is taken as the client giving up —
@@ -168,7 +170,8 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     requestHeaders: headerView(o.maxHeadersCount, o.joinDuplicateHeaders),
     clock: o.clock ?? NODE_CLOCK,
     parser: checkParserOptions({
-      ...(o.maxHeadBytes === undefined ? {} : { maxHeadBytes: o.maxHeadBytes }),
+      // node's name for the same limit; tether's wins when both are given.
+      ...(o.maxHeadBytes === undefined ? (o.maxHeaderSize === undefined ? {} : { maxHeadBytes: o.maxHeaderSize }) : { maxHeadBytes: o.maxHeadBytes }),
       ...(o.maxHeaderCount === undefined ? {} : { maxHeaderCount: o.maxHeaderCount }),
       ...(o.maxTargetLength === undefined ? {} : { maxTargetLength: o.maxTargetLength }),
       ...(o.maxBodySize === undefined ? {} : { maxBodySize: o.maxBodySize }),

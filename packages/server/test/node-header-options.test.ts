@@ -184,3 +184,17 @@ describe('requireHostHeader', () => {
     expect(statuses(after.text)).toEqual([200]);
   });
 });
+
+describe('maxHeaderSize', () => {
+  it("node's option bounds the head as maxHeadBytes does: 431 beyond it, on both servers", async () => {
+    const big = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(3000)}\r\n\r\n`;
+    const small = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+    const options = { tether: { maxHeaderSize: 2048 }, node: { maxHeaderSize: 2048 } };
+    for (const twin of await twins(resources, (_req, res) => res.end('ok'), options)) {
+      const refused = await rawExchange(twin.port, big);
+      expect(statuses(refused.text), twin.name).toEqual([431]);
+      const accepted = await rawExchange(twin.port, small, { done: (text) => text.endsWith('ok') });
+      expect(statuses(accepted.text), twin.name).toEqual([200]);
+    }
+  });
+});
