@@ -25,13 +25,10 @@
  * 1; a target not met is a result. Without wrk the benchmark says how to install it and exits 0.
  */
 
-import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict, withTimeout } from './cli.js';
+import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { RatioTarget, Verdict } from './cli.js';
 import { HELLO } from './limit-server.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { arch, cpus, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
@@ -41,6 +38,7 @@ import {
   WARMUP_SECONDS,
   WRK_CONNECTIONS,
   WRK_THREADS,
+  checkGet,
   clockTicksPerSecond,
   cpuTicks,
   firstLine,
@@ -51,8 +49,9 @@ import {
   runWrk,
   startServer,
   wrkVersion,
+  writePipelineLua,
 } from './server-load.js';
-import type { ServerChild } from './server-load.js';
+import type { LuaScript, ServerChild } from './server-load.js';
 import { FASTIFY_JSON_PATH, SHAPES } from './shapes.js';
 import type { ShapeId } from './shapes.js';
 
@@ -67,8 +66,6 @@ const DEFAULT_RUNS = 3;
 const CRASH_SETTLE_MS = 100;
 /** Roughly what a run costs beyond its warm-up and measured seconds (start, check, stop). */
 const RUN_OVERHEAD_SECONDS = 0.6;
-/** The route check's deadline. */
-const CHECK_TIMEOUT_MS = 5_000;
 
 const LOAD_IDS = ['keep-alive', 'pipelined'] as const;
 type LoadId = (typeof LOAD_IDS)[number];
@@ -187,58 +184,6 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The route's check and its pipelining script (`server-load.ts` has them for `GET /` only).
-
-/** One GET of `route` on a fresh connection: 200, exactly its body, its Content-Type. */
-function checkRoute(port: number, route: Route): Promise<void> {
-  const check = new Promise<void>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: route.path, agent: false }, (res) => {
-      let got = '';
-      res.setEncoding('latin1');
-      res.on('data', (chunk: string) => (got += chunk));
-      res.on('end', () => {
-        const type = res.headers['content-type'];
-        if (res.statusCode === 200 && got === route.body && type === route.contentType) resolve();
-        else reject(new Error(`GET ${route.path} answered ${String(res.statusCode)} ${JSON.stringify(got.slice(0, 80))} (${String(type)}), expected 200 ${JSON.stringify(route.body)} (${route.contentType})`));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-  return withTimeout(check, CHECK_TIMEOUT_MS, `GET ${route.path} check`);
-}
-
-/** wrk's pipeline.lua pattern (as `server-load.ts` writes it), for `path`. */
-function pipelineLua(path: string): string {
-  return `-- ${PIPELINE_DEPTH} pipelined GET ${path} per write (wrk's pipeline.lua pattern)
-init = function(args)
-  local r = {}
-  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, ${JSON.stringify(path)}) end
-  req = table.concat(r)
-end
-request = function() return req end
-`;
-}
-
-/** A temporary directory with one pipelining script per route path; `remove()` deletes it. */
-interface Scripts {
-  readonly byPath: ReadonlyMap<string, string>;
-  remove(): void;
-}
-
-function writeScripts(routes: readonly Route[]): Scripts {
-  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-frameworks-'));
-  const byPath = new Map<string, string>();
-  for (const { path } of routes) {
-    if (byPath.has(path)) continue;
-    const file = join(dir, `pipeline-${byPath.size}.lua`);
-    writeFileSync(file, pipelineLua(path));
-    byPath.set(path, file);
-  }
-  return { byPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-// ---------------------------------------------------------------------------------------------
 // One run.
 
 /** What one measured run gave. */
@@ -260,7 +205,7 @@ async function measure(route: Route, load: LoadId, side: Side, opts: Options, lu
   try {
     const kind = route.kinds[side];
     server = await startServer({ kind, label: kind, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shape: route.shape });
-    await checkRoute(server.port, route);
+    await checkGet(server.port, route.body, route.contentType, route.path);
     const url = `http://127.0.0.1:${server.port}${route.path}`;
     const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...(load === 'pipelined' ? ['-s', lua] : [])];
     await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
@@ -460,7 +405,9 @@ async function main(): Promise<void> {
     `@tether/bench frameworks: ${opts.routes.length} route(s) × ${opts.loads.length} load(s) × ${SIDES.length} servers × ${opts.runs} run(s), ` +
       `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each: about ${Math.ceil((count * (opts.seconds + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS)) / 60)} min…`,
   );
-  const scripts = writeScripts(opts.routes.map((id) => ROUTES[id]));
+  // One pipelining script per route path.
+  const scripts = new Map<string, LuaScript>();
+  for (const id of opts.routes) if (!scripts.has(ROUTES[id].path)) scripts.set(ROUTES[id].path, writePipelineLua(ROUTES[id].path));
   try {
     for (let round = 1; round <= opts.runs; round++) {
       for (const load of opts.loads) {
@@ -471,7 +418,7 @@ async function main(): Promise<void> {
             const r = ROUTES[route];
             const tag = `  ${route} ${load} ${r.kinds[side]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
             try {
-              const figures = await measure(r, load, side, opts, scripts.byPath.get(r.path)!, ticksPerSecond);
+              const figures = await measure(r, load, side, opts, scripts.get(r.path)!.path, ticksPerSecond);
               cell.runs.push(figures);
               progress(`${tag}: ${figures.cpuUs.toFixed(2)} µs CPU/req, ${fmt(figures.requestsPerSec)} req/s, server CPU ${pct(figures.cpuShare)}${figures.errors > 0 ? `, errors ${figures.errors}` : ''}`);
             } catch (err) {
@@ -483,7 +430,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    scripts.remove();
+    for (const script of scripts.values()) script.remove();
     killAll();
   }
 

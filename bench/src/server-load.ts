@@ -1,8 +1,9 @@
 /**
- * Theory of operation: what the two server benchmarks (`server.ts`, `server-shapes.ts`) share:
- * a server under test alone in a child process of its own (`server-child.ts`), started, checked
- * with one GET and stopped; wrk run to completion within a bound, its output read; the server's
- * CPU time read from `/proc`; and the pipelining script wrk runs.
+ * Theory of operation: what the server benchmarks (`server.ts`, `server-shapes.ts`,
+ * `frameworks.ts`) share: a server under test alone in a child process of its own
+ * (`server-child.ts`), started, checked with one GET of a route and stopped; wrk run to
+ * completion within a bound, its output read; the server's CPU time read from `/proc`; and the
+ * pipelining script wrk runs for a route.
  *
  * Invariants: every child process (servers and wrk) is tracked from the moment it is spawned and
  * killed by PID when the benchmark ends, fails or is interrupted (`killAllOnExit`); every wait is
@@ -42,15 +43,17 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 2_000;
 const CHECK_TIMEOUT_MS = 5_000;
 
-/** wrk's scripts/pipeline.lua, fixed at {@link PIPELINE_DEPTH} requests per write. */
-const PIPELINE_LUA = `-- ${PIPELINE_DEPTH} pipelined GET / per write (wrk's pipeline.lua pattern)
+/** wrk's scripts/pipeline.lua for `GET path`, fixed at {@link PIPELINE_DEPTH} requests per write. */
+function pipelineLua(path: string): string {
+  return `-- ${PIPELINE_DEPTH} pipelined GET ${path} per write (wrk's pipeline.lua pattern)
 init = function(args)
   local r = {}
-  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, "/") end
+  for i = 1, ${PIPELINE_DEPTH} do r[i] = wrk.format(nil, ${JSON.stringify(path)}) end
   req = table.concat(r)
 end
 request = function() return req end
 `;
+}
 
 /** A temporary directory holding `pipeline.lua`; `remove()` deletes it. */
 export interface LuaScript {
@@ -58,12 +61,12 @@ export interface LuaScript {
   remove(): void;
 }
 
-/** Write wrk's pipelining script to a fresh temporary directory. */
-export function writePipelineLua(): LuaScript {
+/** Write wrk's pipelining script for `GET path` (default `/`) to a fresh temporary directory. */
+export function writePipelineLua(path = '/'): LuaScript {
   const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
-  const path = join(dir, 'pipeline.lua');
-  writeFileSync(path, PIPELINE_LUA);
-  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const file = join(dir, 'pipeline.lua');
+  writeFileSync(file, pipelineLua(path));
+  return { path: file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,12 +160,12 @@ export async function startServer(spec: ChildSpec): Promise<ServerChild> {
 }
 
 /**
- * One GET / on a fresh connection: the answer must be 200 with exactly `body`, and with
- * `contentType` when one is given.
+ * One GET `path` (default `/`) on a fresh connection: the answer must be 200 with exactly
+ * `body`, and with `contentType` when one is given.
  */
-export function checkGet(port: number, body: string, contentType?: string): Promise<void> {
+export function checkGet(port: number, body: string, contentType?: string, path = '/'): Promise<void> {
   const check = new Promise<void>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let got = '';
       res.setEncoding('latin1');
       res.on('data', (chunk: string) => (got += chunk));
@@ -171,14 +174,14 @@ export function checkGet(port: number, body: string, contentType?: string): Prom
         if (res.statusCode === 200 && got === body && (contentType === undefined || type === contentType)) resolve();
         else {
           const expected = `200 ${JSON.stringify(body)}${contentType === undefined ? '' : ` (${contentType})`}`;
-          reject(new Error(`GET / answered ${String(res.statusCode)} ${JSON.stringify(got.slice(0, 80))} (${String(type)}), expected ${expected}`));
+          reject(new Error(`GET ${path} answered ${String(res.statusCode)} ${JSON.stringify(got.slice(0, 80))} (${String(type)}), expected ${expected}`));
         }
       });
       res.on('error', reject);
     });
     req.on('error', reject);
   });
-  return withTimeout(check, CHECK_TIMEOUT_MS, 'GET / check');
+  return withTimeout(check, CHECK_TIMEOUT_MS, `GET ${path} check`);
 }
 
 /**
