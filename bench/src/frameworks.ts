@@ -28,7 +28,6 @@
 import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { RatioTarget, Verdict } from './cli.js';
 import { HELLO } from './limit-server.js';
-import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
@@ -42,13 +41,13 @@ import {
   clockTicksPerSecond,
   cpuTicks,
   firstLine,
-  haveWrk,
   killAll,
   killAllOnExit,
+  loadEnvironment,
   parseWrk,
   runWrk,
+  skippedWithoutWrk,
   startServer,
-  wrkVersion,
   writePipelineLua,
 } from './server-load.js';
 import type { LuaScript, ServerChild } from './server-load.js';
@@ -388,12 +387,7 @@ function renderSummary(cells: ReadonlyMap<string, Cell>, opts: Options): string 
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  if (!haveWrk()) {
-    const message = 'wrk not found: the framework benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
-    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
-    else process.stdout.write(`\n@tether/bench frameworks: ${message}\n`);
-    return;
-  }
+  if (skippedWithoutWrk('frameworks', 'the framework benchmark', opts.json)) return;
   const ticksPerSecond = clockTicksPerSecond();
   cpuTicks(process.pid); // fails early where there is no /proc
   const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
@@ -436,14 +430,7 @@ async function main(): Promise<void> {
 
   if ([...cells.values()].some((c) => c.failure !== null)) process.exitCode = 1;
   const list = opts.routes.flatMap((route) => opts.loads.flatMap((load) => judge(cells, route, load)));
-  const env = {
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    wrk: wrkVersion(),
-    clockTicksPerSecond: ticksPerSecond,
-  };
+  const env = { ...loadEnvironment(), clockTicksPerSecond: ticksPerSecond };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({
       environment: env,

@@ -17,7 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -235,7 +235,7 @@ export function cpuTicks(pid: number): CpuTicks {
 // wrk.
 
 /** Whether wrk is on the PATH. */
-export function haveWrk(): boolean {
+function haveWrk(): boolean {
   try {
     // `which wrk`, in its POSIX spelling (works where `which` is not installed).
     execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
@@ -246,13 +246,46 @@ export function haveWrk(): boolean {
 }
 
 /** wrk's first line of `wrk --version`, or `unknown`. */
-export function wrkVersion(): string {
+function wrkVersion(): string {
   try {
     // `wrk --version` prints its banner and usage, then exits with status 1.
     return execFileSync('sh', ['-c', 'wrk --version 2>&1 || true'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'unknown';
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Without wrk on the PATH, say so and how to install it (with `json`, as one JSON document) and
+ * return true: the benchmark is skipped and exits 0. `name` is the script's (`server-shapes`),
+ * `what` the benchmark's in prose (`the server benchmark`).
+ */
+export function skippedWithoutWrk(name: string, what: string, json: boolean): boolean {
+  if (haveWrk()) return false;
+  const message = `wrk not found: ${what} needs it — install it with \`apt-get install -y wrk\` (Debian/Ubuntu) and run again; skipped.`;
+  if (json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
+  else process.stdout.write(`\n@tether/bench ${name}: ${message}\n`);
+  return true;
+}
+
+/** Where a load benchmark ran: Node, platform, CPU, wrk. */
+export interface LoadEnvironment {
+  readonly node: string;
+  readonly platform: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly wrk: string;
+}
+
+/** This machine's {@link LoadEnvironment}. */
+export function loadEnvironment(): LoadEnvironment {
+  return {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    wrk: wrkVersion(),
+  };
 }
 
 /** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout. */

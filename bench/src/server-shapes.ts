@@ -33,7 +33,6 @@
 
 import { failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { Verdict } from './cli.js';
-import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
@@ -47,14 +46,14 @@ import {
   clockTicksPerSecond,
   cpuTicks,
   firstLine,
-  haveWrk,
   killAll,
   killAllOnExit,
+  loadEnvironment,
   parseWrk,
   runWrk,
+  skippedWithoutWrk,
   serverEntry,
   startServer,
-  wrkVersion,
   writePipelineLua,
 } from './server-load.js';
 import type { ServerChild } from './server-load.js';
@@ -359,12 +358,7 @@ function verdicts(cells: ReadonlyMap<string, Cell>, opts: Options): Verdict<Targ
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  if (!haveWrk()) {
-    const message = 'wrk not found: the server benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
-    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
-    else process.stdout.write(`\n@tether/bench server-shapes: ${message}\n`);
-    return;
-  }
+  if (skippedWithoutWrk('server-shapes', 'the server benchmark', opts.json)) return;
   const ticksPerSecond = clockTicksPerSecond();
   cpuTicks(process.pid); // fails early where there is no /proc
   const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
@@ -405,14 +399,7 @@ async function main(): Promise<void> {
 
   if ([...cells.values()].some((c) => c.failure !== null)) process.exitCode = 1;
   const list = verdicts(cells, opts);
-  const env = {
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    wrk: wrkVersion(),
-    clockTicksPerSecond: ticksPerSecond,
-  };
+  const env = { ...loadEnvironment(), clockTicksPerSecond: ticksPerSecond };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({
       environment: env,

@@ -40,7 +40,6 @@ import type { Verdict } from './cli.js';
 import { HELLO } from './limit-server.js';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { arch, cpus, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
@@ -51,13 +50,13 @@ import {
   WRK_CONNECTIONS,
   WRK_THREADS,
   checkGet,
-  haveWrk,
   killAll,
   killAllOnExit,
+  loadEnvironment,
   parseWrk,
   runWrk,
+  skippedWithoutWrk,
   startServer,
-  wrkVersion,
   writePipelineLua,
 } from './server-load.js';
 import type { MemoryReport, ServerChild, WrkNumbers } from './server-load.js';
@@ -433,27 +432,11 @@ function renderMemory(results: readonly MemoryResult[], opts: Options): string {
   );
 }
 
-
-function environment(): Record<string, string | number> {
-  return {
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    wrk: wrkVersion(),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  if (!haveWrk()) {
-    const message = 'wrk not found: the server benchmark needs it — install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again; skipped.';
-    if (opts.json) process.stdout.write(`${JSON.stringify({ skipped: message })}\n`);
-    else process.stdout.write(`\n@tether/bench server: ${message}\n`);
-    return;
-  }
+  if (skippedWithoutWrk('server', 'the server benchmark', opts.json)) return;
   const progress = opts.json ? (): void => undefined : (s: string): void => void process.stderr.write(`${s}\n`);
   const started = performance.now();
   const script = writePipelineLua();
@@ -513,7 +496,7 @@ async function main(): Promise<void> {
   }
 
   const list = verdicts(load, memory, opts);
-  const env = environment();
+  const env = loadEnvironment();
   // A server that crashed or a run that failed is a failure of the benchmark; a target not met is a result.
   if ([...load, ...memory].some((r) => !r.ok)) process.exitCode = 1;
   if (opts.json) {
@@ -540,7 +523,7 @@ async function main(): Promise<void> {
   }
   const lines = [
     '',
-    `@tether/server vs node:http, Fastify and a raw node:net limit — Node ${String(env.node)}, ${String(env.platform)}, ${String(env.cores)} × ${String(env.cpu)}, ${String(env.wrk)}`,
+    `@tether/server vs node:http, Fastify and a raw node:net limit — Node ${env.node}, ${env.platform}, ${env.cores} × ${env.cpu}, ${env.wrk}`,
     `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s --latency, after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `median of ${opts.runs} runs (the median run's latencies, errors summed); ` : ''}each server alone in a fresh child process per run; GET / → 13-byte "Hello, World!"`,
   ];
   if (load.length > 0) {
