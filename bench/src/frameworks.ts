@@ -6,10 +6,10 @@
  * framework kinds (`fastify` / `fastify-tether`, `express` / `express-tether`), identical but
  * for the server under them.
  *
- * Two figures per cell, as `server-shapes.ts` measures them: the server's CPU time per request
- * (utime + stime from `/proc/<pid>/stat` around the measured run, over the responses wrk read:
- * what the server spends on each answer, which other tenants of a shared machine can only add
- * to) and req/s (what the issue states its targets in, but on a shared 2-core machine wrk, the
+ * Two figures per cell, measured as `server-shapes.ts` does (both through `cpu-runs.ts`): the
+ * server's CPU time per request (utime + stime from `/proc/<pid>/stat` around the measured run,
+ * over the responses wrk read: what the server spends on each answer, which other tenants of a
+ * shared machine can only add to) and req/s (what the issue states its targets in, but on a shared 2-core machine wrk, the
  * kernel and the neighbours decide how much of a core the server gets). Both ratios — node:http
  * ÷ tether CPU per request (how many times cheaper), tether ÷ node:http req/s — are judged
  * against the route's target.
@@ -25,68 +25,57 @@
  * 1; a target not met is a result. Without wrk the benchmark says how to install it and exits 0.
  */
 
-import { errorText, failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
+import { errorText, failer, fmt, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { RatioTarget, Verdict } from './cli.js';
+import {
+  DEFAULT_RUNS,
+  DEFAULT_SECONDS,
+  FIGURE_COLUMNS,
+  LOAD_IDS,
+  LOAD_TITLE,
+  RUN_FLAGS,
+  bestCpu,
+  figureCells,
+  figuresNote,
+  measureRun,
+  medianCpu,
+  medianRate,
+  methodText,
+  planText,
+  runOptions,
+  runParameters,
+  runRounds,
+  us,
+} from './cpu-runs.js';
+import type { LoadId, Route, RunCell, RunFigures, RunOptions } from './cpu-runs.js';
 import { HELLO } from './limit-server.js';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
-import {
-  KEEP_ALIVE_TIMEOUT_MS,
-  PIPELINE_DEPTH,
-  WARMUP_SECONDS,
-  WRK_CONNECTIONS,
-  WRK_THREADS,
-  checkGet,
-  clockTicksPerSecond,
-  cpuTicks,
-  firstLine,
-  killAll,
-  killAllOnExit,
-  loadEnvironment,
-  parseWrk,
-  runWrk,
-  skippedWithoutWrk,
-  startServer,
-  writePipelineLua,
-} from './server-load.js';
-import type { LuaScript, ServerChild } from './server-load.js';
+import { KEEP_ALIVE_TIMEOUT_MS, WARMUP_SECONDS, clockTicksPerSecond, cpuTicks, killAll, killAllOnExit, loadEnvironment, skippedWithoutWrk, writePipelineLua } from './server-load.js';
+import type { LuaScript } from './server-load.js';
 import { FASTIFY_JSON_PATH, SHAPES } from './shapes.js';
 import type { ShapeId } from './shapes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
 
-/** Seconds per measured run: ~300 clock ticks of a saturated server (as `server-shapes.ts`). */
-const DEFAULT_SECONDS = 3;
-/** Runs per cell: the fewest of which the best means something on a shared machine. */
-const DEFAULT_RUNS = 3;
-/** A pause after a run before deciding the server did not crash (its exit may still be on its way). */
-const CRASH_SETTLE_MS = 100;
 /** Roughly what a run costs beyond its warm-up and measured seconds (start, check, stop). */
 const RUN_OVERHEAD_SECONDS = 0.6;
-
-const LOAD_IDS = ['keep-alive', 'pipelined'] as const;
-type LoadId = (typeof LOAD_IDS)[number];
-const LOAD_TITLE: Readonly<Record<LoadId, string>> = { 'keep-alive': 'keep-alive', pipelined: `pipelined ×${PIPELINE_DEPTH}` };
 
 /** Which server is under the framework. */
 type Side = 'node' | 'tether';
 const SIDES = ['node', 'tether'] as const satisfies readonly Side[];
 
 /** A framework route, on both servers, with the issue's targets for tether ÷ node:http. */
-interface Route {
+interface FrameworkRoute extends Route {
   readonly title: string;
   /** The child kinds: the app on node:http, and on tether. */
   readonly kinds: Readonly<Record<Side, ServerKind>>;
   /** The child's shape argument (Fastify's `json` adds the JSON route). */
   readonly shape: ShapeId;
-  readonly path: string;
   /** What the handler is, for the table's header. */
   readonly code: string;
-  /** The answer every server must give: 200, this body, this Content-Type. */
-  readonly body: string;
-  readonly contentType: string;
   readonly target: Readonly<Record<LoadId, number>>;
 }
 
@@ -97,7 +86,7 @@ type RouteId = (typeof ROUTE_IDS)[number];
 const FASTIFY_TARGET = { 'keep-alive': 1.15, pipelined: 2.5 } as const;
 const EXPRESS_TARGET = { 'keep-alive': 1.0, pipelined: 1.3 } as const;
 
-const ROUTES: Readonly<Record<RouteId, Route>> = {
+const ROUTES: Readonly<Record<RouteId, FrameworkRoute>> = {
   'fastify-hello': {
     title: 'Fastify hello',
     kinds: { node: 'fastify', tether: 'fastify-tether' },
@@ -155,127 +144,31 @@ Profile one side by hand (Ctrl-C writes the profile):
 
 Needs wrk (apt-get install -y wrk) and Linux (/proc).`;
 
-interface Options {
-  readonly seconds: number;
-  readonly runs: number;
+interface Options extends RunOptions {
   readonly routes: readonly RouteId[];
-  readonly loads: readonly LoadId[];
-  readonly json: boolean;
 }
 
 const fail: (message: string) => never = failer('frameworks');
 
 function parseOptions(argv: readonly string[]): Options {
-  const v = readFlags(argv, USAGE, fail, {
-    runs: { type: 'string' },
-    duration: { type: 'string' },
-    only: { type: 'string' },
-    loads: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
+  const v = readFlags(argv, USAGE, fail, { ...RUN_FLAGS, only: { type: 'string' } });
   return {
-    seconds: integerFlag(fail, v.duration, DEFAULT_SECONDS, 'duration'),
-    runs: integerFlag(fail, v.runs, DEFAULT_RUNS, 'runs'),
+    ...runOptions(fail, v),
     routes: v.only === undefined ? ROUTE_IDS : parseList(fail, v.only, ROUTE_IDS, 'only', ROUTE_ALIASES),
-    loads: v.loads === undefined ? LOAD_IDS : parseList(fail, v.loads, LOAD_IDS, 'loads'),
-    json: v.json === true,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// One run.
-
-/** What one measured run gave. */
-interface RunFigures {
-  /** Server CPU time (user + system) per response wrk read, µs. */
-  readonly cpuUs: number;
-  readonly userUs: number;
-  readonly systemUs: number;
-  readonly requestsPerSec: number;
-  readonly requests: number;
-  /** Server CPU time over the run's wall time: 1 = one core busy throughout. */
-  readonly cpuShare: number;
-  /** wrk's socket errors and non-2xx answers. */
-  readonly errors: number;
-}
-
-async function measure(route: Route, load: LoadId, side: Side, opts: Options, lua: string, ticksPerSecond: number): Promise<RunFigures> {
-  let server: ServerChild | undefined;
-  try {
-    const kind = route.kinds[side];
-    server = await startServer({ kind, label: kind, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shape: route.shape });
-    await checkGet(server.port, route.body, route.contentType, route.path);
-    const url = `http://127.0.0.1:${server.port}${route.path}`;
-    const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...(load === 'pipelined' ? ['-s', lua] : [])];
-    await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
-    if (server.crashed() !== null) throw new Error(`crashed during the warm-up: ${server.crashed()}`);
-    const before = cpuTicks(server.pid);
-    const started = performance.now();
-    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
-    const after = cpuTicks(server.pid);
-    const wall = (performance.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS));
-    if (server.crashed() !== null) throw new Error(`crashed under load: ${server.crashed()}`);
-    const wrk = parseWrk(out);
-    if (wrk.requests === 0) throw new Error('wrk read no responses');
-    const usPerTick = 1e6 / ticksPerSecond;
-    const user = ((after.user - before.user) * usPerTick) / wrk.requests;
-    const system = ((after.system - before.system) * usPerTick) / wrk.requests;
-    const e = wrk.socketErrors;
-    return {
-      cpuUs: user + system,
-      userUs: user,
-      systemUs: system,
-      requestsPerSec: wrk.requestsPerSec,
-      requests: wrk.requests,
-      cpuShare: (after.user + after.system - before.user - before.system) / ticksPerSecond / wall,
-      errors: e.connect + e.read + e.write + e.timeout + wrk.non2xx,
-    };
-  } finally {
-    await server?.stop();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Results.
 
 /** Every run of one route × load × side. */
-interface Cell {
+interface Cell extends RunCell {
   readonly route: RouteId;
   readonly load: LoadId;
   readonly side: Side;
-  readonly runs: RunFigures[];
-  failure: string | null;
 }
 
 const key = (route: RouteId, load: LoadId, side: Side): string => `${route}|${load}|${side}`;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-}
-
-/** The cell's runs, or null when it failed or has none. */
-const runsOf = (cell: Cell | undefined): readonly RunFigures[] | null => (cell?.failure !== null || cell.runs.length === 0 ? null : cell.runs);
-
-/** The run with the lowest CPU per request, or null. */
-function best(cell: Cell | undefined): RunFigures | null {
-  return runsOf(cell)?.reduce((a, b) => (b.cpuUs < a.cpuUs ? b : a)) ?? null;
-}
-
-const bestCpu = (cell: Cell | undefined): number | null => best(cell)?.cpuUs ?? null;
-const medianCpu = (cell: Cell | undefined): number | null => {
-  const runs = runsOf(cell);
-  return runs === null ? null : median(runs.map((r) => r.cpuUs));
-};
-const medianRate = (cell: Cell | undefined): number | null => {
-  const runs = runsOf(cell);
-  return runs === null ? null : median(runs.map((r) => r.requestsPerSec));
-};
-
-const us = (n: number | null): string => (n === null ? '–' : n.toFixed(2));
-const pct = (n: number): string => `${Math.round(n * 100)}%`;
 
 function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
   const rows: string[][] = [];
@@ -288,17 +181,7 @@ function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
           rows.push([...head, 'FAILED', '', '', '', '', '', c.failure]);
           return;
         }
-        const b = best(c)!;
-        rows.push([
-          ...head,
-          us(b.cpuUs),
-          us(medianCpu(c)),
-          `${us(b.userUs)} / ${us(b.systemUs)}`,
-          fmt(medianRate(c)!),
-          pct(b.cpuShare),
-          String(c.runs.reduce((n, r) => n + r.errors, 0)),
-          c.runs.map((r) => `${r.cpuUs.toFixed(2)} (${fmt(r.requestsPerSec / 1000, 1)}k)`).join(', '),
-        ]);
+        rows.push([...head, ...figureCells(c), c.runs.map((r) => `${r.cpuUs.toFixed(2)} (${fmt(r.requestsPerSec / 1000, 1)}k)`).join(', ')]);
       });
     }
   }
@@ -307,12 +190,7 @@ function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
       { title: 'route', width: 13, right: false },
       { title: 'load', width: 13, right: false },
       { title: 'server', width: 14, right: false },
-      { title: 'CPU µs/req', width: 10, right: true },
-      { title: 'median', width: 6, right: true },
-      { title: 'user / sys µs', width: 13, right: true },
-      { title: 'req/s', width: 9, right: true },
-      { title: 'server CPU', width: 10, right: true },
-      { title: 'errors', width: 6, right: true },
+      ...FIGURE_COLUMNS,
       { title: 'each run, CPU µs/req (req/s)', width: 28, right: false },
     ],
     rows,
@@ -395,34 +273,18 @@ async function main(): Promise<void> {
   const cells = new Map<string, Cell>();
   for (const route of opts.routes) for (const load of opts.loads) for (const side of SIDES) cells.set(key(route, load, side), { route, load, side, runs: [], failure: null });
   const count = cells.size * opts.runs;
-  progress(
-    `@tether/bench frameworks: ${opts.routes.length} route(s) × ${opts.loads.length} load(s) × ${SIDES.length} servers × ${opts.runs} run(s), ` +
-      `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each: about ${Math.ceil((count * (opts.seconds + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS)) / 60)} min…`,
-  );
+  progress(`@tether/bench frameworks: ${opts.routes.length} route(s) × ${opts.loads.length} load(s) × ${SIDES.length} servers × ${opts.runs} run(s), ${planText(count, opts, RUN_OVERHEAD_SECONDS)}`);
   // One pipelining script per route path.
   const scripts = new Map<string, LuaScript>();
   for (const id of opts.routes) if (!scripts.has(ROUTES[id].path)) scripts.set(ROUTES[id].path, writePipelineLua(ROUTES[id].path));
+  // Round the loads, then the routes, then the sides.
+  const order = opts.loads.flatMap((load) => opts.routes.flatMap((route) => SIDES.map((side) => cells.get(key(route, load, side))!)));
+  const measure = ({ route, load, side }: Cell): Promise<RunFigures> => {
+    const r = ROUTES[route];
+    return measureRun({ kind: r.kinds[side], label: r.kinds[side], shape: r.shape }, r, load, opts.seconds, scripts.get(r.path)!.path, ticksPerSecond);
+  };
   try {
-    for (let round = 1; round <= opts.runs; round++) {
-      for (const load of opts.loads) {
-        for (const route of opts.routes) {
-          for (const side of SIDES) {
-            const cell = cells.get(key(route, load, side))!;
-            if (cell.failure !== null) continue;
-            const r = ROUTES[route];
-            const tag = `  ${route} ${load} ${r.kinds[side]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
-            try {
-              const figures = await measure(r, load, side, opts, scripts.get(r.path)!.path, ticksPerSecond);
-              cell.runs.push(figures);
-              progress(`${tag}: ${figures.cpuUs.toFixed(2)} µs CPU/req, ${fmt(figures.requestsPerSec)} req/s, server CPU ${pct(figures.cpuShare)}${figures.errors > 0 ? `, errors ${figures.errors}` : ''}`);
-            } catch (err) {
-              cell.failure = firstLine(err);
-              progress(`${tag}: FAILED ${cell.failure}`);
-            }
-          }
-        }
-      }
-    }
+    await runRounds(order, opts.runs, (c) => `${c.route} ${c.load} ${ROUTES[c.route].kinds[c.side]}`, measure, progress);
   } finally {
     for (const script of scripts.values()) script.remove();
     killAll();
@@ -434,7 +296,7 @@ async function main(): Promise<void> {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({
       environment: env,
-      parameters: { seconds: opts.seconds, runs: opts.runs, warmupSeconds: WARMUP_SECONDS, wrkThreads: WRK_THREADS, wrkConnections: WRK_CONNECTIONS, pipelineDepth: PIPELINE_DEPTH, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS },
+      parameters: { ...runParameters(opts), keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS },
       routes: Object.fromEntries(opts.routes.map((id) => [id, { kinds: ROUTES[id].kinds, path: ROUTES[id].path, code: ROUTES[id].code, target: ROUTES[id].target }])),
       results: [...cells.values()].map((c) => ({
         route: c.route,
@@ -451,12 +313,12 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Fastify and Express on @tether/server beside node:http, server CPU time per request — Node ${env.node}, ${env.platform}, ${env.cores} × ${env.cpu}, ${env.wrk}`,
-    `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `best of ${opts.runs} runs by CPU/req (req/s: median); ` : ''}each server alone in a fresh child process per run; keepAliveTimeout ${KEEP_ALIVE_TIMEOUT_MS} ms`,
+    `${methodText(opts)}; keepAliveTimeout ${KEEP_ALIVE_TIMEOUT_MS} ms`,
     ...opts.routes.map((id) => `  ${ROUTES[id].title.padEnd(13)} ${ROUTES[id].code}`),
     '',
     renderCells(cells, opts),
     '',
-    `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read, best run (median beside it); user / sys and server CPU (that time over the run's wall time, 100% = one core) of the best run.`,
+    figuresNote(ticksPerSecond),
     '',
     renderSummary(cells, opts),
     '',

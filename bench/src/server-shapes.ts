@@ -25,59 +25,51 @@
  * tether answers; the issue's targets, ≥ 1.2× keep-alive and ≥ 3× pipelined, stated per shape),
  * and tether ÷ baseline (≤ 1.03×: within 3%, no regression).
  *
+ * The run, the cell figures and the flags are `cpu-runs.ts`'s, shared with `frameworks.ts`.
+ *
  * Bounds: only 127.0.0.1; every wrk run is killed after its duration + 20 s, a child that does
  * not listen within 15 s is killed, and every child process is killed by PID when the benchmark
  * ends, fails or is interrupted. A run that fails is shown and makes the exit status 1; a target
  * not met is a result, not a failure. Without wrk the benchmark says how to install it and exits 0.
  */
 
-import { failer, fmt, integerFlag, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
+import { failer, parseList, ratioText, readFlags, renderVerdicts, table, verdict } from './cli.js';
 import type { Verdict } from './cli.js';
+import {
+  DEFAULT_RUNS,
+  DEFAULT_SECONDS,
+  FIGURE_COLUMNS,
+  LOAD_IDS,
+  LOAD_TITLE,
+  RUN_FLAGS,
+  bestCpu,
+  figureCells,
+  figuresNote,
+  measureRun,
+  medianCpu,
+  medianRate,
+  methodText,
+  planText,
+  runOptions,
+  runParameters,
+  runRounds,
+} from './cpu-runs.js';
+import type { LoadId, RunCell, RunFigures, RunOptions } from './cpu-runs.js';
 import { performance } from 'node:perf_hooks';
 
 import type { ServerKind } from './server-child.js';
-import {
-  KEEP_ALIVE_TIMEOUT_MS,
-  PIPELINE_DEPTH,
-  WARMUP_SECONDS,
-  WRK_CONNECTIONS,
-  WRK_THREADS,
-  checkGet,
-  clockTicksPerSecond,
-  cpuTicks,
-  firstLine,
-  killAll,
-  killAllOnExit,
-  loadEnvironment,
-  parseWrk,
-  runWrk,
-  skippedWithoutWrk,
-  serverEntry,
-  startServer,
-  writePipelineLua,
-} from './server-load.js';
-import type { ServerChild } from './server-load.js';
+import { WARMUP_SECONDS, clockTicksPerSecond, cpuTicks, killAll, killAllOnExit, loadEnvironment, serverEntry, skippedWithoutWrk, writePipelineLua } from './server-load.js';
 import { SHAPES } from './shapes.js';
 import type { ShapeId } from './shapes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
 
-/** Seconds per measured run: long enough for ~300 clock ticks of a saturated server. */
-const DEFAULT_SECONDS = 3;
-/** Runs per cell: the fewest of which the best means something on a shared machine. */
-const DEFAULT_RUNS = 3;
-/** A pause after a run before deciding the server did not crash (its exit may still be on its way). */
-const CRASH_SETTLE_MS = 100;
 /** Roughly what a run costs beyond its warm-up and measured seconds (start, check, stop). */
 const RUN_OVERHEAD_SECONDS = 0.4;
 
 const SHAPE_CHOICES = ['text', 'buffer', 'json', 'hello'] as const satisfies readonly ShapeId[];
 const DEFAULT_SHAPES: readonly ShapeId[] = ['text', 'buffer', 'json'];
-
-const LOAD_IDS = ['keep-alive', 'pipelined'] as const;
-type LoadId = (typeof LOAD_IDS)[number];
-const LOAD_TITLE: Readonly<Record<LoadId, string>> = { 'keep-alive': 'keep-alive', pipelined: `pipelined ×${PIPELINE_DEPTH}` };
 
 /** The servers: tether (this workspace's build), node:http, and tether from another build. */
 type ServerId = 'tether' | 'node' | 'baseline';
@@ -112,136 +104,44 @@ A baseline build of an earlier commit:
 
 Needs wrk (apt-get install -y wrk) and Linux (/proc).`;
 
-interface Options {
-  readonly seconds: number;
-  readonly runs: number;
+interface Options extends RunOptions {
   readonly shapes: readonly ShapeId[];
-  readonly loads: readonly LoadId[];
   readonly servers: readonly ServerId[];
   /** The baseline build's `index.js`. */
   readonly baseline: string | undefined;
-  readonly json: boolean;
 }
 
 const fail: (message: string) => never = failer('server-shapes');
 
 function parseOptions(argv: readonly string[]): Options {
   const v = readFlags(argv, USAGE, fail, {
+    ...RUN_FLAGS,
     baseline: { type: 'string' },
-    runs: { type: 'string' },
-    duration: { type: 'string' },
     shapes: { type: 'string' },
-    loads: { type: 'string' },
     servers: { type: 'string' },
-    json: { type: 'boolean', default: false },
   });
   const baseline = v.baseline === undefined ? undefined : serverEntry(v.baseline, fail);
   const servers: ServerId[] = v.servers === undefined ? ['tether', 'node'] : parseList(fail, v.servers, ['tether', 'node'] as const, 'servers');
   if (baseline !== undefined) servers.push('baseline');
   return {
-    seconds: integerFlag(fail, v.duration, DEFAULT_SECONDS, 'duration'),
-    runs: integerFlag(fail, v.runs, DEFAULT_RUNS, 'runs'),
+    ...runOptions(fail, v),
     shapes: v.shapes === undefined ? DEFAULT_SHAPES : parseList(fail, v.shapes, SHAPE_CHOICES, 'shapes'),
-    loads: v.loads === undefined ? LOAD_IDS : parseList(fail, v.loads, LOAD_IDS, 'loads'),
     servers,
     baseline,
-    json: v.json === true,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// One run.
-
-/** What one measured run gave. */
-interface RunFigures {
-  /** Server CPU time (user + system) per response wrk read, µs. */
-  readonly cpuUs: number;
-  readonly userUs: number;
-  readonly systemUs: number;
-  readonly requestsPerSec: number;
-  readonly requests: number;
-  /** Server CPU time over the run's wall time: 1 = one core busy throughout. */
-  readonly cpuShare: number;
-  /** wrk's socket errors and non-2xx answers. */
-  readonly errors: number;
-}
-
-async function measure(shape: ShapeId, load: LoadId, id: ServerId, opts: Options, lua: string, ticksPerSecond: number): Promise<RunFigures> {
-  let server: ServerChild | undefined;
-  try {
-    const spec = { kind: KIND[id], label: LABEL[id], keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shape };
-    server = await startServer(id === 'baseline' ? { ...spec, tetherEntry: opts.baseline! } : spec);
-    await checkGet(server.port, SHAPES[shape].body, SHAPES[shape].contentType);
-    const url = `http://127.0.0.1:${server.port}/`;
-    const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...(load === 'pipelined' ? ['-s', lua] : [])];
-    await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
-    if (server.crashed() !== null) throw new Error(`crashed during the warm-up: ${server.crashed()}`);
-    const before = cpuTicks(server.pid);
-    const started = performance.now();
-    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
-    const after = cpuTicks(server.pid);
-    const wall = (performance.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS));
-    if (server.crashed() !== null) throw new Error(`crashed under load: ${server.crashed()}`);
-    const wrk = parseWrk(out);
-    if (wrk.requests === 0) throw new Error('wrk read no responses');
-    const usPerTick = 1e6 / ticksPerSecond;
-    const user = ((after.user - before.user) * usPerTick) / wrk.requests;
-    const system = ((after.system - before.system) * usPerTick) / wrk.requests;
-    const e = wrk.socketErrors;
-    return {
-      cpuUs: user + system,
-      userUs: user,
-      systemUs: system,
-      requestsPerSec: wrk.requestsPerSec,
-      requests: wrk.requests,
-      cpuShare: (after.user + after.system - before.user - before.system) / ticksPerSecond / wall,
-      errors: e.connect + e.read + e.write + e.timeout + wrk.non2xx,
-    };
-  } finally {
-    await server?.stop();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Results.
 
 /** Every run of one shape × load × server. */
-interface Cell {
+interface Cell extends RunCell {
   readonly shape: ShapeId;
   readonly load: LoadId;
   readonly server: ServerId;
-  readonly runs: RunFigures[];
-  failure: string | null;
 }
 
 const key = (shape: ShapeId, load: LoadId, server: ServerId): string => `${shape}|${load}|${server}`;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-}
-
-/** The median of `f` over a cell's runs, or null when it failed or has none. */
-function med(cell: Cell | undefined, f: (r: RunFigures) => number): number | null {
-  return cell?.failure !== null || cell.runs.length === 0 ? null : median(cell.runs.map(f));
-}
-
-/** A cell's run with the lowest CPU per request, or null when it failed or has none. */
-function best(cell: Cell | undefined): RunFigures | null {
-  if (cell?.failure !== null || cell.runs.length === 0) return null;
-  return cell.runs.reduce((a, b) => (b.cpuUs < a.cpuUs ? b : a));
-}
-
-/** The lowest CPU µs per request of a cell's runs, or null. */
-const bestCpu = (cell: Cell | undefined): number | null => best(cell)?.cpuUs ?? null;
-
-const cpu = (r: RunFigures): number => r.cpuUs;
-const rate = (r: RunFigures): number => r.requestsPerSec;
-
-const us = (n: number | null): string => (n === null ? '–' : n.toFixed(2));
-const pct = (n: number): string => `${Math.round(n * 100)}%`;
 
 function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
   const rows: string[][] = [];
@@ -254,17 +154,7 @@ function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
           rows.push([...head, 'FAILED', '', '', '', '', c.failure]);
           return;
         }
-        const b = best(c)!;
-        rows.push([
-          ...head,
-          us(b.cpuUs),
-          us(med(c, cpu)),
-          `${us(b.userUs)} / ${us(b.systemUs)}`,
-          fmt(med(c, rate)!),
-          pct(b.cpuShare),
-          String(c.runs.reduce((n, r) => n + r.errors, 0)),
-          c.runs.map((r) => r.cpuUs.toFixed(2)).join(', '),
-        ]);
+        rows.push([...head, ...figureCells(c), c.runs.map((r) => r.cpuUs.toFixed(2)).join(', ')]);
       });
     }
   }
@@ -273,12 +163,7 @@ function renderCells(cells: ReadonlyMap<string, Cell>, opts: Options): string {
       { title: 'shape', width: 6, right: false },
       { title: 'load', width: 13, right: false },
       { title: 'server', width: 15, right: false },
-      { title: 'CPU µs/req', width: 10, right: true },
-      { title: 'median', width: 6, right: true },
-      { title: 'user / sys µs', width: 13, right: true },
-      { title: 'req/s', width: 9, right: true },
-      { title: 'server CPU', width: 10, right: true },
-      { title: 'errors', width: 6, right: true },
+      ...FIGURE_COLUMNS,
       { title: 'each run, CPU µs/req', width: 20, right: false },
     ],
     rows,
@@ -291,8 +176,6 @@ function ratio(cells: ReadonlyMap<string, Cell>, shape: ShapeId, load: LoadId, a
   const y = f(cells.get(key(shape, load, b)));
   return x === null || y === null || y <= 0 ? null : x / y;
 }
-
-const medianRate = (cell: Cell | undefined): number | null => med(cell, rate);
 
 function renderRatios(cells: ReadonlyMap<string, Cell>, opts: Options): string {
   const node = opts.servers.includes('tether') && opts.servers.includes('node');
@@ -366,32 +249,18 @@ async function main(): Promise<void> {
   const cells = new Map<string, Cell>();
   for (const shape of opts.shapes) for (const load of opts.loads) for (const server of opts.servers) cells.set(key(shape, load, server), { shape, load, server, runs: [], failure: null });
   const count = cells.size * opts.runs;
-  progress(
-    `@tether/bench server-shapes: ${opts.shapes.length} shape(s) × ${opts.loads.length} load(s) × ${opts.servers.length} server(s) × ${opts.runs} run(s), ` +
-      `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up each: about ${Math.ceil((count * (opts.seconds + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS)) / 60)} min…`,
-  );
+  progress(`@tether/bench server-shapes: ${opts.shapes.length} shape(s) × ${opts.loads.length} load(s) × ${opts.servers.length} server(s) × ${opts.runs} run(s), ${planText(count, opts, RUN_OVERHEAD_SECONDS)}`);
   if (opts.baseline !== undefined) progress(`  tether-baseline: ${opts.baseline}`);
   const script = writePipelineLua();
+  // Round the loads, then the shapes, then the servers.
+  const order = opts.loads.flatMap((load) => opts.shapes.flatMap((shape) => opts.servers.map((server) => cells.get(key(shape, load, server))!)));
+  const measure = ({ shape, load, server }: Cell): Promise<RunFigures> => {
+    const spec = { kind: KIND[server], label: LABEL[server], shape };
+    const route = { path: '/', body: SHAPES[shape].body, contentType: SHAPES[shape].contentType };
+    return measureRun(server === 'baseline' ? { ...spec, tetherEntry: opts.baseline! } : spec, route, load, opts.seconds, script.path, ticksPerSecond);
+  };
   try {
-    for (let round = 1; round <= opts.runs; round++) {
-      for (const load of opts.loads) {
-        for (const shape of opts.shapes) {
-          for (const server of opts.servers) {
-            const cell = cells.get(key(shape, load, server))!;
-            if (cell.failure !== null) continue;
-            const tag = `  ${shape} ${load} ${LABEL[server]}${opts.runs > 1 ? ` (run ${round}/${opts.runs})` : ''}`;
-            try {
-              const r = await measure(shape, load, server, opts, script.path, ticksPerSecond);
-              cell.runs.push(r);
-              progress(`${tag}: ${r.cpuUs.toFixed(2)} µs CPU/req, ${fmt(r.requestsPerSec)} req/s, server CPU ${pct(r.cpuShare)}${r.errors > 0 ? `, errors ${r.errors}` : ''}`);
-            } catch (err) {
-              cell.failure = firstLine(err);
-              progress(`${tag}: FAILED ${cell.failure}`);
-            }
-          }
-        }
-      }
-    }
+    await runRounds(order, opts.runs, (c) => `${c.shape} ${c.load} ${LABEL[c.server]}`, measure, progress);
   } finally {
     script.remove();
     killAll();
@@ -403,14 +272,14 @@ async function main(): Promise<void> {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({
       environment: env,
-      parameters: { seconds: opts.seconds, runs: opts.runs, warmupSeconds: WARMUP_SECONDS, wrkThreads: WRK_THREADS, wrkConnections: WRK_CONNECTIONS, pipelineDepth: PIPELINE_DEPTH, baseline: opts.baseline ?? null },
+      parameters: { ...runParameters(opts), baseline: opts.baseline ?? null },
       shapes: Object.fromEntries(opts.shapes.map((id) => [id, SHAPES[id].code])),
       results: [...cells.values()].map((c) => ({
         shape: c.shape,
         load: c.load,
         server: LABEL[c.server],
         ok: c.failure === null,
-        ...(c.failure === null ? { cpuUsPerRequest: bestCpu(c), cpuUsPerRequestMedian: med(c, cpu), requestsPerSec: med(c, rate), runs: c.runs } : { failure: c.failure }),
+        ...(c.failure === null ? { cpuUsPerRequest: bestCpu(c), cpuUsPerRequestMedian: medianCpu(c), requestsPerSec: medianRate(c), runs: c.runs } : { failure: c.failure }),
       })),
       targets: list.map((v) => ({ shape: v.target.shape, load: v.target.load, versus: v.target.versus, required: v.target.ratio, atMost: v.target.atMost, measured: v.measured, met: v.met })),
       elapsedMs: Math.round(performance.now() - started),
@@ -420,13 +289,13 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `@tether/server vs node:http by handler shape, server CPU time per request — Node ${env.node}, ${env.platform}, ${env.cores} × ${env.cpu}, ${env.wrk}`,
-    `wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${opts.seconds}s after a ${WARMUP_SECONDS} s warm-up; ${opts.runs > 1 ? `best of ${opts.runs} runs by CPU/req (req/s: median); ` : ''}each server alone in a fresh child process per run`,
+    methodText(opts),
     ...opts.shapes.map((id) => `  ${id.padEnd(6)} ${SHAPES[id].code}`),
     ...(opts.baseline === undefined ? [] : [`  tether-baseline: ${opts.baseline}`]),
     '',
     renderCells(cells, opts),
     '',
-    `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read, best run (median beside it); user / sys and server CPU (that time over the run's wall time, 100% = one core) of the best run.`,
+    figuresNote(ticksPerSecond),
   ];
   if (opts.servers.length > 1) lines.push('', renderRatios(cells, opts));
   if (list.length > 0) lines.push('', renderVerdicts(list));
