@@ -321,7 +321,11 @@ export class NodeExchange {
   /** The client gave up (it half-closed before the answer): the request is aborted and the response given up, as node:http does. */
   clientLeft(): void {
     this.#abortBody();
-    this.abandon();
+    // As on node:http, the response keeps the socket, which the connection ends: it is no longer
+    // writable, so node holds back whatever the handler still writes, and code that asks whether
+    // the response is done (on-finished) hears that it is; node's own listener emits its 'close'
+    // when the socket closes.
+    this.#done = true;
   }
 
   /** The handler wants more of the body. */
