@@ -8,48 +8,15 @@
  * at once, an in-flight request completes, then its connection closes.
  */
 
-import http from 'node:http';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 
-import Fastify from 'fastify';
-import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fastifyServerFactory } from '../src/fastify.js';
-import { Gate, countConnections, fetchRaw } from './http-helpers.js';
-import { RawConnection } from './tcp-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { FASTIFY_SERVERS, fastifyApps } from './fastify-apps.js';
+import { Gate, PIPELINED_JSON, checkGracefulClose, countConnections, fetchRaw, sendPipelined } from './http-helpers.js';
 
-const SERVERS: readonly { readonly name: string; readonly options: () => FastifyHttpOptions<http.Server> }[] = [
-  { name: 'tether', options: () => ({ serverFactory: fastifyServerFactory() }) },
-  { name: 'node:http', options: () => ({}) },
-];
-
-/** Resolves with the socket's 'close' (at once if it has closed). */
-function closed(socket: net.Socket): Promise<void> {
-  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
-}
-
-describe.each(SERVERS)('Fastify on $name', ({ name, options }) => {
-  const apps: FastifyInstance[] = [];
-  const agents: http.Agent[] = [];
-  const sockets: net.Socket[] = [];
-  afterEach(async () => {
-    for (const agent of agents.splice(0)) agent.destroy();
-    for (const socket of sockets.splice(0)) socket.destroy();
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  async function start(setup: (app: FastifyInstance) => unknown): Promise<{ app: FastifyInstance; port: number; agent: http.Agent }> {
-    const app = Fastify(options());
-    apps.push(app);
-    await setup(app);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
-    const address = app.addresses()[0];
-    if (address === undefined || typeof address === 'string') throw new Error('not listening on TCP');
-    return { app, port: address.port, agent };
-  }
+describe.each(FASTIFY_SERVERS)('Fastify on $name', ({ name, options }) => {
+  const { apps, agents, sockets, start } = fastifyApps(options);
 
   it('errors as Fastify formats them: a throw is a 500, statusCode is kept, a scoped handler, the 404 route', async () => {
     const { port, agent } = await start(async (app) => {
@@ -207,27 +174,11 @@ describe.each(SERVERS)('Fastify on $name', ({ name, options }) => {
       app.get('/n/:n', (request) => ({ n: (request.params as { n: string }).n }));
     });
     const connections = countConnections(app.server);
-    const json = '{"posted":true}';
-    const requests = [
-      'GET /slow/0 HTTP/1.1\r\nhost: x\r\n\r\n',
-      `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
-      'GET /big HTTP/1.1\r\nhost: x\r\n\r\n',
-      'HEAD /big HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /nope HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /throw HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /slow/6 HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /n/7 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-    ];
-    const conn = await RawConnection.open(port);
-    sockets.push(conn.socket);
-    conn.reader.expectBodyless(3);
-    conn.send(requests.join(''));
-    expect(await conn.until(() => conn.reader.responses.length === requests.length && conn.isClosed, 5_000)).toBe(true);
-    expect(conn.parseError).toBeNull();
+    const conn = await sendPipelined(port, ['GET /slow/6 HTTP/1.1\r\nhost: x\r\n\r\n', 'GET /n/7 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'], (socket) => sockets.push(socket));
     const responses = conn.reader.responses;
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 404, 500, 200, 200]);
     expect(responses[0]!.body.toString()).toBe('{"slow":"0"}');
-    expect(responses[1]!.body.toString()).toBe(json);
+    expect(responses[1]!.body.toString()).toBe(PIPELINED_JSON);
     expect(responses[2]!.body.toString() === bigText).toBe(true);
     expect([responses[3]!.headers['content-length'], responses[3]!.body.length]).toEqual([String(bigText.length), 0]);
     expect(JSON.parse(responses[5]!.body.toString())).toMatchObject({ statusCode: 500, message: 'pipelined boom' });
@@ -253,40 +204,9 @@ describe.each(SERVERS)('Fastify on $name', ({ name, options }) => {
         done();
       });
     });
-    // An idle keep-alive connection, from another client.
-    const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(idleAgent);
-    const idle = await fetchRaw(port, '/quick', { agent: idleAgent });
-    expect(idle.headers.connection).not.toBe('close');
-
-    const slow = fetchRaw(port, '/slow', { agent });
-    await entered.promise;
-    const app = apps[0]!;
-    let closeSettled = false;
-    const closed$ = app.close().then(() => (closeSettled = true));
-    await closing.promise;
     // Past preClose Fastify has called closeIdleConnections() and server.close(): the idle
     // connection goes at once, and no new connection is accepted, while /slow is still running.
-    await closed(idle.socket);
-    await expect(fetchRaw(port, '/quick')).rejects.toThrow(/ECONNREFUSED/);
-    expect(closeSettled).toBe(false);
-
-    release.open();
-    const done = await slow;
-    expect([done.status, done.text]).toEqual([200, '{"finished":true}']);
-    if (name === 'tether') {
-      // tether answers the last request of a closing server with Connection: close and closes.
-      expect(done.headers.connection).toBe('close');
-    } else {
-      // node:http keeps the connection open (keep-alive) after it: close() waits for the client
-      // to go (or Fastify's 72 s keep-alive timeout).
-      expect(done.headers.connection).toBe('keep-alive');
-      expect(closeSettled).toBe(false);
-      agent.destroy();
-    }
-    await closed(done.socket);
-    await closed$;
-    expect(closeSettled).toBe(true);
+    await checkGracefulClose({ name, port, agent, agents, entered, release, close: () => apps[0]!.close(), begun: closing.promise });
     apps.length = 0;
   });
 });

@@ -8,7 +8,6 @@
  */
 
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,16 +16,9 @@ import zlib from 'node:zlib';
 import fastifyCompress from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import Fastify from 'fastify';
-import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fastifyServerFactory } from '../src/fastify.js';
-import { EventStreamReader, Gate, countConnections, fetchRaw } from './http-helpers.js';
-
-const SERVERS: readonly { readonly name: string; readonly options: () => FastifyHttpOptions<http.Server> }[] = [
-  { name: 'tether', options: () => ({ serverFactory: fastifyServerFactory() }) },
-  { name: 'node:http', options: () => ({}) },
-];
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FASTIFY_SERVERS, fastifyApps } from './fastify-apps.js';
+import { EventStreamReader, Gate, Ticks, countConnections, fetchRaw } from './http-helpers.js';
 
 let dir = '';
 const big = Buffer.alloc(300 * 1024);
@@ -43,25 +35,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe.each(SERVERS)('Fastify on $name', ({ options }) => {
-  const apps: FastifyInstance[] = [];
-  const agents: http.Agent[] = [];
-  afterEach(async () => {
-    for (const agent of agents.splice(0)) agent.destroy();
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  async function start(setup: (app: FastifyInstance) => unknown): Promise<{ app: FastifyInstance; port: number; agent: http.Agent }> {
-    const app = Fastify(options());
-    apps.push(app);
-    await setup(app);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
-    const address = app.addresses()[0];
-    if (address === undefined || typeof address === 'string') throw new Error('not listening on TCP');
-    return { app, port: address.port, agent };
-  }
+describe.each(FASTIFY_SERVERS)('Fastify on $name', ({ options }) => {
+  const { start } = fastifyApps(options);
 
   it('@fastify/static: files, ETag revalidation (304), a range (206), HEAD and a 404, all on one connection', async () => {
     const { app, port, agent } = await start((app) => app.register(fastifyStatic, { root: dir, prefix: '/static/' }));
@@ -155,18 +130,12 @@ describe.each(SERVERS)('Fastify on $name', ({ options }) => {
   });
 
   it('server-sent events written over time reach the client event by event (a stream reply and reply.raw)', async () => {
-    const gates = [new Gate(), new Gate(), new Gate()];
+    const ticks = new Ticks();
     const rawGates = [new Gate(), new Gate(), new Gate()];
     const { port } = await start((app) => {
       app.get('/events', (_request, reply) => {
         const stream = new PassThrough();
-        void (async () => {
-          for (let i = 0; i < gates.length; i++) {
-            stream.write(`id: ${i}\ndata: tick ${i}\n\n`);
-            await gates[i]!.promise;
-          }
-          stream.end('event: done\ndata: bye\n\n');
-        })();
+        ticks.writeTo(stream);
         return reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send(stream);
       });
       app.get('/raw-events', async (_request, reply) => {
@@ -182,14 +151,7 @@ describe.each(SERVERS)('Fastify on $name', ({ options }) => {
 
     const events = await EventStreamReader.open(port, '/events');
     expect([events.response.statusCode, events.response.headers['content-type'], events.response.headers['transfer-encoding']]).toEqual([200, 'text/event-stream', 'chunked']);
-    for (let i = 0; i < gates.length; i++) {
-      // The server waits at gates[i] until this event has reached the client.
-      expect(await events.next()).toBe(`id: ${i}\ndata: tick ${i}`);
-      expect(gates[i]!.opened).toBe(false);
-      gates[i]!.open();
-    }
-    expect(await events.next()).toBe('event: done\ndata: bye');
-    expect(await events.next()).toBeNull();
+    await ticks.readFrom(events);
     expect(await events.end()).toBe('');
 
     const raw = await EventStreamReader.open(port, '/raw-events');

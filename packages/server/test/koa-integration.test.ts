@@ -25,10 +25,9 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import serve from 'koa-static';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
-import { EventStreamReader, Gate, countConnections, fetchRaw } from './http-helpers.js';
-import { RawConnection } from './tcp-helpers.js';
+import { EventStreamReader, Gate, PIPELINED_JSON, Ticks, checkGracefulClose, countConnections, fetchRaw, keepAliveAgent, openedPerTest, sendPipelined } from './http-helpers.js';
 
 type Listener = ReturnType<Koa['callback']>;
 
@@ -80,20 +79,8 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Resolves with the socket's 'close' (at once if it has closed). */
-function closed(socket: net.Socket): Promise<void> {
-  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
-}
-
 describe.each(SERVERS)('Koa on $name', ({ name, start }) => {
-  const running: Started[] = [];
-  const agents: http.Agent[] = [];
-  const sockets: net.Socket[] = [];
-  afterEach(async () => {
-    for (const agent of agents.splice(0)) agent.destroy();
-    for (const socket of sockets.splice(0)) socket.destroy();
-    for (const server of running.splice(0)) await server.close();
-  });
+  const { servers: running, agents, sockets } = openedPerTest((server: Started) => server.close());
 
   /** A Koa app whose errors are collected (Koa would log them), on a started server. */
   async function run(setup: (app: Koa, router: Router) => void): Promise<Started & { agent: http.Agent; errors: Error[] }> {
@@ -105,9 +92,7 @@ describe.each(SERVERS)('Koa on $name', ({ name, start }) => {
     app.use(router.routes()).use(router.allowedMethods());
     const started = await start(app.callback());
     running.push(started);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
-    return { ...started, agent, errors };
+    return { ...started, agent: keepAliveAgent(agents), errors };
   }
 
   it('@koa/router with @koa/bodyparser: JSON in and out, 413 over the limit, then the connection still serves', async () => {
@@ -228,31 +213,19 @@ describe.each(SERVERS)('Koa on $name', ({ name, start }) => {
   });
 
   it('server-sent events: ctx.body = a PassThrough written over time reaches the client event by event', async () => {
-    const gates = [new Gate(), new Gate(), new Gate()];
+    const ticks = new Ticks();
     const { port } = await run((_app, router) => {
       router.get('/events', (ctx) => {
         const stream = new PassThrough();
         ctx.type = 'text/event-stream';
         ctx.set('cache-control', 'no-cache');
         ctx.body = stream;
-        void (async () => {
-          for (let i = 0; i < gates.length; i++) {
-            stream.write(`id: ${i}\ndata: tick ${i}\n\n`);
-            await gates[i]!.promise;
-          }
-          stream.end('event: done\ndata: bye\n\n');
-        })();
+        ticks.writeTo(stream);
       });
     });
     const events = await EventStreamReader.open(port, '/events');
     expect([events.response.statusCode, events.response.headers['content-type']]).toEqual([200, 'text/event-stream; charset=utf-8']);
-    for (let i = 0; i < gates.length; i++) {
-      expect(await events.next()).toBe(`id: ${i}\ndata: tick ${i}`);
-      expect(gates[i]!.opened).toBe(false);
-      gates[i]!.open();
-    }
-    expect(await events.next()).toBe('event: done\ndata: bye');
-    expect(await events.next()).toBeNull();
+    await ticks.readFrom(events);
   });
 
   it('errors: ctx.throw(400) exposes its message, a throw is a 500, an unknown route a 404, and the app hears them', async () => {
@@ -303,25 +276,10 @@ describe.each(SERVERS)('Koa on $name', ({ name, start }) => {
     expect(seen.size).toBe(1);
     expect(connections.count).toBe(1);
 
-    const json = '{"posted":true}';
-    const requests = [
-      'GET /slow/0 HTTP/1.1\r\nhost: x\r\n\r\n',
-      `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
-      'GET /big HTTP/1.1\r\nhost: x\r\n\r\n',
-      'HEAD /big HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /nope HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /throw HTTP/1.1\r\nhost: x\r\n\r\n',
-      'GET /slow/6 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-    ];
-    const conn = await RawConnection.open(port);
-    sockets.push(conn.socket);
-    conn.reader.expectBodyless(3);
-    conn.send(requests.join(''));
-    expect(await conn.until(() => conn.reader.responses.length === requests.length && conn.isClosed, 5_000)).toBe(true);
-    expect(conn.parseError).toBeNull();
+    const conn = await sendPipelined(port, ['GET /slow/6 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'], (socket) => sockets.push(socket));
     const responses = conn.reader.responses;
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 404, 500, 200]);
-    expect(responses.map((r) => (r.body.length > 100 ? `${r.body.length} bytes` : r.body.toString()))).toEqual(['{"slow":"0"}', json, '100000 bytes', '', 'Not Found', 'Internal Server Error', '{"slow":"6"}']);
+    expect(responses.map((r) => (r.body.length > 100 ? `${r.body.length} bytes` : r.body.toString()))).toEqual(['{"slow":"0"}', PIPELINED_JSON, '100000 bytes', '', 'Not Found', 'Internal Server Error', '{"slow":"6"}']);
     expect(responses[3]!.headers['content-length']).toBe('100000');
     expect(responses[6]!.headers.connection).toBe('close');
     expect(conn.ending).toBe('fin');
@@ -342,32 +300,6 @@ describe.each(SERVERS)('Koa on $name', ({ name, start }) => {
       });
     });
     running.length = 0;
-    const { port, agent } = started;
-    const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(idleAgent);
-    const idle = await fetchRaw(port, '/quick', { agent: idleAgent });
-    expect(idle.headers.connection).not.toBe('close');
-
-    const slow = fetchRaw(port, '/slow', { agent });
-    await entered.promise;
-    let closeSettled = false;
-    const closing = started.close().then(() => (closeSettled = true));
-    await closed(idle.socket);
-    await expect(fetchRaw(port, '/quick')).rejects.toThrow(/ECONNREFUSED/);
-
-    release.open();
-    const done = await slow;
-    expect([done.status, done.text]).toEqual([200, '{"finished":true}']);
-    if (name === 'tether') {
-      expect(done.headers.connection).toBe('close');
-    } else {
-      // node:http keeps the connection after it: close() waits for the client to go.
-      expect(done.headers.connection).toBe('keep-alive');
-      expect(closeSettled).toBe(false);
-      agent.destroy();
-    }
-    await closed(done.socket);
-    await closing;
-    expect(closeSettled).toBe(true);
+    await checkGracefulClose({ name, port: started.port, agent: started.agent, agents, entered, release, close: () => started.close() });
   });
 });
