@@ -523,6 +523,9 @@ export class ServerResponse extends LazyWritable {
   /** The connection closed under the response: its request is aborted first, as node's. */
   #close(): void {
     if (!this.#ended && this.req !== undefined) abortRequest(this.req);
+    // As node's: destroyed when it closes, so a late end() neither writes nor emits 'finish'.
+    this.#flags |= DESTROYED;
+    if (this.#state !== null) this.#state.destroyed = true;
     this.#emitClose();
   }
 

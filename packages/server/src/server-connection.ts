@@ -64,6 +64,8 @@ export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
   /** Handlers get node:http's own request and response objects (see node-exchange.ts), not tether's. */
   readonly nodeObjects: boolean;
+  /** node's `server.timeout`: ms of socket inactivity while a request is in progress (0: none). */
+  readonly timeout: number;
   /** Answer a request: the handler and 'request' listeners, or the listeners of `event` (see expectation.ts). */
   handle(req: ServerRequest, res: ServerResponse, event: RequestEvent): unknown;
   reportError(err: unknown, req: ServerRequest): void;
@@ -141,6 +143,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #headMark = 0;
   /** Errors already reported when they happened (a refused node head), not again when the handler throws them on. */
   readonly #reported = new WeakSet<Error>();
+  /** node's `server.timeout` when this connection was accepted: the socket's timer runs only while a request is in progress. */
+  readonly #socketTimeout: number;
   /** Give the socket its own `write` back (node's objects: see interceptWrites). */
   #releaseWrites: (() => void) | null = null;
   /** Pipelined requests whose handlers started ahead of their turn (`pipelineConcurrency`). */
@@ -182,6 +186,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#keepAliveValues = keepAliveValues(this.#opts);
     this.#headTimeout = Math.min(this.#opts.headersTimeout, this.#opts.requestTimeout);
     this.#nodeObjects = host.nodeObjects;
+    this.#socketTimeout = host.timeout;
     socket.setNoDelay(this.#opts.noDelay);
     // node's responses write to the socket: their writes join the connection's batched output.
     if (this.#nodeObjects) this.#releaseWrites = interceptWrites(socket, this.#out).release;
@@ -249,9 +254,10 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   #clientLeft(): void {
     const current = this.#current;
     this.#finish('client-close');
-    if (current?.res != null) closeResponse(current.res);
-    else if (current?.node != null) current.node.clientLeft();
-    for (const early of this.#early.values()) closeResponse(early.res);
+    // tether's responses close (aborting their requests) when the socket does, which follows at
+    // once, both sides having ended: as on node:http, a response's 'close' finds its socket
+    // destroyed.
+    if (current?.node != null) current.node.clientLeft();
   }
 
   #parse(): void {
@@ -262,6 +268,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
         switch (event.type) {
           case 'request': {
             this.#deadlines.clear('head');
+            // A request is in progress: node's socket timeout runs again (see #responseDone).
+            if (this.#socketTimeout > 0 && this.#queue.length === 0) this.socket.setTimeout(this.#socketTimeout);
             const req = new ServerRequest(this.socket, event.method, event.target, event.version, event.headers, this.#opts.requestHeaders);
             req.onBacklog = this.#onBacklog;
             const pipelined = this.#queue.length > 0;
@@ -746,6 +754,8 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
         if (!this.#deadlines.has('head')) this.#deadlines.after('head', this.#headTimeout);
       } else {
         this.#deadlines.after('idle', this.#opts.idleTimeout);
+        // Between requests keepAliveTimeout governs, as node:http swaps the socket's timer for it.
+        if (this.#socketTimeout > 0) this.socket.setTimeout(0);
       }
     }
     this.#schedule();

@@ -394,9 +394,6 @@ export class TetherServer extends EventEmitter implements ConnectionHost {
     this.#connections.add(conn);
     if (this.#socketTimeout > 0) {
       socket.setTimeout(this.#socketTimeout, () => {
-        // Between requests keepAliveTimeout governs, as on node:http (which swaps the socket's
-        // timeout for it while a connection is idle); the next request's bytes re-arm this one.
-        if (conn.idle) return;
         if (this.listenerCount('timeout') > 0) this.#emitSafely('timeout', socket);
         else conn.force();
       });

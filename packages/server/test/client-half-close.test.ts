@@ -29,7 +29,9 @@ async function serve(kind: Kind, seen: Seen): Promise<number> {
     seen.started.push(req.url!);
     req.on('aborted', () => seen.events.push('req aborted'));
     req.on('close', () => seen.events.push('req close'));
-    res.on('close', () => seen.events.push('res close'));
+    // As node's: when the response closes, its socket and itself are destroyed; a late end() emits no 'finish'.
+    res.on('close', () => seen.events.push(`res close${req.socket.destroyed && res.destroyed ? '' : ' (not destroyed)'}`));
+    res.on('finish', () => seen.events.push('res finish'));
     // Answers only after the FIN has arrived.
     setTimeout(() => res.end('late'), 100);
   };
@@ -57,6 +59,8 @@ it.each<Kind>(['node:http', 'tether', 'tether, node objects'])('%s: a FIN before
   expect(conn.reader.responses).toHaveLength(0);
   expect(conn.ending).toBe('fin');
   expect(seen.events).toEqual(expect.arrayContaining(['req aborted', 'req close', 'res close']));
+  expect(seen.events).not.toContain('res finish');
+  expect(seen.events).not.toContain('res close (not destroyed)');
   if (kind !== 'node:http') {
     // tether runs one handler at a time: the request behind never starts.
     expect(seen.started).toEqual(['/1']);

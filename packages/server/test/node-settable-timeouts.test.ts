@@ -4,6 +4,7 @@
  * units (0 = none) and governing the connections accepted after the change.
  */
 
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
 import type { TetherServer } from '../src/index.js';
@@ -109,9 +110,13 @@ describe('settable timeouts and limits', () => {
     const { server, port } = await start();
     const timedOut: unknown[] = [];
     server.setTimeout(100, (socket) => timedOut.push(socket));
+    const socketTimeouts: unknown[] = [];
+    server.on('connection', (socket: Socket) => socket.on('timeout', () => socketTimeouts.push(socket)));
     const conn = await ask(port);
     await conn.until(() => false, 400);
     expect(timedOut).toHaveLength(0);
+    // The socket's own timer is off while idle, as node:http switches it to keepAliveTimeout.
+    expect(socketTimeouts).toHaveLength(0);
     expect(conn.isClosed).toBe(false);
   });
 });
