@@ -15,12 +15,10 @@
  * own mark, which can be above ours, so the level is checked again after every write completes.
  */
 
-import net from 'node:net';
 import type { Socket } from 'node:net';
 
-/** The socket's own `write`, taken once: a connection may shadow it on its socket (see `interceptWrites`). */
-// eslint-disable-next-line @typescript-eslint/unbound-method -- only ever called with `.call(socket, …)`
-const socketWrite = net.Socket.prototype.write as (this: Socket, data: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void) => boolean;
+/** A socket's `write`, as taken when its buffer is made (a connection may then shadow it: see `interceptWrites`). */
+type SocketWrite = (this: Socket, data: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void) => boolean;
 
 /** A character outside ASCII. */
 const NOT_ASCII = /[\u0080-\uffff]/;
@@ -64,6 +62,8 @@ const COPY_LIMIT = 16 * 1024;
 /** A connection's output batch over its socket. */
 export class OutputBuffer {
   readonly #socket: Socket;
+  /** The socket's own `write`, called with `.call(socket, …)`. */
+  readonly #socketWrite: SocketWrite;
   readonly #highWaterMark: number;
   readonly #onClear: () => void;
   /** Output not yet handed to the socket; null when there is none. */
@@ -83,6 +83,8 @@ export class OutputBuffer {
   /** `onClear`: output fell back under the mark after {@link OutputBuffer.checkBackpressure} said true. */
   constructor(socket: Socket, highWaterMark: number, onClear: () => void) {
     this.#socket = socket;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only ever called with `.call(socket, …)`
+    this.#socketWrite = socket.write;
     this.#highWaterMark = highWaterMark;
     this.#onClear = onClear;
     socket.on('drain', () => {
@@ -168,12 +170,12 @@ export class OutputBuffer {
             recheck?.();
             for (const cb of callbacks) cb(err ?? null);
           };
-    if (batch.length === 1) socketWrite.call(socket, batch[0]!, encoding, written);
-    else if (size <= COPY_LIMIT) socketWrite.call(socket, joinOutput(batch, text), encoding, written);
+    if (batch.length === 1) this.#socketWrite.call(socket, batch[0]!, encoding, written);
+    else if (size <= COPY_LIMIT) this.#socketWrite.call(socket, joinOutput(batch, text), encoding, written);
     else {
       // Large pieces are not copied: the kernel gathers them (writev).
       socket.cork();
-      for (let i = 0; i < batch.length; i++) socketWrite.call(socket, batch[i]!, undefined, i === batch.length - 1 ? written : undefined);
+      for (let i = 0; i < batch.length; i++) this.#socketWrite.call(socket, batch[i]!, undefined, i === batch.length - 1 ? written : undefined);
       socket.uncork();
     }
     this.#recheck();
