@@ -490,7 +490,6 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       this.#abort('error');
       return;
     }
-    if (this.#conn.ourState === 'MUST_CLOSE' && this.#reason === 'client-close' && node.last) this.#reason = 'connection-close';
     this.#responseDone();
   }
 
