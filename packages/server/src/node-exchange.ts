@@ -61,7 +61,6 @@ interface NodeResponseState {
   shouldKeepAlive: boolean;
   _keepAliveTimeout: number;
   _maxRequestsPerSocket: number;
-  _defaultKeepAlive: boolean;
   _header: string | null;
   _headerSent: boolean;
   _last: boolean;
@@ -97,8 +96,8 @@ function closingHead(head: string): string {
   return `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`;
 }
 
-/** A head that names its body's framing (the only heads that can break it). */
-const FRAMING_FIELD = /\r\n(?:transfer-encoding|content-length)[ \t]*:/i;
+/** A field line of a head that frames its body: the name (any case) and the value. */
+const FRAMING_LINE = /\r\n(content-length|transfer-encoding)[ \t]*:[ \t]*([^\r]*)/gi;
 
 /**
  * node's `_storeHeader` (which makes the head), then tether's check of what it announces: a 1xx
@@ -127,15 +126,14 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
 function checkHead(res: http.ServerResponse, state: NodeResponseState, head: string): string | null {
   // A 1xx is no final answer: the client would wait for one after it.
   if (res.statusCode < 200) return `${res.statusCode} cannot be the final response (send 1xx with writeContinue or writeEarlyHints)`;
+  // Only the framing lines are read. Without either field the body runs to the close (unless the
+  // status or method has none).
   let contentLength: string[] | undefined;
   let transferEncoding: string[] | undefined;
-  // Without either field the body runs to the close (unless the status or method has none).
-  if (FRAMING_FIELD.test(head)) for (const line of head.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (name === 'content-length') (contentLength ??= []).push(line.slice(colon + 1).trim());
-    else if (name === 'transfer-encoding') (transferEncoding ??= []).push(line.slice(colon + 1).trim());
+  for (const [, name, value] of head.matchAll(FRAMING_LINE)) {
+    // "content-length" is 14 characters, "transfer-encoding" 17.
+    if (name!.length === 14) (contentLength ??= []).push(value!.trimEnd());
+    else (transferEncoding ??= []).push(value!.trimEnd());
   }
   const framing = decideFraming({ kind: 'response', version: '1.1', requestMethod: res.req.method ?? 'GET', status: res.statusCode, contentLength, transferEncoding });
   if (isRefusal(framing)) return `the response's framing cannot be sent: ${framing.message}`;
