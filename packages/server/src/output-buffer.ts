@@ -75,6 +75,8 @@ export class OutputBuffer {
   #batchAscii = true;
   /** Output passed the high-water mark and the owner waits to hear that it cleared. */
   #wantClear = false;
+  /** The socket's writes come through this buffer (see `interceptWrites`). */
+  #intercepted = false;
   /** Parts written so far, ever (marks count in them). */
   #parts = 0;
   /** Callbacks of writes in #batch (see `interceptWrites`); null when none. */
@@ -161,7 +163,7 @@ export class OutputBuffer {
     this.#batchAscii = true;
     // node's ServerResponse corks the socket until the next tick when a handler writes; the batch
     // is already one write, and a close that follows at once must not find it still corked.
-    while (socket.writableCorked > 0) socket.uncork();
+    if (this.#intercepted) while (socket.writableCorked > 0) socket.uncork();
     const recheck = this.#wantClear ? this.#recheck : undefined;
     const written: WriteCallback | undefined =
       callbacks === null
@@ -196,38 +198,39 @@ export class OutputBuffer {
     this.#wantClear = false;
     this.#onClear();
   }
+
+  /**
+   * Make everything written to the socket through its `write` (by node:http's ServerResponse, or
+   * a handler writing to the socket itself) go through this buffer: batched per event-loop turn in
+   * order with the connection's own output, the callbacks called once the batch is with the
+   * kernel. An own property of the socket, shadowing its prototype's; the function returned
+   * removes it (before the socket is handed over).
+   */
+  interceptWrites(): () => void {
+    const socket = this.#socket;
+    this.#intercepted = true;
+    const write = (data: Uint8Array | string, encoding?: BufferEncoding | WriteCallback | null, callback?: WriteCallback | null): boolean => {
+      if (typeof encoding === 'function') {
+        callback = encoding;
+        encoding = undefined;
+      }
+      if (typeof data !== 'string') return this.write(data, false, callback);
+      if (encoding == null || encoding === 'utf8' || encoding === 'utf-8') return this.write(data, !NOT_ASCII.test(data), callback);
+      // latin1 (node's heads) is ASCII nearly always; anything else is made bytes here.
+      if ((encoding === 'latin1' || encoding === 'ascii' || encoding === 'binary') && !NOT_ASCII.test(data)) return this.write(data, true, callback);
+      return this.write(Buffer.from(data, encoding), false, callback);
+    };
+    Object.defineProperty(socket, 'write', { value: write, configurable: true, writable: true });
+    return () => {
+      this.flush();
+      this.#intercepted = false;
+      delete (socket as { write?: unknown }).write;
+    };
+  }
 }
 
 /** Writes that never reached a socket destroyed first hear so, as a stream's pending writes do. */
 function failWrites(callbacks: readonly WriteCallback[]): void {
   const err = Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
   for (const cb of callbacks) cb(err);
-}
-
-/**
- * Make everything written to `socket` through its `write` (by node:http's ServerResponse, or a
- * handler writing to the socket itself) go through `out`: batched per event-loop turn in order
- * with the connection's own output, the callbacks called once the batch is with the kernel. An
- * own property of the socket, shadowing its prototype's; `release` removes it (before the socket
- * is handed over).
- */
-export function interceptWrites(socket: Socket, out: OutputBuffer): { readonly release: () => void } {
-  const write = (data: Uint8Array | string, encoding?: BufferEncoding | WriteCallback | null, callback?: WriteCallback | null): boolean => {
-    if (typeof encoding === 'function') {
-      callback = encoding;
-      encoding = undefined;
-    }
-    if (typeof data !== 'string') return out.write(data, false, callback);
-    if (encoding == null || encoding === 'utf8' || encoding === 'utf-8') return out.write(data, !NOT_ASCII.test(data), callback);
-    // latin1 (node's heads) is ASCII nearly always; anything else is made bytes here.
-    if ((encoding === 'latin1' || encoding === 'ascii' || encoding === 'binary') && !NOT_ASCII.test(data)) return out.write(data, true, callback);
-    return out.write(Buffer.from(data, encoding), false, callback);
-  };
-  Object.defineProperty(socket, 'write', { value: write, configurable: true, writable: true });
-  return {
-    release: () => {
-      out.flush();
-      delete (socket as { write?: unknown }).write;
-    },
-  };
 }

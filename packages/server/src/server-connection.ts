@@ -50,7 +50,7 @@ import { ServerError } from './errors.js';
 import { NodeExchange } from './node-exchange.js';
 import type { NodeExchangeHost, NodeKeepAlive } from './node-exchange.js';
 import type { ResolvedServerOptions } from './options.js';
-import { OutputBuffer, interceptWrites } from './output-buffer.js';
+import { OutputBuffer } from './output-buffer.js';
 import { ServerRequest, discardBody, endBody, failBody, pushBody } from './request.js';
 import { headFields, httpDate, keepAliveValue, keepAliveValues } from './response-head.js';
 import { decideResponseHead } from './response-policy.js';
@@ -189,7 +189,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#socketTimeout = host.timeout;
     socket.setNoDelay(this.#opts.noDelay);
     // node's responses write to the socket: their writes join the connection's batched output.
-    if (this.#nodeObjects) this.#releaseWrites = interceptWrites(socket, this.#out).release;
+    if (this.#nodeObjects) this.#releaseWrites = this.#out.interceptWrites();
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err) => {
