@@ -6,7 +6,7 @@
  *
  *   response-policy.ts  whether a response is the last, and what Keep-Alive it advertises
  *   connection-policy.ts what to do when a deadline passes, and when a response fails
- *   response-head.ts    the fields the server adds to a head (Date, Keep-Alive)
+ *   response-head.ts    the fields the server adds to a head (Date, Keep-Alive and its Connection)
  *   output-buffer.ts    output batched per event-loop turn, and its backpressure
  *   early-response.ts   pipelined GET/HEAD handlers run ahead, their output held until their turn
  *   client-error.ts     who answers a fault of the client's ('clientError' listeners, or the server)

@@ -89,7 +89,21 @@ describe('a handler\'s Connection header', () => {
     conn.send(get('/1') + get('/2') + get('/3'));
     expect(await conn.closed(3000)).toBe(true);
     expect(conn.reader.responses.map((x) => x.headers['keep-alive'])).toEqual(['timeout=5, max=2', 'timeout=5, max=1', undefined]);
-    expect(conn.reader.responses.map((x) => x.headers.connection)).toEqual([undefined, undefined, 'close']);
+    expect(conn.reader.responses.map((x) => x.headers.connection)).toEqual(['keep-alive', 'keep-alive', 'close']);
+  });
+
+  it('Keep-Alive is named in Connection: keep-alive; with no advertisement, neither is sent', async () => {
+    for (const [advertiseKeepAlive, connection, keepAlive] of [
+      [true, 'keep-alive', 'timeout=5, max=999'],
+      [false, undefined, undefined],
+    ] as const) {
+      const { port } = await resources.server((_req, res) => res.end('ok'), { advertiseKeepAlive });
+      const conn = await resources.connect(port);
+      conn.send(get('/'));
+      expect(await conn.until(() => conn.reader.responses.length === 1, 3000)).toBe(true);
+      const res = conn.reader.responses[0];
+      expect([res!.headers.connection, res!.headers['keep-alive']], `advertiseKeepAlive: ${advertiseKeepAlive}`).toEqual([connection, keepAlive]);
+    }
   });
 
   it('with Connection: close and the handler\'s Keep-Alive, the response carries neither keep-alive nor Keep-Alive', async () => {
