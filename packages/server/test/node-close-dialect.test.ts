@@ -3,6 +3,7 @@
  * `ERR_SERVER_NOT_RUNNING` case, 'close', `closeIdleConnections()` and `closeAllConnections()`.
  */
 
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index.js';
 import type { ServerResponse, TetherServer } from '../src/index.js';
@@ -134,5 +135,36 @@ describe('closeIdleConnections() and closeAllConnections()', () => {
     const err = await new Promise<unknown>((resolve) => server.close(resolve));
     expect(err).toBeUndefined();
     expect(server.stats().connections.open).toBe(0);
+  });
+
+  it('close() calls the instance\'s own closeIdleConnections() once, as node:http\'s does; what it leaves is closed anyway', async () => {
+    for (const form of ['callback', 'promise'] as const) {
+      const node = http.createServer((_req, res) => res.end('ok'));
+      const { server, port } = await start();
+      const counts = { node: 0, tether: 0 };
+      node.closeIdleConnections = () => void counts.node++;
+      server.closeIdleConnections = () => void counts.tether++;
+      const idle = await open(port, '/');
+      await idle.until(() => idle.reader.responses.length === 1, 2000);
+      await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+      await new Promise((resolve) => node.close(resolve));
+      if (form === 'callback') await new Promise((resolve) => server.close(resolve));
+      else await server.close();
+      expect(counts, form).toEqual({ node: 1, tether: 1 });
+      expect(await idle.closed(2000), form).toBe(true);
+    }
+  });
+
+  it('a closeIdleConnections() that throws becomes the server\'s \'error\'; the shutdown completes', async () => {
+    const { server } = await start();
+    const errors: unknown[] = [];
+    server.on('error', (err) => errors.push(err));
+    const boom = new Error('boom');
+    server.closeIdleConnections = () => {
+      throw boom;
+    };
+    await server.close();
+    expect(errors).toEqual([boom]);
+    expect(server.listening).toBe(false);
   });
 });
