@@ -10,7 +10,7 @@
  *   replaced by @tether/server's `createServer`, in both of node's forms:
  *   `createServer(handler?)` and `createServer(options?, handler?)`. Options pass through
  *   unchanged (Fastify hands over its `http` option, usually undefined). `http.Server`,
- *   `https` and `http2` are left alone: neither Express's nor Fastify's suite constructs
+ *   `https` and `http2` are left alone: no suite here (Express, Fastify, Koa) constructs
  *   `http.Server` directly, and a test that checks `instanceof http.Server` is meant to fail.
  *
  * `TETHER_SERVER_ENTRY` overrides where @tether/server is loaded from (default: this

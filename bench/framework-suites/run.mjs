@@ -3,20 +3,23 @@
  * The judge: a framework's own test suite run twice, once on node:http (the baseline) and once
  * with `http.createServer` swapped for @tether/server by preload.mjs, and the two compared.
  *
- *   node bench/framework-suites/run.mjs prepare <express|fastify> <dest> --git-dir <bare repo> [--ref <ref>]
- *   node bench/framework-suites/run.mjs <express|fastify> <checkout> [options]
+ *   node bench/framework-suites/run.mjs prepare <express|fastify|koa> <dest> --git-dir <bare repo> [--ref <ref>]
+ *   node bench/framework-suites/run.mjs <express|fastify|koa> <checkout> [options]
  *
  * `prepare` extracts one commit of a framework's repository (a bare clone or the mirror the
- * search tool's `fetch` makes) into <dest> and installs its dev dependencies with npm (registry
- * only, no install scripts). No framework code ever enters this repository.
+ * search tool's `fetch` makes) into <dest>, installs its dev dependencies with npm (registry
+ * only, no install scripts) and runs the framework's own build where its tests need one (Koa's
+ * ESM wrapper). No framework code ever enters this repository.
  *
  * A run goes file by file, one process per file, one at a time (the machine is shared): every
- * test file of the suite for Express (mocha, as its `test` script: test/ and test/acceptance/),
- * and for Fastify the files that listen on a socket (see SUITES.fastify.select). Results are
+ * test file of the suite for Express (mocha, as its `test` script: test/ and test/acceptance/)
+ * and Koa (node:test, as its `test` script: __tests__/), and for Fastify the files that listen
+ * on a socket (see SUITES.fastify.select). Results are
  * machine-read (mocha's JSON reporter; a JSON-lines node:test reporter) and keyed by file and
  * full test name. Each file is bounded: the frameworks' own per-test timeouts (mocha 2 s, borp's
- * 30 s), and a hard limit per file after which its process group is killed; a mocha file that
- * has written its results but does not exit is killed after a short grace and said to hang.
+ * 30 s; Koa sets none, so it gets borp's), and a hard limit per file after which its process
+ * group is killed; a mocha file that has written its results but does not exit is killed after
+ * a short grace and said to hang.
  *
  * The suites bind wildcard addresses (`app.listen()`, `host: '0.0.0.0'`), so each file runs in
  * a fresh network namespace holding only loopback (`unshare --net`); without one the run stops
@@ -104,15 +107,39 @@ const SUITES = {
     /** @param {string} _root @param {string} file @param {string} out */
     command(_root, file, out) {
       // borp's defaults: node:test, 30 s per test.
-      return [
-        '--test', `--test-reporter=${NODE_TEST_REPORTER}`, `--test-reporter-destination=${out}`,
-        '--test-timeout=30000', file,
-      ];
+      return nodeTestCommand(file, out);
     },
     finishedMarker: false,
     parse: parseNodeTest,
   },
+  koa: {
+    ref: 'v3.2.0',
+    fileTimeoutS: 60,
+    selection: 'every file its `test` script (`node --test`) finds: __tests__/**/*.test.js',
+    /** @param {string} root */
+    select(root) {
+      return walk(root, '__tests__').filter((f) => f.endsWith('.test.js')).sort();
+    },
+    /** @param {string} _root @param {string} file @param {string} out */
+    command(_root, file, out) {
+      // As `node --test`; its script sets no per-test timeout, borp's 30 s bounds a hung test
+      // without losing the file's other results.
+      return nodeTestCommand(file, out);
+    },
+    /** `npm ci` would run its `prepare` script: the ESM wrapper that `import('koa')` loads. */
+    build: ['npm', ['run', 'build']],
+    finishedMarker: false,
+    parse: parseNodeTest,
+  },
 };
+
+/** One node:test file with the JSON-lines reporter, 30 s per test. @param {string} file @param {string} out */
+function nodeTestCommand(file, out) {
+  return [
+    '--test', `--test-reporter=${NODE_TEST_REPORTER}`, `--test-reporter-destination=${out}`,
+    '--test-timeout=30000', file,
+  ];
+}
 
 /** @param {string} root @param {string} dir @returns {string[]} paths relative to root */
 function walk(root, dir) {
@@ -303,9 +330,9 @@ function count(m, status) {
 function usage(message) {
   if (message) console.error(message);
   console.error(`usage:
-  node bench/framework-suites/run.mjs prepare <express|fastify> <dest> --git-dir <bare repo> [--ref <ref>]
-  node bench/framework-suites/run.mjs <express|fastify> <checkout> [--servers node,tether]
-      [--only <regex>] [--all] [--file-timeout <s>] [--out <dir>] [--host-network]`);
+  node bench/framework-suites/run.mjs prepare <express|fastify|koa> <dest> --git-dir <bare repo> [--ref <ref>]
+  node bench/framework-suites/run.mjs <express|fastify|koa> <checkout> [--servers node,tether]
+      [--only <regex>] [--all] [--file-timeout <s>] [--out <dir>] [--host-network] [--tether-entry <dist/index.js>]`);
   process.exit(2);
 }
 
@@ -324,13 +351,14 @@ function prepare(name, dest, values) {
   must('git', ['--git-dir', values['git-dir'], 'archive', '--output', tar, ref]);
   must('tar', ['-x', '-f', tar, '-C', dest]);
   rmSync(tar, { force: true });
-  install(dest);
+  install(dest, suite);
   console.log(`${name} ${ref} ready in ${dest}`);
 }
 
-/** @param {string} root */
-function install(root) {
+/** Dev dependencies, then the suite's own build if it has one. @param {string} root @param {{ build?: [string, string[]] }} suite */
+function install(root, suite) {
   must('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: root });
+  if (suite.build) must(suite.build[0], suite.build[1], { cwd: root });
 }
 
 async function main() {
@@ -360,7 +388,7 @@ async function main() {
   const root = path.resolve(checkout);
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   if (pkg.name !== name) usage(`${root} holds ${pkg.name}, not ${name}`);
-  if (!existsSync(path.join(root, 'node_modules'))) install(root);
+  if (!existsSync(path.join(root, 'node_modules'))) install(root, suite);
   const servers = values.servers.split(',');
   for (const s of servers) if (s !== 'node' && s !== 'tether') usage(`unknown server ${s}`);
   const fileTimeoutS = Number(values['file-timeout'] ?? suite.fileTimeoutS);
