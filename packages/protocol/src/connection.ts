@@ -43,7 +43,7 @@ import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
+import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateField, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
 import type { BodyWriter, HeadText } from './writers.js';
 
 /** Options of a {@link Connection}. */
@@ -98,6 +98,16 @@ function unframed(kind: FramingKind): boolean {
 
 /** Removed from a response before `Connection: close` replaces them. */
 const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
+const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
+
+/** Whether `raw` (name, value, …) has a field named `lower` (any case): a scan, not an index (a head we send is asked once). */
+function carries(raw: readonly string[], lower: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lower.length && name.toLowerCase() === lower) return true;
+  }
+  return false;
+}
 
 const NO_LINES: readonly string[] = [];
 
@@ -551,7 +561,7 @@ export class Connection {
         return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options) as Uint8Array];
       case 'response':
       case 'informational-response':
-        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response', undefined, event.close === true) as Uint8Array];
+        return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response', undefined, event.close === true, event.keepAlive) as Uint8Array];
       case 'data': {
         this.#requireBody();
         const out = (this.#writer!).write(event.data);
@@ -588,7 +598,7 @@ export class Connection {
       const bare = body === undefined && !CONTENT_METHODS.has(head.method);
       bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole) as Uint8Array;
     } else {
-      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true) as Uint8Array;
+      bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true, head.keepAlive) as Uint8Array;
     }
     return this.#finishWhole(bytes, body, trailers);
   }
@@ -608,7 +618,7 @@ export class Connection {
       const bare = length === 0 && !CONTENT_METHODS.has(head.method);
       start = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
     } else {
-      start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true);
+      start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true, head.keepAlive);
     }
     if (typeof start !== 'string') return this.#finishWhole(start, length === 0 ? undefined : TEXT_ENCODER.encode(body), undefined);
     // The head was accepted together with this body (#checkWhole), which follows it unframed:
@@ -711,7 +721,7 @@ export class Connection {
     return bytes;
   }
 
-  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole: WholeBody | undefined, lastByUs = false): Uint8Array | string {
+  #sendResponse(status: number, reasonIn: string | undefined, fields: Fields, options: SendOptions, informational: boolean, whole: WholeBody | undefined, lastByUs = false, keepAlive?: string): Uint8Array | string {
     if (this.#r.sends !== 'response') throw new LocalProtocolError('H1_INVALID_STATE', 'a client does not send responses');
     const reason = reasonIn ?? STATUS_REASONS[status] ?? '';
     const state = this.#states.server;
@@ -791,13 +801,19 @@ export class Connection {
       // sending its content or by not sending it; the next bytes cannot be told apart, so the
       // connection ends here (node:http closes it too).
       this.theyAreWaitingFor100Continue;
-    if (closeAfter && (!connection.close || connection.keepAlive || fields.has('keep-alive'))) {
+    if (closeAfter && (!connection.close || connection.keepAlive || carries(fields.raw, 'keep-alive'))) {
       // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
       // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection
       // that persists, so a closing response carries neither (whoever set them).
       const tokens = connection.tokens.filter((t) => t !== 'keep-alive' && t !== 'close');
       out = out.without(CONNECTION_FIELDS);
       extra.push('Connection', ['close', ...tokens].join(', '));
+    } else if (!closeAfter && keepAlive !== undefined) {
+      // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1).
+      validateField('Keep-Alive', keepAlive);
+      if (carries(fields.raw, 'keep-alive')) out = out.without(KEEP_ALIVE_FIELD);
+      if (!connection.keepAlive) extra.push('Connection', 'keep-alive');
+      extra.push('Keep-Alive', keepAlive);
     } else if (!closeAfter && peerVersion === '1.0' && !connection.keepAlive) {
       // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
       extra.push('Connection', 'keep-alive');

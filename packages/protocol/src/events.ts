@@ -99,6 +99,14 @@ export interface SendResponse {
    * caller's own Connection field says, and the connection closes after the message.
    */
   readonly close?: boolean | undefined;
+  /**
+   * Final response only: the `Keep-Alive` parameters to advertise if the connection persists
+   * after this response (as `formatKeepAlive` writes them, e.g. `timeout=5, max=99`). The
+   * head then carries `Keep-Alive` with them, named in `Connection: keep-alive` (RFC 9110
+   * §7.6.1), in place of any Keep-Alive field of the caller's; a closing response carries
+   * neither.
+   */
+  readonly keepAlive?: string | undefined;
 }
 
 /** Body data to send. */

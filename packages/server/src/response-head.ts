@@ -1,7 +1,8 @@
 /**
  * Theory of operation: the field lines the server adds to a handler's response head — `Date`
- * (RFC 9110 §6.6.1), and the `Keep-Alive` advertisement that {@link decideResponseHead} chose,
- * with the `Connection: keep-alive` that names it —
+ * (RFC 9110 §6.6.1), and the value of the `Keep-Alive` advertisement that
+ * {@link decideResponseHead} chose (the protocol writes it, with the `Connection: keep-alive`
+ * that names it) —
  * computed as rarely as possible: the date once a second, each Keep-Alive value once per options.
  * A handler's own `Keep-Alive` field is dropped: the advertisement is the server's, and one that
  * promised more than the server will serve would be wrong.
@@ -52,20 +53,15 @@ export function keepAliveValue(opts: ResolvedServerOptions, values: string[], le
 }
 
 /**
- * The head's field lines: the handler's (less its Keep-Alive), `Date` unless set, and `keepAlive`
- * when given — named in `Connection: keep-alive`, since a field about the connection is listed
- * in Connection (RFC 9110 §7.6.1), as node:http, nginx and Apache send it. A handler's own
- * Connection field is left as it is.
+ * The head's field lines: the handler's (less its Keep-Alive: the advertisement is the server's,
+ * given to the protocol as `keepAlive`, which names it in `Connection: keep-alive`), and `Date`
+ * unless set.
  */
-export function headFields(res: ServerResponse, keepAlive: string | null): string[] {
+export function headFields(res: ServerResponse): string[] {
   const raw = res.rawHeaderList();
   if (res.hasLowerCaseHeader('keep-alive')) {
     for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === 'keep-alive') raw.splice(i, 2);
   }
   if (res.sendDate && !res.hasLowerCaseHeader('date')) raw.push('Date', httpDate());
-  if (keepAlive !== null) {
-    if (!res.hasLowerCaseHeader('connection')) raw.push('Connection', 'keep-alive');
-    raw.push('Keep-Alive', keepAlive);
-  }
   return raw;
 }

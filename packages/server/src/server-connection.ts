@@ -622,9 +622,9 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       advertise: this.#opts.advertiseKeepAlive,
     });
     if (decision.close && decision.reason !== null) this.#reason = decision.reason;
-    const keepAlive = decision.keepAliveMax === null ? null : keepAliveValue(this.#opts, this.#keepAliveValues, decision.keepAliveMax);
+    const keepAlive = decision.keepAliveMax === null ? undefined : keepAliveValue(this.#opts, this.#keepAliveValues, decision.keepAliveMax);
     // One shape for every head. Without a reason of the handler's, the protocol writes the standard one.
-    return { type: 'response', status, reason: res.statusMessage, headers: headFields(res, keepAlive), close: decision.close };
+    return { type: 'response', status, reason: res.statusMessage, headers: headFields(res), close: decision.close, keepAlive };
   }
 
   /** The response carries no content: an answer to HEAD, or 204 / 304 (RFC 9110 §6.4.1). */
@@ -781,7 +781,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#reason = reason;
     // A node response answered in its place writes nothing more.
     current.node?.abandon();
-    const head: FinalHead = { type: 'response', status, headers: ['Content-Type', 'text/plain', 'Date', httpDate()], close: true };
+    const head: FinalHead = { type: 'response', status, headers: ['Content-Type', 'text/plain', 'Date', httpDate()], close: true, keepAlive: undefined };
     const bodyless = current.req.method === 'HEAD' || status === 408 || status === 417;
     let out: Uint8Array;
     try {
