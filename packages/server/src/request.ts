@@ -27,6 +27,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Fields, HttpVersion } from '@tether/protocol';
 import type { Socket } from 'node:net';
+import { assignable } from './assignable.js';
 import { ServerError } from './errors.js';
 import { headerView } from './node-headers.js';
 import type { HeaderView } from './node-headers.js';
@@ -281,6 +282,9 @@ export class ServerRequest extends LazyReadable {
   }
 
 }
+
+// Data properties on node's IncomingMessage, which code written for node assigns.
+assignable(ServerRequest.prototype, ['headers', 'rawHeaders', 'headersDistinct', 'trailers', 'rawTrailers', 'trailersDistinct', 'httpVersionMajor', 'httpVersionMinor', 'connection']);
 
 /** The Readable's `_read`, an own property of each request (so a re-prototyped request keeps it). */
 function readBody(this: Readable): void {

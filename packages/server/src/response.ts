@@ -22,6 +22,7 @@
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { LocalProtocolError, validateField } from '@tether/protocol';
+import { assignable } from './assignable.js';
 import { ServerError } from './errors.js';
 import { abortRequest } from './request.js';
 import type { ServerRequest } from './request.js';
@@ -123,8 +124,10 @@ const CLOSED = 2;
 const DESTROYED = 4;
 /** `#flags`: a `write()` returned false and 'drain' has not followed. */
 const NEED_DRAIN = 8;
+/** `#flags`: the handler removed Content-Length: `end(data)` streams (chunked), as node's does. */
+const NO_LENGTH = 16;
 /** `#flags`: the `cork()` count sits above the flag bits. */
-const CORK_SHIFT = 4;
+const CORK_SHIFT = 5;
 
 /** Emit 'drain' on a response whose write() returned false; throws what a listener throws. */
 export let drainResponse: (res: ServerResponse) => void;
@@ -193,6 +196,11 @@ export class ServerResponse extends LazyWritable {
   /** The head has been sent: headers can no longer change. */
   get headersSent(): boolean {
     return this.#headSent || this.#headFixed;
+  }
+
+  /** `end()` has been called (node's older name for `writableEnded`). */
+  get finished(): boolean {
+    return this.#ended;
   }
 
   /** `end()` has been called. */
@@ -274,8 +282,10 @@ export class ServerResponse extends LazyWritable {
   /** Remove a header. */
   removeHeader(name: string): void {
     if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
-    const at = this.#find(lowerCase(name));
+    const lower = lowerCase(name);
+    const at = this.#find(lower);
     if (at >= 0) this.#headers.splice(at, 3);
+    if (lower === 'content-length') this.#flags |= NO_LENGTH;
   }
 
   /** Add a value to a header (a list when it has one already), as node's (≥ 18.3). */
@@ -478,7 +488,7 @@ export class ServerResponse extends LazyWritable {
     }
     // A string in another encoding becomes its bytes; UTF-8 text stays text (see below).
     if (chunk !== undefined && (typeof chunk !== 'string' || (encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8'))) chunk = toBytes(chunk, encoding);
-    if (!this.#headSent && this.#trailers === undefined) {
+    if (!this.#headSent && this.#trailers === undefined && ((this.#flags & NO_LENGTH) === 0 || this.hasLowerCaseHeader('content-length'))) {
       checkStatus(this.statusCode);
       this.#ended = true;
       try {
@@ -542,6 +552,8 @@ export class ServerResponse extends LazyWritable {
 }
 
 
+// Data properties on node's ServerResponse, which code written for node assigns.
+assignable(ServerResponse.prototype, ['socket', 'connection', 'finished']);
 Object.defineProperty(ServerResponse.prototype, 'sendDate', { value: true, writable: true, configurable: true });
 Object.defineProperty(ServerResponse.prototype, 'strictContentLength', { value: false, writable: true, configurable: true });
 // A response writes bytes, not objects; its errors are the connection's (Writable's getters would make the state).
