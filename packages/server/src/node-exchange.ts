@@ -55,6 +55,8 @@ const OUTGOING_SYMBOLS = Object.getOwnPropertySymbols(new OutgoingMessage());
 const NEED_DRAIN: symbol | undefined = OUTGOING_SYMBOLS.find((s) => s.description === 'kNeedDrain');
 /** node's count of body bytes written so far (with `strictContentLength`; read off an instance). */
 const BYTES_WRITTEN: symbol | undefined = OUTGOING_SYMBOLS.find((s) => s.description === 'kBytesWritten');
+/** node's table of the fields set with `setHeader` (lower-case name → [name, value]; read off an instance). */
+const OUT_HEADERS: symbol | undefined = OUTGOING_SYMBOLS.find((s) => s.description === 'kOutHeaders');
 
 /** The fields of node's objects this module reads and sets (node's own names). */
 interface NodeResponseState {
@@ -112,7 +114,7 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
   const state = this as unknown as NodeResponseState;
   const head = state._header;
   if (head === null) return;
-  const refusal = checkHead(this, state, head);
+  const refusal = headers !== undefined && headers !== null && headers === state[OUT_HEADERS!] ? checkSetHead(this, state, headers as OutHeaders, head) : checkHead(this, state, head);
   if (refusal === null) return;
   // The response is given up at once (a 500 in its place when none of it was written): a handler
   // that catches the throw and goes on would write on node's state of a head never sent.
@@ -120,6 +122,45 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
   const err = new ServerError('TETHER_RESPONSE_REFUSED', refusal);
   (this.req as unknown as NodeRequestState)[SOURCE]?.refused(err);
   throw err;
+}
+
+/** node's `kOutHeaders`: lower-case name → [name as set, value]. */
+type OutHeaders = Record<string, [string, unknown] | undefined>;
+
+/** A Content-Length value set with `setHeader` as one plain length (a number, or decimal digits), or -1. */
+function plainLength(value: unknown): number {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  return Number(value);
+}
+
+/**
+ * {@link checkHead} for the usual head — its fields set with `setHeader` (Express's way): read
+ * from node's table instead of the head's text. Only a head whose framing is node's own, or one
+ * plain Content-Length, is judged here; anything else (a Transfer-Encoding, a list, framing that
+ * node left to the close) goes to checkHead.
+ */
+function checkSetHead(res: http.ServerResponse, state: NodeResponseState, headers: OutHeaders, head: string): string | null {
+  if (res.statusCode < 200 || headers['transfer-encoding'] !== undefined) return checkHead(res, state, head);
+  const set = headers['content-length'];
+  if (set === undefined) {
+    // node framed it: a length it counted (unless the handler removed Content-Length), chunked,
+    // or none for a status or method without a body. Left to the close: checkHead.
+    const own = state as unknown as { chunkedEncoding: boolean; _removedContLen: boolean };
+    const nodeFramed = own.chunkedEncoding || (typeof state._contentLength === 'number' && !own._removedContLen) || !state._hasBody;
+    return nodeFramed ? null : checkHead(res, state, head);
+  }
+  const length = plainLength(set[1]);
+  if (length < 0) return checkHead(res, state, head);
+  if (state._hasBody) {
+    state._contentLength = length;
+    if (BYTES_WRITTEN !== undefined && (state[BYTES_WRITTEN] as number) > length) return `the body is longer than its Content-Length ${length}`;
+  }
+  return null;
 }
 
 /** Why the head node made for `res` cannot be sent, or null; a body delimited by closing makes it the last. */
@@ -216,6 +257,8 @@ export class NodeExchange {
     this.source = source;
     this.#socket = socket;
     this.#host = host;
+    // Asked before `rawHeaders` makes the field strings: until then a lookup scans the head's text.
+    const hasBody = announcesBody(source);
     const req = new IncomingMessage(socket);
     const r = req as unknown as NodeRequestState;
     req.method = source.method;
@@ -231,7 +274,7 @@ export class NodeExchange {
     r[SOURCE] = this;
     r._read = readBody;
     this.req = req;
-    if (!announcesBody(source)) {
+    if (!hasBody) {
       req.complete = true;
       push.call(req, null);
     } else {

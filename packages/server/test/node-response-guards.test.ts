@@ -37,6 +37,8 @@ it.each<[string, Misuse]>([
   ['two different Content-Lengths', (res) => res.writeHead(200, [['Content-Length', '1'], ['Content-Length', '2']]).end()],
   ['a 1xx as the final status', (res) => res.writeHead(101).end()],
   ['a first write longer than its Content-Length', (res) => res.setHeader('Content-Length', '5').write('123456')],
+  ['a first write longer than a Content-Length set as a number', (res) => res.setHeader('Content-Length', 2).write('123')],
+  ['a Content-Length list of two lengths, set with setHeader', (res) => res.setHeader('Content-Length', '5, 6').end('12345')],
   ['a first write under Content-Length: 0 (a forged response)', (res) => res.setHeader('Content-Length', '0').write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged')],
   ['a refused head whose throw the handler catches before ending', (res) => {
     try {
