@@ -21,7 +21,8 @@ type Step =
   | { readonly kind: 'data'; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly trailers: readonly string[] | undefined }
   | { readonly kind: 'info'; readonly status: number; readonly headers: readonly string[] }
-  | { readonly kind: 'destroy' };
+  | { readonly kind: 'destroy' }
+  | { readonly kind: 'sent'; readonly done: (res: ServerResponse, err: Error | null) => void };
 
 /** Whether a handler may run before the responses ahead of its request are written. */
 export function mayRunAhead(req: ServerRequest): boolean {
@@ -97,6 +98,11 @@ export class EarlyResponse implements ResponseSink {
     this.#steps.push({ kind: 'destroy' });
   }
 
+  afterSent(res: ServerResponse, done: (res: ServerResponse, err: Error | null) => void): void {
+    if (this.#target !== null) return this.#target.afterSent(res, done);
+    this.#steps.push({ kind: 'sent', done });
+  }
+
   /**
    * The response's turn: replay the record into `target`, then forward to it. Returns whether
    * the handler was told to wait (it should get a 'drain' once `target` has room). A throw from
@@ -114,6 +120,7 @@ export class EarlyResponse implements ResponseSink {
       else if (step.kind === 'data') target.sendData(res, step.data);
       else if (step.kind === 'end') target.sendEnd(res, step.trailers);
       else if (step.kind === 'info') target.sendInformational(res, step.status, step.headers);
+      else if (step.kind === 'sent') target.afterSent(res, step.done);
       else target.destroyResponse(res);
     }
     return this.#backedUp;

@@ -81,6 +81,8 @@ export class OutputBuffer {
   #parts = 0;
   /** Callbacks of writes in #batch (see `interceptWrites`); null when none. */
   #callbacks: WriteCallback[] | null = null;
+  /** What waits for #batch to be with the socket (see `afterWrite`): function, argument, …; null when none. */
+  #after: unknown[] | null = null;
 
   /** `onClear`: output fell back under the mark after {@link OutputBuffer.checkBackpressure} said true. */
   constructor(socket: Socket, highWaterMark: number, onClear: () => void) {
@@ -112,6 +114,17 @@ export class OutputBuffer {
     // Text is counted by characters: close enough for a high-water mark.
     this.#batchBytes += out.length;
     return !this.checkBackpressure();
+  }
+
+  /**
+   * Call `fn(arg, err)` once the batch written so far is with the socket (`err` null), or when it
+   * never will be (the socket was destroyed first). One function for many arguments: no closure
+   * per call. Returns false, and registers nothing, when no output is waiting.
+   */
+  afterWrite<T>(fn: (arg: T, err: Error | null) => void, arg: T): boolean {
+    if (this.#batch === null) return false;
+    (this.#after ??= []).push(fn, arg);
+    return true;
   }
 
   /** Where the batch ends now: what is written after it can be taken back with {@link OutputBuffer.truncate}. */
@@ -149,10 +162,12 @@ export class OutputBuffer {
     this.#batch = null;
     const socket = this.#socket;
     const callbacks = this.#callbacks;
+    const after = this.#after;
     this.#callbacks = null;
+    this.#after = null;
     if (socket.destroyed) {
       this.#batchBytes = 0;
-      if (callbacks !== null) process.nextTick(failWrites, callbacks);
+      if (callbacks !== null || after !== null) process.nextTick(failWrites, callbacks, after);
       return;
     }
     const size = this.#batchBytes;
@@ -166,11 +181,12 @@ export class OutputBuffer {
     if (this.#intercepted) while (socket.writableCorked > 0) socket.uncork();
     const recheck = this.#wantClear ? this.#recheck : undefined;
     const written: WriteCallback | undefined =
-      callbacks === null
+      callbacks === null && after === null
         ? recheck
         : (err) => {
             recheck?.();
-            for (const cb of callbacks) cb(err ?? null);
+            if (callbacks !== null) for (const cb of callbacks) cb(err ?? null);
+            if (after !== null) callAfter(after, err ?? null);
           };
     if (batch.length === 1) this.#socketWrite.call(socket, batch[0]!, encoding, written);
     else if (size <= COPY_LIMIT) this.#socketWrite.call(socket, joinOutput(batch, text), encoding, written);
@@ -188,6 +204,10 @@ export class OutputBuffer {
     this.#batch = null;
     this.#batchBytes = 0;
     this.#wantClear = false;
+    // What waited for the batch hears that it never went out.
+    if (this.#callbacks !== null || this.#after !== null) process.nextTick(failWrites, this.#callbacks, this.#after);
+    this.#callbacks = null;
+    this.#after = null;
   }
 
   readonly #recheck = (err?: Error | null): void => {
@@ -230,7 +250,13 @@ export class OutputBuffer {
 }
 
 /** Writes that never reached a socket destroyed first hear so, as a stream's pending writes do. */
-function failWrites(callbacks: readonly WriteCallback[]): void {
+function failWrites(callbacks: readonly WriteCallback[] | null, after: readonly unknown[] | null): void {
   const err = Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
-  for (const cb of callbacks) cb(err);
+  if (callbacks !== null) for (const cb of callbacks) cb(err);
+  if (after !== null) callAfter(after, err);
+}
+
+/** The `afterWrite` calls of a batch, in order. */
+function callAfter(after: readonly unknown[], err: Error | null): void {
+  for (let i = 0; i < after.length; i += 2) (after[i] as (arg: unknown, err: Error | null) => void)(after[i + 1], err);
 }

@@ -41,6 +41,8 @@ export interface ResponseSink {
   sendInformational(res: ServerResponse, status: number, headers: readonly string[]): void;
   /** The handler gave up on `res`: close the connection after the answers before it. */
   destroyResponse(res: ServerResponse): void;
+  /** Call `done(res, err)` once what `res` wrote is with the socket (`err`: it never will be). */
+  afterSent(res: ServerResponse, done: (res: ServerResponse, err: Error | null) => void): void;
 }
 
 type HeaderValue = string | number | readonly string[];
@@ -135,6 +137,8 @@ export let drainResponse: (res: ServerResponse) => void;
 export let closeResponse: (res: ServerResponse) => void;
 /** Makes the Writable state of a response (from the `_writableState` accessor). */
 let makeState: (res: ServerResponse) => object;
+/** `afterSent`'s callback: the ended response is with the socket. */
+let responseSent: (res: ServerResponse, err: Error | null) => void;
 /** Whether a response has listeners (EventEmitter keeps them in `_events`, undefined until the first). */
 function listened(res: ServerResponse): boolean {
   return (res as unknown as { _events: object | undefined })._events !== undefined;
@@ -180,6 +184,7 @@ export class ServerResponse extends LazyWritable {
       res.emit('drain');
     };
     closeResponse = (res) => res.#close();
+    responseSent = (res, err) => res.#sent(err);
     makeState = (res) => res.#makeState();
   }
 
@@ -512,14 +517,22 @@ export class ServerResponse extends LazyWritable {
         throw refusal(err);
       }
     }
-    this.#flags |= FINISHED;
-    if (this.#state !== null) this.#state.ended = this.#state.ending = this.#state.finished = true;
+    if (this.#state !== null) this.#state.ended = this.#state.ending = true;
     if (cb !== undefined) this.once('finish', cb);
-    if (listened(this)) {
-      this.emit('finish');
-      this.#emitClose();
-    } else this.#flags |= CLOSED;
+    // As node's: 'finish' once all of it is with the socket (never inside end()), then 'close'.
+    if (listened(this)) this.#sink.afterSent(this, responseSent);
+    else this.#flags |= FINISHED | CLOSED;
     return this;
+  }
+
+  /** All of it is with the socket (`err`: it never will be): 'finish' unless destroyed meanwhile, then 'close'. */
+  #sent(err: Error | null): void {
+    if (err === null && (this.#flags & (DESTROYED | FINISHED)) === 0) {
+      this.#flags |= FINISHED;
+      if (this.#state !== null) this.#state.finished = true;
+      this.emit('finish');
+    }
+    this.#emitClose();
   }
 
   /** Emit 'close' once. */
