@@ -11,8 +11,8 @@
  * same fault — llhttp's `HPE_*` code ({@link NODE_PARSE_ERROR_CODES}), `ERR_HTTP_REQUEST_TIMEOUT`
  * for a timeout — because listeners written for node (Fastify's among them) choose their answer
  * by it. tether's own code stays as `tetherCode`, the status tether would have answered as
- * `status`. (A ServerError thrown at a handler is the other way round — `code` tether's,
- * `nodeCode` node's — since it belongs to tether's API; 'clientError' is node's.)
+ * `status`. (A ServerError thrown at a handler speaks the same way: `code` node's, `tetherCode`
+ * tether's; errors.ts.)
  *
  * When: at the fault's turn. Responses to the requests before the bad one are written first
  * (node emits at once and may interleave; tether keeps the order). Who answers:

@@ -13,7 +13,7 @@ export { ServerRequest } from './request.js';
 export { ServerResponse } from './response.js';
 export type { CloseReason } from './close-reason.js';
 export { ServerError, SERVER_ERRORS } from './errors.js';
-export type { ServerErrorCode } from './errors.js';
+export type { ServerErrorCode, ServerErrorNodeCode } from './errors.js';
 export { decideResponseHead } from './response-policy.js';
 export type { ResponseHeadDecision, ResponseHeadInput } from './response-policy.js';
 export type { Clock } from '@tether/protocol';

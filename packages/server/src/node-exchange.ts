@@ -25,7 +25,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { decideFraming, isRefusal } from '@tether/protocol';
-import { ServerError } from './errors.js';
+import { responseRefusedError } from './errors.js';
 import { NODE_JOINED_HEADER_RULES } from './node-headers.js';
 import type { HeaderView } from './node-headers.js';
 import type { ServerRequest } from './request.js';
@@ -119,7 +119,7 @@ function storeCheckedHeader(this: http.ServerResponse, firstLine: string, header
   // The response is given up at once (a 500 in its place when none of it was written): a handler
   // that catches the throw and goes on would write on node's state of a head never sent.
   state._header = null;
-  const err = new ServerError('TETHER_RESPONSE_REFUSED', refusal);
+  const err = responseRefusedError(refusal);
   (this.req as unknown as NodeRequestState)[SOURCE]?.refused(err);
   throw err;
 }

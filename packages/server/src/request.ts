@@ -28,7 +28,7 @@ import { Readable } from 'node:stream';
 import type { Fields, HttpVersion } from '@tether/protocol';
 import type { Socket } from 'node:net';
 import { assignable } from './assignable.js';
-import { ServerError } from './errors.js';
+import { requestAbortedError } from './errors.js';
 import { headerView } from './node-headers.js';
 import type { HeaderView } from './node-headers.js';
 
@@ -248,7 +248,7 @@ export class ServerRequest extends LazyReadable {
     // Read to its end: 'close' followed 'end' already, as node's.
     if (state?.endEmitted === true) return;
     this.aborted = true;
-    const err = new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the response was complete');
+    const err = requestAbortedError();
     this.#error = err;
     EventEmitter.prototype.emit.call(this, 'aborted');
     if (state !== null) Readable.prototype.destroy.call(this, err);

@@ -23,7 +23,18 @@ import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { LocalProtocolError, validateField } from '@tether/protocol';
 import { assignable } from './assignable.js';
-import { ServerError } from './errors.js';
+import {
+  contentLengthMismatchError,
+  headersSentError,
+  invalidChunkError,
+  invalidFieldNameError,
+  invalidFieldValueError,
+  invalidReasonError,
+  invalidStatusError,
+  responseRefusedError,
+  writeAfterEndError,
+} from './errors.js';
+import type { FieldSection } from './errors.js';
 import { abortRequest } from './request.js';
 import type { ServerRequest } from './request.js';
 
@@ -68,30 +79,32 @@ type Callback = (err?: Error | null) => void;
 function toBytes(chunk: string | Uint8Array, encoding?: BufferEncoding): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
   if (chunk instanceof Uint8Array) return chunk;
-  throw new ServerError('TETHER_INVALID_ARGUMENT', `a body chunk must be a string or a Uint8Array, got ${typeof chunk}`);
+  throw invalidChunkError(chunk);
 }
 
-/** `validateField`, its refusal as a ServerError. */
-function checkField(name: string, value: string): void {
+/**
+ * `validateField`, its refusal as node's error for the same misuse: `ERR_INVALID_HTTP_TOKEN` for
+ * the name, `ERR_INVALID_CHAR` for the value. The protocol also refuses a value that starts or
+ * ends with whitespace (RFC 9110 §5.5), which node sends; that is `ERR_INVALID_CHAR` too, the
+ * protocol's reason in `cause`.
+ */
+function checkField(section: FieldSection, name: string, value: string): void {
+  if (typeof name !== 'string') throw invalidFieldNameError(section, name);
   try {
     validateField(name, value);
   } catch (err) {
-    throw new ServerError('TETHER_INVALID_HEADER', err instanceof Error ? err.message : String(err), { cause: err });
+    if (err instanceof LocalProtocolError && err.code === 'H1_INVALID_FIELD_NAME') throw invalidFieldNameError(section, name, err);
+    throw invalidFieldValueError(section, name, err);
   }
-}
-
-/** A protocol refusal of what the handler asked for, as a ServerError; anything else as is. */
-function refusal(err: unknown): unknown {
-  return err instanceof LocalProtocolError ? new ServerError('TETHER_RESPONSE_REFUSED', err.message, { cause: err }) : err;
 }
 
 /**
  * The status to send for `statusCode`, as node:http reads it (`statusCode | 0`: a numeric string
- * or a fraction is accepted); a ServerError unless it is in 100–999.
+ * or a fraction is accepted); node's `ERR_HTTP_INVALID_STATUS_CODE` unless it is in 100–999.
  */
 export function checkStatus(statusCode: unknown): number {
   const status = Number(statusCode) | 0;
-  if (status < 100 || status > 999) throw new ServerError('TETHER_INVALID_STATUS', `invalid status code ${String(statusCode)}: it must be an integer from 100 to 999`);
+  if (status < 100 || status > 999) throw invalidStatusError(statusCode);
   return status;
 }
 
@@ -152,7 +165,11 @@ export class ServerResponse extends LazyWritable {
   statusMessage: string | undefined;
   /** Send a `Date` field unless the handler set one (default true, on the prototype). */
   declare sendDate: boolean;
-  /** As node's: a Content-Length mismatch is not checked by the response (the protocol refuses it). */
+  /**
+   * Accepted for node's sake; tether refuses a body that does not match its Content-Length
+   * whatever it says (the protocol frames every body), with node's strict-mode error
+   * `ERR_HTTP_CONTENT_LENGTH_MISMATCH`.
+   */
   declare strictContentLength: boolean;
   /** The request this answers. */
   readonly req: ServerRequest | undefined;
@@ -169,6 +186,8 @@ export class ServerResponse extends LazyWritable {
   #trailers: string[] | undefined;
   /** FINISHED | CLOSED | DESTROYED | NEED_DRAIN, and `cork()` calls waiting × CORK_UNIT: one field for what most responses never use. */
   #flags = 0;
+  /** Body bytes handed to the connection so far (for node's Content-Length mismatch message). */
+  #bodyBytes = 0;
   #state: WritableStateFlags | null = null;
 
   /** @internal Made by the connection. */
@@ -255,9 +274,9 @@ export class ServerResponse extends LazyWritable {
 
   /** Set a header (replacing any value of the same name, any case). */
   setHeader(name: string, value: HeaderValue): this {
-    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', `cannot set header ${JSON.stringify(name)} after the head was sent`);
-    if (Array.isArray(value)) for (const v of value as readonly string[]) checkField(name, String(v));
-    else checkField(name, typeof value === 'string' ? value : String(value));
+    if (this.#headSent || this.#headFixed) throw headersSentError('set');
+    if (Array.isArray(value)) for (const v of value as readonly string[]) checkField('header', name, String(v));
+    else checkField('header', name, typeof value === 'string' ? value : String(value));
     const lower = lowerCase(name);
     const at = this.#find(lower);
     if (at < 0) this.#headers.push(lower, name, value);
@@ -286,7 +305,7 @@ export class ServerResponse extends LazyWritable {
 
   /** Remove a header. */
   removeHeader(name: string): void {
-    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', `cannot remove header ${JSON.stringify(name)} after the head was sent`);
+    if (this.#headSent || this.#headFixed) throw headersSentError('remove');
     const lower = lowerCase(name);
     const at = this.#find(lower);
     if (at >= 0) this.#headers.splice(at, 3);
@@ -295,6 +314,7 @@ export class ServerResponse extends LazyWritable {
 
   /** Add a value to a header (a list when it has one already), as node's (≥ 18.3). */
   appendHeader(name: string, value: string | readonly string[]): this {
+    if (this.#headSent || this.#headFixed) throw headersSentError('append');
     const old = this.getHeader(name);
     if (old === undefined) return this.setHeader(name, value);
     const before = Array.isArray(old) ? (old as readonly string[]) : [String(old)];
@@ -323,7 +343,7 @@ export class ServerResponse extends LazyWritable {
    * write.
    */
   writeHead(status: number, reasonOrHeaders?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
-    if (this.#headSent || this.#headFixed) throw new ServerError('TETHER_HEADERS_SENT', 'writeHead() after the head was sent');
+    if (this.#headSent || this.#headFixed) throw headersSentError('write');
     this.statusCode = checkStatus(status);
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
@@ -338,7 +358,7 @@ export class ServerResponse extends LazyWritable {
   addTrailers(fields: Record<string, string>): void {
     const list = (this.#trailers ??= []);
     for (const [name, value] of Object.entries(fields)) {
-      checkField(name, value);
+      checkField('trailer', name, value);
       list.push(name, value);
     }
   }
@@ -376,7 +396,27 @@ export class ServerResponse extends LazyWritable {
       this.#sink.sendHead(this);
     } catch (err) {
       this.#headSent = false;
-      throw refusal(err);
+      throw this.#refusal(err, this.#bodyBytes);
+    }
+  }
+
+  /**
+   * A protocol refusal of what the handler asked for, as node's error where node has one for the
+   * fault (see SERVER_ERRORS), else `TETHER_RESPONSE_REFUSED`; anything else as is. `bodyBytes`:
+   * the body's length with the refused call's bytes.
+   */
+  #refusal(err: unknown, bodyBytes: number): unknown {
+    if (!(err instanceof LocalProtocolError)) return err;
+    switch (err.code) {
+      case 'H1_BODY_LENGTH_MISMATCH': {
+        // As node's `_contentLength` (`+value`, the last of a list).
+        const field = this.getHeader('content-length');
+        return contentLengthMismatchError(bodyBytes, Number(Array.isArray(field) ? field.at(-1) : field), err);
+      }
+      case 'H1_INVALID_REASON':
+        return invalidReasonError(err);
+      default:
+        return responseRefusedError(err.message, err);
     }
   }
 
@@ -397,7 +437,7 @@ export class ServerResponse extends LazyWritable {
     for (const name of Object.keys(hints)) {
       const value = hints[name]!;
       for (const v of typeof value === 'string' ? [value] : value) {
-        checkField(name, v);
+        checkField('header', name, v);
         raw.push(name, v);
       }
     }
@@ -450,7 +490,7 @@ export class ServerResponse extends LazyWritable {
   write(chunk: string | Uint8Array, encodingIn?: ChunkEncoding | Callback | null, cbIn?: Callback | null): boolean {
     if ((this.#flags & DESTROYED) !== 0) return false;
     if (this.#ended) {
-      throw new ServerError('TETHER_WRITE_AFTER_END', 'write() after end()');
+      throw writeAfterEndError();
     }
     let cb = typeof cbIn === 'function' ? cbIn : undefined;
     let encoding: ChunkEncoding | undefined;
@@ -462,8 +502,9 @@ export class ServerResponse extends LazyWritable {
     try {
       ok = this.#sink.sendData(this, data);
     } catch (err) {
-      throw refusal(err);
+      throw this.#refusal(err, this.#bodyBytes + data.length);
     }
+    this.#bodyBytes += data.length;
     if (!ok) this.#flags |= NEED_DRAIN;
     if (cb !== undefined) process.nextTick(cb);
     return ok;
@@ -504,17 +545,18 @@ export class ServerResponse extends LazyWritable {
         // still the handler's to answer, or the server's (500) when the handler throws this on.
         this.#ended = false;
         this.#headSent = false;
-        throw refusal(err);
+        throw this.#refusal(err, chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
       }
     } else {
       const data = chunk === undefined ? undefined : toBytes(chunk);
       if (!this.#headSent) this.#sendHead();
       this.#ended = true;
+      const bodyBytes = this.#bodyBytes + (data?.length ?? 0);
       try {
         if (data !== undefined) this.#sink.sendData(this, data);
         this.#sink.sendEnd(this, this.#trailers);
       } catch (err) {
-        throw refusal(err);
+        throw this.#refusal(err, bodyBytes);
       }
     }
     if (this.#state !== null) this.#state.ended = this.#state.ending = true;

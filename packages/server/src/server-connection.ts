@@ -46,7 +46,7 @@ import type { ConnectionAction, Timeout } from './connection-policy.js';
 import { EarlyResponse, mayRunAhead } from './early-response.js';
 import { routeExpectation } from './expectation.js';
 import type { RequestEvent } from './expectation.js';
-import { ServerError } from './errors.js';
+import { requestAbortedError } from './errors.js';
 import { NodeExchange } from './node-exchange.js';
 import type { NodeExchangeHost, NodeKeepAlive } from './node-exchange.js';
 import type { ResolvedServerOptions } from './options.js';
@@ -999,7 +999,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
     this.#finished = true;
     this.#deadlines.stop();
     const current = this.#current;
-    if (current !== null && !current.req.complete) failBody(current.req, new ServerError('TETHER_REQUEST_ABORTED', 'the connection closed before the request body was complete'));
+    if (current !== null && !current.req.complete) failBody(current.req, requestAbortedError());
     if (current?.res != null) closeResponse(current.res);
     else if (current?.node != null) current.node.closed();
     for (const early of this.#early.values()) closeResponse(early.res);

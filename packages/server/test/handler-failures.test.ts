@@ -59,7 +59,7 @@ describe('a handler started ahead of its turn (pipelineConcurrency)', () => {
     expect(o.statuses).toEqual([200, 500]);
     expect(o.bodies[0]).toBe('answer /a');
     expect(o.ending).toBe('fin');
-    expect(o.errors.map((e) => (e as { code?: string }).code)).toEqual(['TETHER_INVALID_STATUS']);
+    expect(o.errors).toEqual([expect.objectContaining({ code: 'ERR_HTTP_INVALID_STATUS_CODE', tetherCode: 'TETHER_INVALID_STATUS' })]);
   });
 
   it('fields the protocol refuses at replay (Content-Length on a 204) are a 500 at its turn', async () => {
@@ -163,7 +163,7 @@ describe('the handler being answered', () => {
         try {
           res.end('cd');
         } catch (err) {
-          expect((err as { code?: string }).code).toBe('TETHER_RESPONSE_REFUSED');
+          expect(err).toMatchObject({ code: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH', tetherCode: 'TETHER_RESPONSE_REFUSED' });
         }
       },
       {},

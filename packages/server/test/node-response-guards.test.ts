@@ -59,7 +59,7 @@ it.each<[string, Misuse]>([
   expect(conn.reader.headStarted).toBe(false);
   expect(conn.reader.responses.map((r) => [r.status, r.headers.connection])).toEqual([[500, 'close']]);
   expect(conn.ending).toBe('fin');
-  expect(errors).toEqual([expect.objectContaining({ code: 'TETHER_RESPONSE_REFUSED' })]);
+  expect(errors).toEqual([expect.objectContaining({ code: 'TETHER_RESPONSE_REFUSED', tetherCode: 'TETHER_RESPONSE_REFUSED' })]);
 });
 
 it('a body delimited by closing (Transfer-Encoding without chunked) is the last response', async () => {

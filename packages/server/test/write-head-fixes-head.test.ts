@@ -32,7 +32,7 @@ function handler(seen: Seen[]) {
     try {
       res.setHeader('x-b', '2');
     } catch (err) {
-      setHeader = (err as { nodeCode?: string; code?: string }).nodeCode ?? (err as { code?: string }).code ?? 'threw';
+      setHeader = (err as { code?: string }).code ?? 'threw';
     }
     seen.push({ before, after, setHeader, status: 0, header: undefined });
     res.end('done');
