@@ -18,6 +18,7 @@
  */
 
 import { parseConnection } from './connection-header.js';
+import type { ConnectionTokens } from './connection-header.js';
 import { LocalProtocolError, RemoteProtocolError } from './errors.js';
 import { isIdempotentMethod } from './methods.js';
 import { ChunkedReader, LengthReader, UntilCloseReader } from './body-readers.js';
@@ -99,6 +100,34 @@ function unframed(kind: FramingKind): boolean {
 /** Removed from a response before `Connection: close` replaces them. */
 const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
 const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
+
+/**
+ * The persistence fields of a final response: `fields` as sent (less what is replaced), with the
+ * lines to add pushed onto `extra`. A closing response says `Connection: close` and nothing of
+ * keep-alive; a persistent one carries `keepAlive` (named in Connection), or tells an HTTP/1.0
+ * client `Connection: keep-alive`.
+ */
+function persistenceFields(fields: Fields, extra: string[], closeAfter: boolean, connection: ConnectionTokens, peerVersion: HttpVersion, keepAlive: string | undefined): Fields {
+  if (closeAfter) {
+    if (connection.close && !connection.keepAlive && !carries(fields.raw, 'keep-alive')) return fields;
+    // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
+    // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection
+    // that persists, so a closing response carries neither (whoever set them).
+    const tokens = connection.tokens.filter((t) => t !== 'keep-alive' && t !== 'close');
+    extra.push('Connection', ['close', ...tokens].join(', '));
+    return fields.without(CONNECTION_FIELDS);
+  }
+  if (keepAlive !== undefined) {
+    // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1).
+    validateField('Keep-Alive', keepAlive);
+    if (!connection.keepAlive) extra.push('Connection', 'keep-alive');
+    extra.push('Keep-Alive', keepAlive);
+    return carries(fields.raw, 'keep-alive') ? fields.without(KEEP_ALIVE_FIELD) : fields;
+  }
+  // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
+  if (peerVersion === '1.0' && !connection.keepAlive) extra.push('Connection', 'keep-alive');
+  return fields;
+}
 
 /** Whether `raw` (name, value, …) has a field named `lower` (any case): a scan, not an index (a head we send is asked once). */
 function carries(raw: readonly string[], lower: string): boolean {
@@ -801,23 +830,7 @@ export class Connection {
       // sending its content or by not sending it; the next bytes cannot be told apart, so the
       // connection ends here (node:http closes it too).
       this.theyAreWaitingFor100Continue;
-    if (closeAfter && (!connection.close || connection.keepAlive || carries(fields.raw, 'keep-alive'))) {
-      // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
-      // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection
-      // that persists, so a closing response carries neither (whoever set them).
-      const tokens = connection.tokens.filter((t) => t !== 'keep-alive' && t !== 'close');
-      out = out.without(CONNECTION_FIELDS);
-      extra.push('Connection', ['close', ...tokens].join(', '));
-    } else if (!closeAfter && keepAlive !== undefined) {
-      // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1).
-      validateField('Keep-Alive', keepAlive);
-      if (carries(fields.raw, 'keep-alive')) out = out.without(KEEP_ALIVE_FIELD);
-      if (!connection.keepAlive) extra.push('Connection', 'keep-alive');
-      extra.push('Keep-Alive', keepAlive);
-    } else if (!closeAfter && peerVersion === '1.0' && !connection.keepAlive) {
-      // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
-      extra.push('Connection', 'keep-alive');
-    }
+    out = persistenceFields(out, extra, closeAfter, connection, peerVersion, keepAlive);
     const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reason, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
