@@ -33,9 +33,9 @@ export const SERVER_ERRORS = {
   /**
    * A header or trailer name that is not a token, or a value with a character it may not carry
    * (`ERR_INVALID_CHAR` also for a value starting or ending with whitespace, which node sends and
-   * the protocol refuses: RFC 9110 §5.5).
+   * the protocol refuses: RFC 9110 §5.5), or no value at all (`undefined`).
    */
-  TETHER_INVALID_HEADER: ['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR'],
+  TETHER_INVALID_HEADER: ['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE'],
   /** A body chunk that is neither a string nor bytes (`null`: node's own code for it). */
   TETHER_INVALID_ARGUMENT: ['ERR_INVALID_ARG_TYPE', 'ERR_STREAM_NULL_VALUES'],
   /**
@@ -63,6 +63,7 @@ const BASE_OF = {
   ERR_HTTP_INVALID_STATUS_CODE: RangeError,
   ERR_INVALID_HTTP_TOKEN: TypeError,
   ERR_INVALID_CHAR: TypeError,
+  ERR_HTTP_INVALID_HEADER_VALUE: TypeError,
   ERR_INVALID_ARG_TYPE: TypeError,
   ERR_STREAM_NULL_VALUES: TypeError,
   ERR_HTTP_CONTENT_LENGTH_MISMATCH: Error,
@@ -153,6 +154,11 @@ export function invalidFieldNameError(section: FieldSection, name: unknown, caus
 /** `ERR_INVALID_CHAR` (a TypeError): node's `Invalid character in header content ["x-a"]`. */
 export function invalidFieldValueError(section: FieldSection, name: string, cause?: unknown): ServerError {
   return serverError('TETHER_INVALID_HEADER', 'ERR_INVALID_CHAR', `Invalid character in ${section} content ["${name}"]`, cause);
+}
+
+/** `ERR_HTTP_INVALID_HEADER_VALUE` (a TypeError): node's `Invalid value "undefined" for header "x-a"`. */
+export function missingFieldValueError(name: string): ServerError {
+  return serverError('TETHER_INVALID_HEADER', 'ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
 }
 
 /**

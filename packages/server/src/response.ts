@@ -31,6 +31,7 @@ import {
   invalidFieldValueError,
   invalidReasonError,
   invalidStatusError,
+  missingFieldValueError,
   responseRefusedError,
   writeAfterEndError,
 } from './errors.js';
@@ -275,6 +276,11 @@ export class ServerResponse extends LazyWritable {
   /** Set a header (replacing any value of the same name, any case). */
   setHeader(name: string, value: HeaderValue): this {
     if (this.#headSent || this.#headFixed) throw headersSentError('set');
+    if (value === undefined) {
+      // As node's: the name is judged first, then the missing value.
+      checkField('header', name, '');
+      throw missingFieldValueError(name);
+    }
     if (Array.isArray(value)) for (const v of value as readonly string[]) checkField('header', name, String(v));
     else checkField('header', name, typeof value === 'string' ? value : String(value));
     const lower = lowerCase(name);

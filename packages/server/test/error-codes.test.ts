@@ -10,8 +10,6 @@
  *   the call (the row says so);
  * - a body that does not match its Content-Length: node refuses it only with
  *   `strictContentLength`, which those rows set on node's response; tether always refuses it;
- * - `setHeader(name, undefined)`: node throws `ERR_HTTP_INVALID_HEADER_VALUE`; tether sends the
- *   value "undefined";
  * - a field value that starts or ends with whitespace: node sends it; tether refuses it
  *   (`ERR_INVALID_CHAR`, the protocol's reason as `cause`);
  * - `setHeader('bad name', [])`: node refuses the name; tether has no line to check;
@@ -70,6 +68,10 @@ const ROWS: readonly Row[] = [
   { misuse: 'a header value with a character above 0xFF', act: (res) => res.setHeader('smile-encoded', '\uD83D\uDE00'), tetherCode: 'TETHER_INVALID_HEADER' },
   { misuse: 'a header value with NUL, in a list', act: (res) => res.setHeader('x-a', ['ok', 'a\0b']), tetherCode: 'TETHER_INVALID_HEADER' },
   { misuse: 'a header name with a space', act: (res) => res.setHeader('bad name', 'v'), tetherCode: 'TETHER_INVALID_HEADER' },
+  { misuse: 'a header value that is undefined', act: (res) => res.setHeader('x-a', bad(undefined)), tetherCode: 'TETHER_INVALID_HEADER' },
+  { misuse: 'appendHeader with undefined', act: (res) => res.appendHeader('x-a', bad(undefined)), tetherCode: 'TETHER_INVALID_HEADER' },
+  { misuse: 'writeHead with an undefined header value', act: (res) => res.writeHead(200, bad({ 'x-a': undefined })), tetherCode: 'TETHER_INVALID_HEADER' },
+  { misuse: 'an undefined value for a bad name', act: (res) => res.setHeader('bad name', bad(undefined)), tetherCode: 'TETHER_INVALID_HEADER' },
   { misuse: 'an empty header name', act: (res) => res.setHeader('', 'v'), tetherCode: 'TETHER_INVALID_HEADER' },
   { misuse: 'a header name that is a number', act: (res) => res.setHeader(bad(42), 'v'), tetherCode: 'TETHER_INVALID_HEADER' },
   { misuse: 'a header name that is a symbol', act: (res) => res.setHeader(bad(Symbol('q')), 'v'), tetherCode: 'TETHER_INVALID_HEADER' },
