@@ -122,8 +122,8 @@ const SUITES = {
     },
     /** @param {string} _root @param {string} file @param {string} out */
     command(_root, file, out) {
-      // As `node --test`; its script sets no per-test timeout, borp's 30 s bounds a hung test
-      // without losing the file's other results.
+      // As `node --test`; its script sets no per-test timeout, so borp's 30 s bounds a hung test
+      // (on Node 20 that limit also ends the file: tests not yet reported are lost).
       return nodeTestCommand(file, out);
     },
     /** `npm ci` would run its `prepare` script: the ESM wrapper that `import('koa')` loads. */
