@@ -39,6 +39,8 @@ const USAGE = `usage: node dist/server-harness.js [options]
   --shape NAME       the handler, one of ${SHAPE_IDS.join(', ')} (default hello; see server-shapes.js --help)
   --server PATH      the @tether/server build to load: a git worktree or repository root, its
                      packages/server, or its packages/server/dist (default: this workspace's)
+  --no-keep-alive    advertiseKeepAlive: false (builds that write the Keep-Alive advertisement
+                     differently then send the same bytes)
   --help             this text`;
 
 const fail = failer('server-harness');
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     connections: { type: 'string' },
     shape: { type: 'string' },
     server: { type: 'string' },
+    'no-keep-alive': { type: 'boolean' },
   });
   const depth = integerFlag(fail, v.depth, 10, 'depth');
   const requests = integerFlag(fail, v.requests, 300_000, 'requests');
@@ -85,7 +88,8 @@ async function main(): Promise<void> {
   const { createServer } = (await import(new URL('index.js', dist).href)) as typeof TetherServer;
   const { ServerConnection } = (await import(new URL('server-connection.js', dist).href)) as typeof TetherServerConnection;
   const handle = SHAPES[shape].handle;
-  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY }, (_req, res) => handle(res));
+  // Without the advertisement, builds that write it differently send the same bytes.
+  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY, advertiseKeepAlive: v['no-keep-alive'] !== true }, (_req, res) => handle(res));
   const sockets = Array.from({ length: connections }, () => new StandInSocket());
   for (const socket of sockets) new ServerConnection(socket as unknown as Socket, server);
   const read = 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n'.repeat(depth);
