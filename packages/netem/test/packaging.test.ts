@@ -1,0 +1,26 @@
+/**
+ * Theory of operation: what a user installs from the registry, checked without packing.
+ * `npm pack --dry-run` lists the files the tarball would hold (the `files` rules that
+ * `pnpm publish` applies too) and writes nothing; the other checks read the built `dist/`
+ * (turbo builds a package before its tests).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+
+/** The paths in the tarball, relative to the package folder. `--ignore-scripts`: nothing runs. */
+const packed = new Set(
+  (JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path),
+);
+
+describe('packaging', () => {
+  it('ships the repository LICENSE', () => {
+    expect(packed).toContain('LICENSE');
+    expect(read('LICENSE')).toBe(read('../../LICENSE'));
+  });
+});
