@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+/** The repository every package.json and README link names (there is no other remote). */
+const REPOSITORY = 'https://github.com/tether-http/tether';
+const DIR = 'packages/protocol';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
@@ -22,5 +25,17 @@ describe('packaging', () => {
   it('ships the repository LICENSE', () => {
     expect(packed).toContain('LICENSE');
     expect(read('LICENSE')).toBe(read('../../LICENSE'));
+  });
+
+  it('names its repository folder, homepage and issue tracker', () => {
+    const pkg = JSON.parse(read('package.json')) as Record<string, unknown>;
+    expect(pkg).toMatchObject({
+      license: 'MIT',
+      author: 'the tether authors',
+      homepage: `${REPOSITORY}/tree/main/${DIR}#readme`,
+      repository: { type: 'git', url: `git+${REPOSITORY}.git`, directory: DIR },
+      bugs: { url: `${REPOSITORY}/issues` },
+    });
+    expect(pkg.keywords).toEqual(expect.arrayContaining([expect.any(String)]));
   });
 });
