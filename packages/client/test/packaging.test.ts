@@ -38,4 +38,12 @@ describe('packaging', () => {
     });
     expect(pkg.keywords).toEqual(expect.arrayContaining([expect.any(String)]));
   });
+
+  it('depends on the other tether packages by a caret range, not an exact pin', () => {
+    // pnpm publishes `workspace:^` as `^<version>`: one shared copy of a dependency between packages.
+    const pkg = JSON.parse(read('package.json')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.peerDependencies })) {
+      if (name.startsWith('@tether/')) expect(range, name).toBe('workspace:^');
+    }
+  });
 });
