@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { posix } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
@@ -45,5 +46,34 @@ describe('packaging', () => {
     for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.peerDependencies })) {
       if (name.startsWith('@tether/')) expect(range, name).toBe('workspace:^');
     }
+  });
+
+  it('ships the source file every .js and .d.ts map points to', () => {
+    // Maps name `../src/*.ts`: src/ ships, so stack traces and go-to-definition land on real files.
+    const maps = [...packed].filter((path) => path.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources } = JSON.parse(read(map)) as { sources: string[] };
+      for (const source of sources) expect(packed, `${map} → ${source} (a stale dist/? build from clean)`).toContain(posix.join(posix.dirname(map), source));
+    }
+  });
+
+  it('names the shipped .ts line that threw in a stack trace under --enable-source-maps', () => {
+    // A real process loads the built package and makes it throw from inside.
+    const entry = pathToFileURL(`${root}dist/index.js`).href;
+    const script = `import * as m from ${JSON.stringify(entry)};\ntry { m.formatKeepAlive({ max: -1 }); } catch (err) { console.log(err.stack); }`;
+    const stack = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(stack).toContain('RangeError: Keep-Alive max must be a non-negative integer, got -1');
+    // The innermost frame in this package: `at fn (/abs/path/src/file.ts:line:column)`.
+    const frame = stack
+      .split('\n')
+      .map((line) => /^\s+at (?:.* \()?(.+):(\d+):\d+\)?$/.exec(line))
+      .find((match) => match?.[1]?.startsWith(root));
+    expect(frame, stack).toBeDefined();
+    const [, file, line] = frame!;
+    const shipped = file!.slice(root.length);
+    expect(shipped).toMatch(/^src\/.+\.ts$/);
+    expect(packed).toContain(shipped);
+    expect(read(shipped).split('\n')[Number(line) - 1]).toContain('throw new RangeError');
   });
 });
