@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 /** The repository every package.json and README link names (there is no other remote). */
@@ -21,6 +22,12 @@ const read = (path: string): string => readFileSync(new URL(`../${path}`, import
 const packed = new Set(
   (JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path),
 );
+
+/** Members tagged @internal in src/: `stripInternal` keeps them out of the shipped .d.ts. */
+const INTERNAL: Record<string, string[]> = {
+  Pool: ['options', 'address'],
+  ResponseBody: ['onSettled', 'push', 'end', 'fail'],
+};
 
 describe('packaging', () => {
   it('ships the repository LICENSE', () => {
@@ -76,4 +83,30 @@ describe('packaging', () => {
     expect(packed).toContain(shipped);
     expect(read(shipped).split('\n')[Number(line) - 1]).toContain('throw new RangeError');
   });
+
+  it('keeps @internal members out of the shipped types', () => {
+    const exported = shippedExports(`${root}dist/index.d.ts`);
+    for (const [owner, names] of Object.entries(INTERNAL)) {
+      const members = exported.get(owner);
+      expect(members, owner).toBeDefined();
+      for (const name of names) expect(members, `${owner}.${name}`).not.toContain(name);
+    }
+  });
 });
+
+/**
+ * What a module's shipped types export, as a type checker reads them: each exported name with
+ * its members (a class's instance and static members; nothing for a function or a constant).
+ */
+function shippedExports(file: string): Map<string, string[]> {
+  const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+  const exported = new Map<string, string[]>();
+  for (const symbol of checker.getExportsOfModule(module)) {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    const members = target.flags & ts.SymbolFlags.Class ? [checker.getDeclaredTypeOfSymbol(target), checker.getTypeOfSymbol(target)].flatMap((type) => checker.getPropertiesOfType(type).map((p) => p.name)) : [];
+    exported.set(symbol.name, members);
+  }
+  return exported;
+}

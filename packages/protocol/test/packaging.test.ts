@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 /** The repository every package.json and README link names (there is no other remote). */
@@ -76,4 +77,28 @@ describe('packaging', () => {
     expect(packed).toContain(shipped);
     expect(read(shipped).split('\n')[Number(line) - 1]).toContain('throw new RangeError');
   });
+
+  it('keeps @internal declarations out of the shipped types', () => {
+    // The head-text writers are exported between modules for connection.ts, not to users.
+    const writers = shippedExports(`${root}dist/writers.d.ts`);
+    expect(writers.has('writeRequestHead')).toBe(true);
+    for (const name of ['requestHeadText', 'responseHeadText']) expect(writers.has(name), name).toBe(false);
+  });
 });
+
+/**
+ * What a module's shipped types export, as a type checker reads them: each exported name with
+ * its members (a class's instance and static members; nothing for a function or a constant).
+ */
+function shippedExports(file: string): Map<string, string[]> {
+  const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+  const exported = new Map<string, string[]>();
+  for (const symbol of checker.getExportsOfModule(module)) {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    const members = target.flags & ts.SymbolFlags.Class ? [checker.getDeclaredTypeOfSymbol(target), checker.getTypeOfSymbol(target)].flatMap((type) => checker.getPropertiesOfType(type).map((p) => p.name)) : [];
+    exported.set(symbol.name, members);
+  }
+  return exported;
+}
