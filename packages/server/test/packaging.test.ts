@@ -5,7 +5,7 @@
  * (turbo builds a package before its tests).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -45,6 +45,18 @@ describe('packaging', () => {
       bugs: { url: `${REPOSITORY}/issues` },
     });
     expect(pkg.keywords).toEqual(expect.arrayContaining([expect.any(String)]));
+  });
+
+  it('links from its README only to absolute URLs, which work on the registry page', () => {
+    // The registry shows the README outside the repository: `../protocol` would lead nowhere.
+    const targets = [...read('README.md').matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+    for (const target of targets) expect(target).toMatch(/^(https:|#)/);
+    for (const target of targets.filter((t) => t.startsWith(`${REPOSITORY}/tree/`) || t.startsWith(`${REPOSITORY}/blob/`))) {
+      // A link into this repository names a file that is there (a folder under tree/, a file under blob/).
+      const [, kind, path] = /\/(tree|blob)\/main\/([^#]+)/.exec(target)!;
+      const stat = statSync(fileURLToPath(new URL(`../../../${path}`, import.meta.url)));
+      expect(kind, target).toBe(stat.isDirectory() ? 'tree' : 'blob');
+    }
   });
 
   it('depends on the other tether packages by a caret range, not an exact pin', () => {
