@@ -6,16 +6,18 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+// Every package and app, and packaging/ (the consumers of the packed packages).
+const projects = ['packaging'];
 for (const group of ['packages', 'apps']) {
-  if (!existsSync(group)) continue;
-  for (const name of readdirSync(group)) {
-    const file = join(group, name, '.vitest', 'results.json');
-    if (!existsSync(file)) continue;
-    const report = JSON.parse(readFileSync(file, 'utf8'));
-    passed += report.numPassedTests;
-    failed += report.numFailedTests;
-    skipped += report.numPendingTests + report.numTodoTests;
-  }
+  if (existsSync(group)) projects.push(...readdirSync(group).map((name) => join(group, name)));
+}
+for (const project of projects) {
+  const file = join(project, '.vitest', 'results.json');
+  if (!existsSync(file)) continue;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
 }
 console.log(`vitest: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (failed > 0 || passed === 0) process.exitCode = 1;

@@ -179,8 +179,8 @@ export class ServerRequest extends LazyReadable {
   }
 
   /** The body, chunk by chunk (Buffers; strings after `setEncoding`). */
-  override [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
-    return Readable.prototype[Symbol.asyncIterator].call(this) as AsyncIterableIterator<Buffer>;
+  override [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer> {
+    return Readable.prototype[Symbol.asyncIterator].call(this) as NodeJS.AsyncIterator<Buffer>;
   }
 
   /** The whole body as bytes. */

@@ -26,7 +26,6 @@ import type { ServerRequest } from './request.js';
 import type { ServerResponse } from './response.js';
 import { wantsNodeObjects } from './node-exchange.js';
 import { ServerConnection } from './server-connection.js';
-import type { ConnectionHost } from './server-connection.js';
 
 /** A request handler, as in node:http. What it returns is ignored, except that a rejected promise is handled like a throw. */
 export type Handler = (req: ServerRequest, res: ServerResponse) => unknown;
@@ -116,7 +115,7 @@ export interface CloseOptions {
  * 'checkContinue' / 'checkExpectation' (`(req, res)`: a request with Expect, in place of the
  * handler; see expectation.ts).
  */
-export class TetherServer extends EventEmitter implements ConnectionHost {
+export class TetherServer extends EventEmitter {
   /** The options as given, kept so that a settable property can re-resolve them. */
   #given: ServerOptions;
   #options: ResolvedServerOptions;

@@ -1,0 +1,181 @@
+/**
+ * Builds the throwaway consumer projects for consumers.test.ts, under a temporary directory
+ * outside the workspace: packs every published package with pnpm, writes one npm project per kind
+ * of consumer and installs the tarballs into it with npm, as a user would.
+ *
+ * Invariants: every child process has a time limit (SIGKILL when it runs over); tool versions are
+ * pinned in TOOLS, so a run is reproducible and npm's cache serves a second run; the projects
+ * depend on the tarballs only (`file:` specs plus `overrides`, so @tether/protocol is never fetched
+ * from a registry and there is one copy of it).
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The workspace root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Pinned tool versions: typescript and @types/node as the workspace has them. */
+export const TOOLS = {
+  typescript: '5.9.3',
+  '@types/node': '20.19.43',
+  '@arethetypeswrong/cli': '0.18.5',
+  publint: '0.3.25',
+} as const;
+
+/** A published package: its name, its tarball, and its entry points (`@tether/server/fastify`). */
+export interface Packed {
+  readonly name: string;
+  readonly tarball: string;
+  readonly entries: readonly string[];
+}
+
+/** What a child process printed. */
+export interface Output {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The environment for children: pnpm's and vitest's variables removed, so npm reads its own
+ * configuration and node runs a consumer as a user's shell would.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_|vitest|node_options$|test$)/i.test(key)) continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+/** Runs `command` in `cwd`, killed after `timeoutMs`; rejects with everything it printed. */
+export function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: childEnv(), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve({ stdout, stderr });
+          return;
+        }
+        const why = error.killed ? `killed after ${timeoutMs} ms` : `exit ${String(error.code)}`;
+        reject(new Error(`${command} ${args.join(' ')} (in ${cwd}): ${why}\n${stdout}\n${stderr}`));
+      },
+    );
+  });
+}
+
+/** Runs node (this process's) on `args`. */
+export function node(args: readonly string[], cwd: string, timeoutMs = 30_000): Promise<Output> {
+  return run(process.execPath, args, cwd, timeoutMs);
+}
+
+/** `pnpm pack`s every package in packages/ that is not private into `dir`. */
+export async function packAll(dir: string): Promise<Packed[]> {
+  const packed: Packed[] = [];
+  for (const folder of readdirSync(path.join(ROOT, 'packages')).sort()) {
+    const cwd = path.join(ROOT, 'packages', folder);
+    const pkg = JSON.parse(readFileSync(path.join(cwd, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+      private?: boolean;
+      exports: Record<string, unknown>;
+    };
+    if (pkg.private === true) continue;
+    await run('pnpm', ['pack', '--pack-destination', dir], cwd, 60_000);
+    packed.push({
+      name: pkg.name,
+      // pnpm names a tarball <scope>-<name>-<version>.tgz.
+      tarball: path.join(dir, `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`),
+      entries: Object.keys(pkg.exports).map((subpath) => pkg.name + subpath.slice(1)),
+    });
+  }
+  return packed;
+}
+
+/** Writes `files` (relative path → text) under `dir`. */
+export function writeProject(dir: string, files: Readonly<Record<string, string>>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+}
+
+/**
+ * A consumer's package.json: the tarballs as dependencies (and as overrides, so a package's own
+ * dependency on another is the tarball too), plus `devDependencies` from TOOLS.
+ */
+export function consumerPackageJson(
+  name: string,
+  type: 'module' | 'commonjs',
+  packed: readonly Packed[],
+  devDependencies: readonly (keyof typeof TOOLS)[] = [],
+): string {
+  const dependencies = Object.fromEntries(packed.map((p) => [p.name, `file:${p.tarball}`]));
+  const overrides = Object.fromEntries(packed.map((p) => [p.name, `$${p.name}`]));
+  const dev = Object.fromEntries(devDependencies.map((tool) => [tool, TOOLS[tool]]));
+  return `${JSON.stringify({ name, private: true, type, dependencies, overrides, devDependencies: dev }, null, 2)}\n`;
+}
+
+/** `npm install` in `dir`: no scripts, no audit, the cache first. */
+export async function npmInstall(dir: string): Promise<void> {
+  await run(
+    'npm',
+    ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+    dir,
+    300_000,
+  );
+}
+
+/**
+ * The client README's example (examples/pool.ts, which the client's own test keeps verbatim in
+ * the README), split into its import lines and the rest.
+ */
+export function readmeExample(): { imports: { names: string; from: string }[]; body: string } {
+  const source = readFileSync(path.join(ROOT, 'packages/client/examples/pool.ts'), 'utf8');
+  const imports: { names: string; from: string }[] = [];
+  const body: string[] = [];
+  for (const line of source.split('\n')) {
+    const match = /^import \{ ([^}]+) \} from '([^']+)';$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) imports.push({ names: match[1], from: match[2] });
+    else body.push(line);
+  }
+  return { imports, body: body.join('\n').trim() };
+}
+
+/** The example as an ES module: the file itself. */
+export function esmExample(): string {
+  return readFileSync(path.join(ROOT, 'packages/client/examples/pool.ts'), 'utf8');
+}
+
+/**
+ * The example as CommonJS: `require` (JavaScript) or `import` (a TypeScript .cts file, which tsc
+ * compiles to `require`), its body in an async function since CommonJS has no top-level await.
+ */
+export function cjsExample(style: 'require' | 'import'): string {
+  const { imports, body } = readmeExample();
+  const head = imports.map(({ names, from }) =>
+    style === 'require' ? `const { ${names} } = require('${from}');` : `import { ${names} } from '${from}';`,
+  );
+  const indented = body
+    .split('\n')
+    .map((line) => (line === '' ? line : `  ${line}`))
+    .join('\n');
+  const strict = style === 'require' ? "'use strict';\n" : '';
+  const err = style === 'require' ? 'err' : 'err: unknown';
+  return `${strict}${head.join('\n')}
+
+async function main() {
+${indented}
+}
+
+main().catch((${err}) => {
+  console.error(err);
+  process.exitCode = 1;
+});
+`;
+}
