@@ -1,6 +1,7 @@
 /**
- * One file, whose beforeAll packs and installs once for every test; each test runs child
- * processes that carry their own time limits, so the vitest limits only back those up.
+ * Each file's beforeAll builds its throwaway projects once for all its tests (consumers.test.ts:
+ * the packed tarballs; release.test.ts: the local registry); every child process carries its own
+ * time limit, so the vitest limits only back those up.
  */
 import { defineConfig } from 'vitest/config';
 

@@ -16,12 +16,16 @@ import { fileURLToPath } from 'node:url';
 /** The workspace root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Pinned tool versions: typescript and @types/node as the workspace has them. */
+/**
+ * Pinned tool versions: typescript and @types/node as the workspace has them; verdaccio is the
+ * local registry of release.test.ts.
+ */
 export const TOOLS = {
   typescript: '5.9.3',
   '@types/node': '20.19.43',
   '@arethetypeswrong/cli': '0.18.5',
   publint: '0.3.25',
+  verdaccio: '6.8.0', // the last minor that runs on Node 20 (6.9 and later need 22)
 } as const;
 
 /** A published package: its name, its tarball, and its entry points (`@tether/server/fastify`). */
@@ -41,7 +45,7 @@ export interface Output {
  * The environment for children: pnpm's and vitest's variables removed, so npm reads its own
  * configuration and node runs a consumer as a user's shell would.
  */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_|vitest|node_options$|test$)/i.test(key)) continue;
@@ -50,13 +54,22 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `command` in `cwd`, killed after `timeoutMs`; rejects with everything it printed. */
-export function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Output> {
+/**
+ * Runs `command` in `cwd`, killed after `timeoutMs`; rejects with everything it printed. `env` is
+ * added to the children's environment (after pnpm's and npm's variables are removed from it).
+ */
+export function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Output> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { cwd, env: childEnv(), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      { cwd, env: { ...childEnv(), ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve({ stdout, stderr });
@@ -69,9 +82,14 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
   });
 }
 
-/** Runs node (this process's) on `args`. */
-export function node(args: readonly string[], cwd: string, timeoutMs = 30_000): Promise<Output> {
-  return run(process.execPath, args, cwd, timeoutMs);
+/** Runs node (this process's) on `args`, with `env` added to the environment as `run` does. */
+export function node(
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 30_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Output> {
+  return run(process.execPath, args, cwd, timeoutMs, env);
 }
 
 /** `pnpm pack`s every package in packages/ that is not private into `dir`. */
