@@ -275,7 +275,12 @@ export class Connection {
    * new protocol; after a close was decided, what arrived before the decision (later input is
    * dropped, see {@link Connection.discardedBytes}) — and whether the peer closed.
    */
-  get trailingData(): { readonly data: Uint8Array; readonly closed: boolean } {
+  get trailingData(): {
+    /** The unparsed bytes. */
+    readonly data: Uint8Array;
+    /** The peer closed its sending side. */
+    readonly closed: boolean;
+  } {
     return { data: this.#rb.copyRemaining(), closed: this.#eof };
   }
 

@@ -19,7 +19,13 @@ export type FieldsInit =
  * How {@link Fields.toObject} folds the lines of one name into one property: their values joined
  * with a separator, kept as an array, or only the first line's value kept.
  */
-export type FoldRule = { readonly join: string } | 'array' | 'first';
+export type FoldRule =
+  | {
+      /** The separator the values are joined with. */
+      readonly join: string;
+    }
+  | 'array'
+  | 'first';
 
 /** {@link FoldRule}s by lower-case field name; a name not listed is joined with ", ". */
 export type FoldRules = ReadonlyMap<string, FoldRule>;

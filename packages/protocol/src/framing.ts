@@ -19,6 +19,7 @@ export type FramingKind = 'length' | 'chunked' | 'until-close' | 'none' | 'tunne
 
 /** A framing decision. */
 export interface Framing {
+  /** How the body is delimited (RFC 9112 §6.3). */
   readonly kind: FramingKind;
   /** Body length for `'length'`, else 0. */
   readonly length: number;
@@ -28,7 +29,9 @@ export interface Framing {
 
 /** What {@link decideFraming} looks at. */
 export interface FramingInput {
+  /** Which kind of message the head starts. */
   readonly kind: 'request' | 'response';
+  /** The message's HTTP version. */
   readonly version: HttpVersion;
   /**
    * The method of the request: a request's own (it matters for CONNECT, which has no content),
@@ -45,12 +48,14 @@ export interface FramingInput {
 
 /** A framing that cannot be used, with the code of the error it becomes. */
 export interface FramingRefusal {
+  /** The code of the {@link RemoteProtocolError} a recipient raises. */
   readonly refused: RemoteErrorCode;
   /**
    * Sender only: the LocalProtocolError code when the fault is not a framing field the caller
    * set (a body where none may be); `H1_FRAMING_HEADERS_NOT_ALLOWED` when absent.
    */
   readonly local?: LocalErrorCode;
+  /** What is wrong, for the error's message. */
   readonly message: string;
 }
 
@@ -225,6 +230,7 @@ export function isRefusal(f: Framing | FramingRefusal): f is FramingRefusal {
 
 /** What {@link decideSendFraming} looks at: a head we are about to send. */
 export interface SendFramingInput {
+  /** Which kind of message the head starts. */
   readonly kind: 'request' | 'response';
   /** Response only: the version of the request it answers (the peer's). */
   readonly peerVersion?: HttpVersion;
@@ -244,6 +250,7 @@ export interface SendFramingInput {
 
 /** A sender's framing: the decision, and the field to add to the head to announce it. */
 export interface SendFraming extends Framing {
+  /** The field that announces it (`Content-Length` or `Transfer-Encoding: chunked`); null when none is added. */
   readonly add: readonly [name: string, value: string] | null;
 }
 

@@ -3,7 +3,7 @@
  * out. No sockets, no timers, no host APIs beyond Uint8Array, so it runs in Node, Deno, Bun,
  * browsers and workers.
  *
- * @packageDocumentation
+ * @module @tether/protocol
  */
 
 export { Connection } from './connection.js';

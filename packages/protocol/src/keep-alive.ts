@@ -47,8 +47,11 @@ export function parseKeepAlive(values: string | readonly string[] | undefined): 
 
 /** What {@link formatKeepAlive} writes. */
 export interface KeepAliveInit {
+  /** Seconds an idle connection is kept (`timeout=`). */
   readonly timeout?: number;
+  /** Requests the connection may still carry (`max=`). */
   readonly max?: number;
+  /** Further parameters, written after `timeout` and `max`. */
   readonly extensions?: readonly ListParam[];
 }
 

@@ -23,7 +23,9 @@ import type { FramingKind } from './framing.js';
 
 /** One message, as far as persistence is concerned. */
 export interface PersistenceMessage {
+  /** The message's HTTP version: 1.1 persists by default, 1.0 only with keep-alive. */
   readonly version: HttpVersion;
+  /** Whether its Connection field says `close` or `keep-alive`. */
   readonly connection: Pick<ConnectionTokens, 'close' | 'keepAlive'>;
   /** How its body is delimited; `'until-close'` ends persistence. Defaults to self-delimited. */
   readonly framing?: FramingKind;

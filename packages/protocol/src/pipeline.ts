@@ -13,6 +13,7 @@ import { mayPipelineMethod } from './methods.js';
 
 /** The request about to be sent. */
 export interface PipelineRequest {
+  /** The request method: only idempotent ones are pipelined. */
   readonly method: string;
   /** The body is streamed (its length unknown when the head is sent). */
   readonly streamingBody?: boolean;
@@ -39,7 +40,17 @@ export interface PipelineSnapshot {
 export type PipelineRefusal = 'busy' | 'closing' | 'persistence-unconfirmed' | 'not-idempotent' | 'streaming-body' | 'upgrade' | 'behind-barrier';
 
 /** `{ ok: true }` when the request may be sent now, else the reason it must wait (or go elsewhere). */
-export type PipelineVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: PipelineRefusal };
+export type PipelineVerdict =
+  | {
+      /** The request may be sent now. */
+      readonly ok: true;
+    }
+  | {
+      /** The request must wait, or go elsewhere. */
+      readonly ok: false;
+      /** Which rule refused it. */
+      readonly reason: PipelineRefusal;
+    };
 
 const OK: PipelineVerdict = { ok: true };
 

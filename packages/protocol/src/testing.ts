@@ -3,6 +3,8 @@
  * `@tether/protocol/testing`). {@link ConnectionPair} feeds what one side sends to the other, the
  * way h11's tests do; {@link drain} collects every event currently available; {@link seededRandom}
  * makes fixtures that every run and machine see alike; {@link ManualClock} is a clock that tests move.
+ *
+ * @module @tether/protocol/testing
  */
 
 import { Connection } from './connection.js';
@@ -30,7 +32,9 @@ export function bytes(s: string): Uint8Array {
 
 /** A client and a server connection wired back to back. */
 export class ConnectionPair {
+  /** The client side. */
   readonly client: Connection;
+  /** The server side. */
   readonly server: Connection;
 
   constructor(options: ConnectionOptions = {}) {
