@@ -14,6 +14,8 @@
  *
  * Only types come from fastify (an optional peer dependency), and the main entry does not import
  * this module: a user of `@tether/server` without Fastify loads none of it.
+ *
+ * @module @tether/server/fastify
  */
 
 import type { Server } from 'node:http';

@@ -89,29 +89,46 @@ export interface ServerOptions extends ParserOptions {
   readonly clock?: Clock;
 }
 
-/** {@link ServerOptions} with every default filled in. */
+/** {@link ServerOptions} with every default filled in, as `TetherServer.options` returns them. */
 export interface ResolvedServerOptions {
   /** Ms; `Infinity` when disabled (as are the other timeouts). */
   readonly keepAliveTimeout: number;
+  /** Ms past `keepAliveTimeout` before an idle connection is closed. */
   readonly keepAliveTimeoutBuffer: number;
   /** When an idle connection is really closed: `keepAliveTimeout + keepAliveTimeoutBuffer` ms. */
   readonly idleTimeout: number;
+  /** Requests served per connection. */
   readonly keepAliveMax: number;
+  /** Whether persistent responses carry `Keep-Alive: timeout=…, max=…`. */
   readonly advertiseKeepAlive: boolean;
+  /** Ms from the first byte of a request head to its end. */
   readonly headersTimeout: number;
+  /** Ms for a whole request, head and body. */
   readonly requestTimeout: number;
+  /** Requests parsed ahead of the one being answered before reading pauses. */
   readonly maxPipelineDepth: number;
+  /** Handlers that may run at once on one connection for pipelined GET and HEAD requests. */
   readonly pipelineConcurrency: number;
   /** As given; undefined: decided by the handler (see ServerOptions). */
   readonly nodeObjects: boolean | undefined;
+  /** Whether a client's half-close leaves its unanswered requests answered. */
   readonly allowHalfOpen: boolean;
+  /** TCP_NODELAY on accepted sockets. */
   readonly noDelay: boolean;
+  /** Ms to keep reading after our half-close; 0: none. */
   readonly lingerTimeout: number;
+  /** Most open connections. */
   readonly maxConnections: number;
+  /** Unsent bytes per connection above which the server stops reading it. */
   readonly writeHighWaterMark: number;
-  /** How `req.headers` folds repeated lines, and how many lines it reads. */
+  /**
+   * How `req.headers` folds repeated lines, and how many lines it reads.
+   * @internal
+   */
   readonly requestHeaders: HeaderView;
+  /** The time source of every timeout. */
   readonly clock: Clock;
+  /** The protocol's parser limits (`maxHeaderSize` given as `maxHeadBytes`). */
   readonly parser: ParserOptions;
 }
 

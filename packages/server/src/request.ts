@@ -72,6 +72,7 @@ export class ServerRequest extends LazyReadable {
   readonly method: string;
   /** The request-target as sent. */
   readonly url: string;
+  /** The request's HTTP version, `'1.0'` or `'1.1'`. */
   readonly httpVersion: HttpVersion;
   /** The socket the request arrived on. */
   readonly socket: Socket;
@@ -155,10 +156,12 @@ export class ServerRequest extends LazyReadable {
     return distinct(this.#trailers === null ? [] : this.#trailers.raw);
   }
 
+  /** The major digit of `httpVersion`. */
   get httpVersionMajor(): number {
     return Number.parseInt(this.httpVersion, 10);
   }
 
+  /** The minor digit of `httpVersion`. */
   get httpVersionMinor(): number {
     return this.httpVersion === '1.0' ? 0 : 1;
   }

@@ -57,7 +57,8 @@ export interface ResponseSink {
   afterSent(res: ServerResponse, done: (res: ServerResponse, err: Error | null) => void): void;
 }
 
-type HeaderValue = string | number | readonly string[];
+/** A header value as `setHeader()` takes it: a number is sent as its decimal text, an array as one field line per element. */
+export type HeaderValue = string | number | readonly string[];
 
 /** Header names lower-cased, cached: handlers set the same few names on every response. */
 const LOWER = new Map<string, string>();
@@ -75,7 +76,8 @@ function lowerCase(name: string): string {
 
 /** Encodings node's `write(chunk, encoding)` takes for a string chunk. */
 export type ChunkEncoding = BufferEncoding;
-type Callback = (err?: Error | null) => void;
+/** The callback of `write()` (called on the next tick) and `end()` (called on 'finish'), node's shape. */
+export type WriteCallback = (err?: Error | null) => void;
 
 function toBytes(chunk: string | Uint8Array, encoding?: BufferEncoding): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
@@ -493,7 +495,7 @@ export class ServerResponse extends LazyWritable {
    * Write body data (the head first, if not sent yet). Returns false under backpressure; wait for
    * 'drain'. As node's, a null encoding or callback is none (Fastify passes `null, null`).
    */
-  write(chunk: string | Uint8Array, encodingIn?: ChunkEncoding | Callback | null, cbIn?: Callback | null): boolean {
+  write(chunk: string | Uint8Array, encodingIn?: ChunkEncoding | WriteCallback | null, cbIn?: WriteCallback | null): boolean {
     if ((this.#flags & DESTROYED) !== 0) return false;
     if (this.#ended) {
       throw writeAfterEndError();
@@ -521,7 +523,7 @@ export class ServerResponse extends LazyWritable {
    * one write. As node's, a null chunk, encoding or callback is none (Fastify ends every reply
    * with `end(payload, null, null)`).
    */
-  end(chunkIn?: string | Uint8Array | null | Callback, encodingIn?: ChunkEncoding | Callback | null, cbIn?: Callback | null): this {
+  end(chunkIn?: string | Uint8Array | null | WriteCallback, encodingIn?: ChunkEncoding | WriteCallback | null, cbIn?: WriteCallback | null): this {
     let chunk: string | Uint8Array | undefined;
     let encoding: ChunkEncoding | undefined;
     let cb = typeof cbIn === 'function' ? cbIn : undefined;

@@ -35,7 +35,18 @@ export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) 
 
 /** Counters of a server's life so far. */
 export interface ServerStats {
-  readonly connections: { readonly open: number; readonly idle: number; readonly active: number; readonly total: number };
+  /** Connections now and in all. */
+  readonly connections: {
+    /** Open now. */
+    readonly open: number;
+    /** Open with no request being answered or waiting. */
+    readonly idle: number;
+    /** Open and answering or holding a request: `open - idle`. */
+    readonly active: number;
+    /** Accepted since the server started. */
+    readonly total: number;
+  };
+  /** Requests received since the server started. */
   readonly requests: number;
   /** Requests that arrived while an earlier one on the same connection was still unanswered. */
   readonly pipelinedRequests: number;
@@ -285,6 +296,7 @@ export class TetherServer extends EventEmitter {
   get keepAliveTimeout(): number {
     return nodeValue(this.#options.keepAliveTimeout);
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set keepAliveTimeout(ms: number) {
     this.#set({ keepAliveTimeout: ms });
   }
@@ -293,6 +305,7 @@ export class TetherServer extends EventEmitter {
   get headersTimeout(): number {
     return nodeValue(this.#options.headersTimeout);
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set headersTimeout(ms: number) {
     this.#set({ headersTimeout: ms });
   }
@@ -301,6 +314,7 @@ export class TetherServer extends EventEmitter {
   get requestTimeout(): number {
     return nodeValue(this.#options.requestTimeout);
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set requestTimeout(ms: number) {
     this.#set({ requestTimeout: ms });
   }
@@ -312,6 +326,7 @@ export class TetherServer extends EventEmitter {
   get maxRequestsPerSocket(): number {
     return nodeValue(this.#options.keepAliveMax);
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set maxRequestsPerSocket(max: number) {
     this.#set({ keepAliveMax: max === 0 ? Number.POSITIVE_INFINITY : max });
   }
@@ -324,6 +339,7 @@ export class TetherServer extends EventEmitter {
   get timeout(): number {
     return this.#socketTimeout;
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set timeout(ms: number) {
     this.#socketTimeout = nodeValue(checkTimeout('timeout', ms));
   }
@@ -343,6 +359,7 @@ export class TetherServer extends EventEmitter {
   get maxHeadersCount(): number | null {
     return this.#given.maxHeadersCount ?? null;
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set maxHeadersCount(max: number | null) {
     this.#set({ maxHeadersCount: max });
   }
@@ -351,6 +368,7 @@ export class TetherServer extends EventEmitter {
   get joinDuplicateHeaders(): boolean {
     return this.#given.joinDuplicateHeaders ?? false;
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set joinDuplicateHeaders(join: boolean) {
     this.#set({ joinDuplicateHeaders: join });
   }
@@ -363,6 +381,7 @@ export class TetherServer extends EventEmitter {
   get maxConnections(): number {
     return this.#options.maxConnections;
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set maxConnections(max: number) {
     this.#set({ maxConnections: max });
   }
@@ -377,6 +396,7 @@ export class TetherServer extends EventEmitter {
   get requireHostHeader(): boolean {
     return this.#given.requireHostHeader ?? true;
   }
+  /** A value the option refuses throws a RangeError and changes nothing. */
   set requireHostHeader(require: boolean) {
     this.#set({ requireHostHeader: require });
   }
