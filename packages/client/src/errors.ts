@@ -24,6 +24,7 @@ export type ClientErrorCode = keyof typeof CLIENT_ERRORS;
 
 /** Why a request or a response body failed. */
 export class ClientError extends Error {
+  /** `'ClientError'`. */
   override readonly name = 'ClientError';
   /** Stable code, see {@link CLIENT_ERRORS}. */
   readonly code: ClientErrorCode;

@@ -47,11 +47,15 @@ export interface RequestOptions {
 
 /** Counters of a pool. */
 export interface PoolStats {
+  /** Connections now and in all. */
   readonly connections: {
     /** Connections opened so far (TCP handshakes made). */
     readonly opened: number;
+    /** Open now. */
     readonly open: number;
+    /** Connected with nothing in flight, not retiring or closing. */
     readonly idle: number;
+    /** Open and not idle: `open - idle`. */
     readonly busy: number;
     /** Connections that carried more than one request. */
     readonly reused: number;

@@ -18,6 +18,7 @@ export interface ResponseTimings {
   readonly queued: number;
   /** It waited for a new connection: when that connection's handshake started and ended. */
   readonly connectStart: number | undefined;
+  /** The handshake ended (see `connectStart`). */
   readonly connected: number | undefined;
   /** Its head (and whole body, when known in advance) was written. */
   readonly sent: number;

@@ -17,6 +17,7 @@ export type NetemErrorCode = keyof typeof NETEM_ERRORS;
 
 /** A call that cannot be honoured in the link's current state. */
 export class NetemError extends Error {
+  /** `'NetemError'`. */
   override readonly name = 'NetemError';
   /** Stable code, see {@link NETEM_ERRORS}. */
   readonly code: NetemErrorCode;

@@ -80,14 +80,23 @@ export interface LinkOptions {
 
 /** {@link LinkOptions} with every default filled in. */
 export interface ResolvedLinkOptions {
+  /** Round-trip time, ms. */
   readonly rtt: number;
+  /** Bytes/s in each direction; `Infinity`: unlimited. */
   readonly bandwidth: DirectionalBandwidth;
+  /** Congestion window of a fresh connection, bytes. */
   readonly initialWindow: number;
+  /** Maximum segment size, bytes. */
   readonly mss: number;
+  /** Cap on bytes in flight per connection and direction. */
   readonly maxWindow: number;
+  /** Whether an idle connection's window restarts from `initialWindow`. */
   readonly slowStartAfterIdle: boolean;
+  /** Idle time, ms, after which the window restarts. */
   readonly rto: number;
+  /** Relay buffer per connection and direction before reading pauses. */
   readonly highWaterMark: number;
+  /** Faults applied to every new connection. */
   readonly toxics: readonly Toxic[];
 }
 

@@ -71,11 +71,23 @@ export interface ConnectionStats {
 /** A link's counters. */
 export interface LinkStats {
   /** Client connections accepted (`opened`), still open, and closed. */
-  readonly connections: { readonly opened: number; readonly open: number; readonly closed: number };
+  readonly connections: {
+    /** Accepted since the link started. */
+    readonly opened: number;
+    /** Open now. */
+    readonly open: number;
+    /** Closed so far. */
+    readonly closed: number;
+  };
   /** Connections whose relay reached the target (one TCP handshake across the modelled link each). */
   readonly handshakes: number;
   /** Bytes delivered in each direction, all connections. */
-  readonly bytes: { readonly upstream: number; readonly downstream: number };
+  readonly bytes: {
+    /** Client → server. */
+    readonly upstream: number;
+    /** Server → client. */
+    readonly downstream: number;
+  };
   /** Every open connection and the most recent closed ones (up to {@link MAX_CLOSED_CONNECTION_STATS}), oldest first. */
   readonly perConnection: readonly ConnectionStats[];
 }

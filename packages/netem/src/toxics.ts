@@ -32,6 +32,7 @@ export interface ToxicBase {
 
 /** Reset both ends (RST) once `bytes` bytes have been delivered in `direction`. */
 export interface ResetAfterToxic extends ToxicBase {
+  /** Discriminant of {@link Toxic}. */
   readonly kind: 'reset-after';
   /** Bytes delivered before the reset; 0 resets as soon as the first byte would be delivered. */
   readonly bytes: number;
@@ -39,6 +40,7 @@ export interface ResetAfterToxic extends ToxicBase {
 
 /** Close both ends gracefully (FIN) once exactly `bytes` bytes have been delivered in `direction`. */
 export interface CloseAfterToxic extends ToxicBase {
+  /** Discriminant of {@link Toxic}. */
   readonly kind: 'close-after';
   /** Bytes delivered before the FIN; 0 closes as soon as the first byte would be delivered. */
   readonly bytes: number;
@@ -46,6 +48,7 @@ export interface CloseAfterToxic extends ToxicBase {
 
 /** Deliver nothing for `ms` once `afterBytes` bytes have been delivered. */
 export interface StallToxic extends ToxicBase {
+  /** Discriminant of {@link Toxic}. */
   readonly kind: 'stall';
   /** Bytes delivered before the stall. Default 0: the stall starts when the connection opens. */
   readonly afterBytes?: number;
@@ -55,6 +58,7 @@ export interface StallToxic extends ToxicBase {
 
 /** Cut deliveries into writes of at most `size` bytes, `delayMs` apart. */
 export interface SliceToxic extends ToxicBase {
+  /** Discriminant of {@link Toxic}. */
   readonly kind: 'slice';
   /** Largest write, bytes (≥ 1). */
   readonly size: number;
