@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../src/dashboard.js';
 import type { Dashboard } from '../src/dashboard.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** The Chromium binary: `TETHER_CHROMIUM`, else where Debian's `chromium` package puts it (never a downloaded one). */
+const CHROMIUM = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 let dashboard: Dashboard;

@@ -22,8 +22,8 @@ import type { PoolOptions, PoolStats } from '../src/index.js';
 import { RawServer, ok } from './raw-server.js';
 import type { RawConnection } from './raw-server.js';
 
-/** Where Debian's `nginx` package puts the binary (CI's .ci/run installs it). */
-const NGINX = '/usr/sbin/nginx';
+/** The nginx binary: `TETHER_NGINX`, else where Debian's `nginx` package puts it (CI's .ci/run installs it). */
+const NGINX = process.env.TETHER_NGINX ?? '/usr/sbin/nginx';
 
 /** GETs per run: enough for hundreds of nginx connections and many pipelined batches. */
 const RUN_REQUESTS = 1000;

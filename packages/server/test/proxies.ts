@@ -29,10 +29,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { sleep } from './tcp-helpers.js';
 
-/** Where Debian's `nginx` package puts the binary. */
-export const NGINX = '/usr/sbin/nginx';
-/** Where Debian's `haproxy` package puts the binary. */
-export const HAPROXY = '/usr/sbin/haproxy';
+/** The nginx binary: `TETHER_NGINX`, else where Debian's `nginx` package puts it. */
+export const NGINX = process.env.TETHER_NGINX ?? '/usr/sbin/nginx';
+/** The HAProxy binary: `TETHER_HAPROXY`, else where Debian's `haproxy` package puts it. */
+export const HAPROXY = process.env.TETHER_HAPROXY ?? '/usr/sbin/haproxy';
 
 /** Which proxy. */
 export type ProxyKind = 'nginx' | 'haproxy';
