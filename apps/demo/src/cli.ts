@@ -37,8 +37,10 @@ usage: pnpm demo [sweep|serve|lab <name>] [flags]
   --strategies <a,b,…>    ${STRATEGY_NAMES.join(', ')}
   --repeat <n>            runs per strategy, median shown (default 1)
   --quick                 a small page (10 objects): finishes in well under 20 s
-  --json                  print JSON instead of tables
-  --report <file>         where to write the HTML report (default report.html; "-" = none)
+  --json                  print JSON instead of tables; pipe it with \`pnpm -s demo --json | jq .\`
+                          (without -s, pnpm itself prints its script banner on stdout)
+  --report <file>         where to write the HTML report, relative to the directory you ran
+                          the command in (default report.html; "-" = none)
 
   sweep --rtt 0,10,50,100,200 | --bandwidth 1,10,100 | --slow 0,200,500
                           the comparison at each value (--slow: the first object answered that
@@ -64,6 +66,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A command line that parsed but cannot run here (a busy port): one line, exit 1, no stack. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
 function fail(message: string): never {
   throw new UsageError(message);
 }
@@ -84,6 +91,10 @@ function list(flag: string, text: string | undefined, allowInf = false): number[
 /** Parse `argv` (without node and the script). */
 export function parseArgs(argv: readonly string[]): Args {
   const rest = [...argv];
+  // Help wins over everything else on the line, so `pnpm demo sweep --help` prints it too.
+  if (rest[0] === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    return { command: 'help', params: DEFAULT_PARAMS, json: false, quick: false, report: null, port: 8090 };
+  }
   let command: Args['command'] = 'run';
   let lab: string | undefined;
   if (rest[0] === 'sweep' || rest[0] === 'serve') command = rest.shift() as 'sweep' | 'serve';
@@ -92,7 +103,7 @@ export function parseArgs(argv: readonly string[]): Args {
     command = 'lab';
     lab = rest.shift();
     if (lab === undefined || !(lab in LABS)) fail(`lab needs one of: ${Object.keys(LABS).join(', ')}`);
-  } else if (rest[0] === 'help' || rest.includes('--help') || rest.includes('-h')) command = 'help';
+  }
   let p: RunParams = DEFAULT_PARAMS;
   let json = false;
   let quick = false;
@@ -187,9 +198,18 @@ function progressPrinter(json: boolean): (p: Progress) => void {
   };
 }
 
+/**
+ * The directory the user typed the command in. Under `pnpm demo` the CLI runs in apps/demo/, and
+ * pnpm passes the user's directory as INIT_CWD (the outer pnpm sets it; the inner one keeps it).
+ */
+export function userCwd(env: NodeJS.ProcessEnv = process.env): string {
+  const init = env.INIT_CWD;
+  return init !== undefined && init !== '' && path.isAbsolute(init) ? init : process.cwd();
+}
+
 function writeReport(file: string | null, run: RunResult | null, sweep: SweepResult | null): void {
   if (file === null) return;
-  const target = path.resolve(file);
+  const target = path.resolve(userCwd(), file);
   writeFileSync(target, renderReport({ run, sweep }));
   process.stderr.write(`report: ${target}\n`);
 }
@@ -222,7 +242,13 @@ async function main(): Promise<void> {
     }
     case 'serve': {
       const { startDashboard } = await import('./dashboard.js');
-      const dashboard = await startDashboard({ port: args.port });
+      let dashboard: Awaited<ReturnType<typeof startDashboard>>;
+      try {
+        dashboard = await startDashboard({ port: args.port });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') throw err;
+        throw new CliError(`port ${args.port} is in use on 127.0.0.1; pick another with --port <n> (0: any free port)`);
+      }
       process.stdout.write(`dashboard: ${dashboard.url}  (Ctrl-C to stop)\n`);
       const stop = (): void => void dashboard.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -250,6 +276,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathS
     if (err instanceof UsageError) {
       process.stderr.write(`tether demo: ${err.message}\n(see --help)\n`);
       process.exit(2);
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`tether demo: ${err.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`tether demo: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -29,6 +29,10 @@ describe('parseArgs', () => {
     expect(parseArgs(['sweep', '--slow', '0,300']).sweep).toEqual({ axis: 'slow', values: [0, 300] });
   });
 
+  it('--help, -h and help win over any other argument (they used to be unknown arguments)', () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['sweep', '--help'], ['lab', '-h'], ['--bogus', '--help']]) expect(parseArgs(argv).command, argv.join(' ')).toBe('help');
+  });
+
   it('refuses what it cannot run, with a usage error naming the problem', () => {
     expect(() => parseArgs(['--rtt', 'fast'])).toThrow(UsageError);
     expect(() => parseArgs(['--strategies', 'teleport'])).toThrow(/unknown strategy teleport/);
