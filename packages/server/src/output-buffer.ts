@@ -79,9 +79,10 @@ export class OutputBuffer {
   #intercepted = false;
   /** Parts written so far, ever (marks count in them). */
   #parts = 0;
-  /** Callbacks of writes in #batch (see `interceptWrites`); null when none. */
-  #callbacks: WriteCallback[] | null = null;
-  /** What waits for #batch to be with the socket (see `afterWrite`): function, argument, …; null when none. */
+  /**
+   * What waits for #batch to be with the socket, in the order registered: function, argument, …
+   * (a write's callback, see `interceptWrites`, or an `afterWrite`); null when nothing does.
+   */
   #after: unknown[] | null = null;
 
   /** `onClear`: output fell back under the mark after {@link OutputBuffer.checkBackpressure} said true. */
@@ -101,7 +102,7 @@ export class OutputBuffer {
    * which the socket copies without an encoding pass). Returns false when backed up.
    */
   write(out: Uint8Array | string, ascii = false, callback?: WriteCallback | null): boolean {
-    if (typeof callback === 'function') (this.#callbacks ??= []).push(callback);
+    if (typeof callback === 'function') (this.#after ??= []).push(callWrite, callback);
     let batch = this.#batch;
     if (batch === null) {
       batch = this.#batch = [];
@@ -119,12 +120,11 @@ export class OutputBuffer {
   /**
    * Call `fn(arg, err)` once the batch written so far is with the socket (`err` null), or when it
    * never will be (the socket was destroyed first). One function for many arguments: no closure
-   * per call. Returns false, and registers nothing, when no output is waiting.
+   * per call. With no output waiting, on the next tick.
    */
-  afterWrite<T>(fn: (arg: T, err: Error | null) => void, arg: T): boolean {
-    if (this.#batch === null) return false;
-    (this.#after ??= []).push(fn, arg);
-    return true;
+  afterWrite<T>(fn: (arg: T, err: Error | null) => void, arg: T): void {
+    if (this.#batch !== null) (this.#after ??= []).push(fn, arg);
+    else process.nextTick(fn, arg, this.#socket.destroyed ? destroyedError() : null);
   }
 
   /** Where the batch ends now: what is written after it can be taken back with {@link OutputBuffer.truncate}. */
@@ -161,13 +161,11 @@ export class OutputBuffer {
     if (batch === null) return;
     this.#batch = null;
     const socket = this.#socket;
-    const callbacks = this.#callbacks;
     const after = this.#after;
-    this.#callbacks = null;
     this.#after = null;
     if (socket.destroyed) {
       this.#batchBytes = 0;
-      if (callbacks !== null || after !== null) process.nextTick(failWrites, callbacks, after);
+      if (after !== null) process.nextTick(callAfter, after, destroyedError());
       return;
     }
     const size = this.#batchBytes;
@@ -181,12 +179,11 @@ export class OutputBuffer {
     if (this.#intercepted) while (socket.writableCorked > 0) socket.uncork();
     const recheck = this.#wantClear ? this.#recheck : undefined;
     const written: WriteCallback | undefined =
-      callbacks === null && after === null
+      after === null
         ? recheck
         : (err) => {
             recheck?.();
-            if (callbacks !== null) for (const cb of callbacks) cb(err ?? null);
-            if (after !== null) callAfter(after, err ?? null);
+            callAfter(after, err ?? null);
           };
     if (batch.length === 1) this.#socketWrite.call(socket, batch[0]!, encoding, written);
     else if (size <= COPY_LIMIT) this.#socketWrite.call(socket, joinOutput(batch, text), encoding, written);
@@ -205,8 +202,7 @@ export class OutputBuffer {
     this.#batchBytes = 0;
     this.#wantClear = false;
     // What waited for the batch hears that it never went out.
-    if (this.#callbacks !== null || this.#after !== null) process.nextTick(failWrites, this.#callbacks, this.#after);
-    this.#callbacks = null;
+    if (this.#after !== null) process.nextTick(callAfter, this.#after, destroyedError());
     this.#after = null;
   }
 
@@ -249,11 +245,14 @@ export class OutputBuffer {
   }
 }
 
-/** Writes that never reached a socket destroyed first hear so, as a stream's pending writes do. */
-function failWrites(callbacks: readonly WriteCallback[] | null, after: readonly unknown[] | null): void {
-  const err = Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
-  if (callbacks !== null) for (const cb of callbacks) cb(err);
-  if (after !== null) callAfter(after, err);
+/** What output that never reached a socket destroyed first hears, as a stream's pending writes do. */
+function destroyedError(): Error {
+  return Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+}
+
+/** A write's own callback, as an `afterWrite` entry. */
+function callWrite(callback: WriteCallback, err: Error | null): void {
+  callback(err);
 }
 
 /** The `afterWrite` calls of a batch, in order. */

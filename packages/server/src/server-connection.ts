@@ -106,11 +106,6 @@ function latin1Text(bytes: Uint8Array): string {
 }
 
 /** Whether any of the response being answered was written. */
-/** What a response hears when what it wrote never reaches the socket (as a destroyed stream's writes do). */
-function lostOutput(): Error {
-  return Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
-}
-
 function headOut(current: Current): boolean {
   return current.node === null ? current.headOut : current.node.headSent;
 }
@@ -720,9 +715,7 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
   }
 
   afterSent(res: ServerResponse, done: (res: ServerResponse, err: Error | null) => void): void {
-    if (this.#out.afterWrite(done, res)) return;
-    // Nothing of it waits (it was answered in its place, or its connection closed).
-    process.nextTick(done, res, this.socket.destroyed ? lostOutput() : null);
+    this.#out.afterWrite(done, res);
   }
 
   /**
