@@ -69,6 +69,8 @@ interface NodeResponseState {
   _sent100: boolean;
   _hasBody: boolean;
   _contentLength: number | null;
+  _removedContLen: boolean;
+  chunkedEncoding: boolean;
   _storeHeader: (this: http.ServerResponse, firstLine: string, headers: unknown) => void;
   _closed: boolean;
   destroyed: boolean;
@@ -150,8 +152,7 @@ function checkSetHead(res: http.ServerResponse, state: NodeResponseState, header
   if (set === undefined) {
     // node framed it: a length it counted (unless the handler removed Content-Length), chunked,
     // or none for a status or method without a body. Left to the close: checkHead.
-    const own = state as unknown as { chunkedEncoding: boolean; _removedContLen: boolean };
-    const nodeFramed = own.chunkedEncoding || (typeof state._contentLength === 'number' && !own._removedContLen) || !state._hasBody;
+    const nodeFramed = state.chunkedEncoding || (typeof state._contentLength === 'number' && !state._removedContLen) || !state._hasBody;
     return nodeFramed ? null : checkHead(res, state, head);
   }
   const length = plainLength(set[1]);
