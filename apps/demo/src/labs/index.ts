@@ -8,14 +8,14 @@
 
 import { dumbProxyLab } from './dumb-proxy.js';
 import { keepAliveRaceLab } from './keep-alive-race.js';
-import type { Lab, LabDefinition, LabResult } from './lab.js';
+import type { Headline, Lab, LabDefinition, LabResult } from './lab.js';
 import { nagleLab } from './nagle.js';
 import { portExhaustionLab } from './port-exhaustion.js';
 import { resetLab } from './reset.js';
 import { timeWaitLab } from './time-wait.js';
 import { truncatedLab } from './truncated.js';
 
-export type { Lab, LabDefinition, LabOptions, LabResult, Measurement } from './lab.js';
+export type { Headline, Lab, LabDefinition, LabOptions, LabResult, Measurement } from './lab.js';
 export type { DumbProxyData, ProxyExchange, ProxyScenario } from './dumb-proxy.js';
 export type { KeepAliveRaceData, RaceTrials } from './keep-alive-race.js';
 export type { NagleData } from './nagle.js';
@@ -24,6 +24,8 @@ export type { ResetData, ResetVariant } from './reset.js';
 export type { TimeWaitData, TimeWaitPhase } from './time-wait.js';
 export type { TruncatedData, TruncatedVariant } from './truncated.js';
 export type { Summary } from './stats.js';
+export type { AllLabsOptions, AllLabsResult, LabSummaryRow } from './all.js';
+export { formatAllLabs, runAllLabs, summaryRow } from './all.js';
 export type { TimeWaitCount } from './tcp-table.js';
 export { runDumbProxy } from './dumb-proxy.js';
 export { runKeepAliveRace } from './keep-alive-race.js';
@@ -33,15 +35,38 @@ export { runReset } from './reset.js';
 export { runTimeWait } from './time-wait.js';
 export { runTruncated } from './truncated.js';
 
-const DEFINITIONS: readonly LabDefinition[] = [nagleLab, timeWaitLab, portExhaustionLab, dumbProxyLab, truncatedLab, resetLab, keepAliveRaceLab];
+
+/** A lab as the registry lists it: its figures are `unknown` here, its headline reads them back. */
+export interface RegisteredLab {
+  readonly title: string;
+  /** What the lab shows, in a few words. */
+  readonly shows: string;
+  readonly run: Lab;
+  /** The `lab all` summary row's figures for a result of this lab. */
+  readonly headline: (result: LabResult) => Headline;
+}
+
+function register<D>(lab: LabDefinition<D>): readonly [string, RegisteredLab] {
+  // A result handed back to its own lab's headline carries that lab's data.
+  const headline = (result: LabResult): Headline => lab.headline(result.data as D);
+  return [lab.name, Object.freeze({ title: lab.title, shows: lab.shows, run: lab.run, headline })];
+}
+
+const REGISTERED = [
+  register(nagleLab),
+  register(timeWaitLab),
+  register(portExhaustionLab),
+  register(dumbProxyLab),
+  register(truncatedLab),
+  register(resetLab),
+  register(keepAliveRaceLab),
+];
 
 /** Every lab by the name the CLI takes (`nagle`, `time-wait`, …), in the chapter's order. */
-export const LABS: Readonly<Record<string, { readonly title: string; readonly run: Lab }>> = Object.freeze(
-  Object.fromEntries(DEFINITIONS.map((lab) => [lab.name, Object.freeze({ title: lab.title, run: lab.run })])),
-);
+export const LABS: Readonly<Record<string, RegisteredLab>> = Object.freeze(Object.fromEntries(REGISTERED));
 
 /** The lab names, in the chapter's order. */
-export const LAB_NAMES: readonly string[] = Object.freeze(DEFINITIONS.map((lab) => lab.name));
+export const LAB_NAMES: readonly string[] = Object.freeze(REGISTERED.map(([name]) => name));
 
 /**
  * The plain-text block the CLI prints for a result: the title, the measured lines with their
