@@ -2,9 +2,9 @@
  * Theory of operation: the registry of the chapter's experiments and the plain-text block the CLI
  * prints for each (`pnpm demo lab <name>`). Labs are listed in the order of the chapter: the
  * four of the issue first (nagle, time-wait, port-exhaustion, dumb-proxy), then the three of the
- * design (truncated, reset, keep-alive-race), then slow start over the emulated link. Each lab
- * also says what it shows and gives the `lab all` summary its headline figures. Nothing here
- * opens a socket; each lab does, when run.
+ * design (truncated, reset, keep-alive-race), then slow start over the emulated link and the
+ * keep-alive race behind nginx. Each lab also says what it shows and gives the `lab all`
+ * summary its headline figures. Nothing here opens a socket; each lab does, when run.
  */
 
 import { dumbProxyLab } from './dumb-proxy.js';
@@ -12,6 +12,7 @@ import { keepAliveRaceLab } from './keep-alive-race.js';
 import type { Headline, Lab, LabDefinition, LabResult } from './lab.js';
 import { nagleLab } from './nagle.js';
 import { portExhaustionLab } from './port-exhaustion.js';
+import { proxyRaceLab } from './proxy-race.js';
 import { resetLab } from './reset.js';
 import { slowStartLab } from './slow-start.js';
 import { timeWaitLab } from './time-wait.js';
@@ -22,6 +23,7 @@ export type { DumbProxyData, ProxyExchange, ProxyScenario } from './dumb-proxy.j
 export type { KeepAliveRaceData, RaceTrials } from './keep-alive-race.js';
 export type { NagleData } from './nagle.js';
 export type { PortExhaustionData, PortFailure } from './port-exhaustion.js';
+export type { ProxyRaceBackend, ProxyRaceData, ProxyRaceRun } from './proxy-race.js';
 export type { ResetData, ResetVariant } from './reset.js';
 export type { FetchCase, SlowStartData, SlowStartFetch } from './slow-start.js';
 export type { TimeWaitData, TimeWaitPhase } from './time-wait.js';
@@ -34,6 +36,7 @@ export { runDumbProxy } from './dumb-proxy.js';
 export { runKeepAliveRace } from './keep-alive-race.js';
 export { runNagle } from './nagle.js';
 export { runPortExhaustion } from './port-exhaustion.js';
+export { runProxyRace } from './proxy-race.js';
 export { runReset } from './reset.js';
 export { runSlowStart } from './slow-start.js';
 export { runTimeWait } from './time-wait.js';
@@ -65,6 +68,7 @@ const REGISTERED = [
   register(resetLab),
   register(keepAliveRaceLab),
   register(slowStartLab),
+  register(proxyRaceLab),
 ];
 
 /** Every lab by the name the CLI takes (`nagle`, `time-wait`, …), in the chapter's order. */
