@@ -6,7 +6,8 @@
  * - `sweep --rtt a,b,c` | `--bandwidth a,b,c` | `--slow a,b,c`: the comparison at each value,
  *   one table, and where each strategy wins;
  * - `serve [--port n]`: the dashboard (Fastify) on 127.0.0.1;
- * - `lab <name>`: one of the chapter's experiments on real sockets.
+ * - `lab <name>`: one of the chapter's experiments on real sockets; `lab all`: every lab in turn,
+ *   then one summary table (measured beside expected).
  * A progress bar on a terminal, plain lines otherwise; `--json` prints machine-readable results
  * instead of tables.
  */
