@@ -116,4 +116,19 @@ describe('dashboard labs page', () => {
     expect(await page.locator('#summary tbody tr').count()).toBe(1);
     await page.close();
   }, 40_000);
+
+  it('runs all the labs in turn, a summary row and a details block for each', async () => {
+    const page = await context.newPage();
+    await page.goto(`${dashboard.url}/labs`);
+    await page.waitForFunction("document.querySelectorAll('#lab option').length > 1", undefined, { timeout: 10_000 });
+    await page.selectOption('#lab', 'all');
+    await page.check('input[name=quick]');
+    await page.click('#run-lab');
+    // Quick: every lab with its smaller counts, about 20 s here (proxy-race is half of it).
+    await page.waitForFunction("/^(done|failed)/.test(document.getElementById('status').textContent)", undefined, { timeout: 150_000, polling: 500 });
+    expect(await page.textContent('#status')).toMatch(new RegExp(`^done: \\d+ of ${LAB_NAMES.length} observed their effect in \\d+ ms$`));
+    expect(await page.evaluate("[...document.querySelectorAll('#summary tbody tr')].map((tr) => tr.dataset.lab)")).toEqual(LAB_NAMES);
+    expect(await page.evaluate("[...document.querySelectorAll('.lab')].map((d) => d.dataset.lab)")).toEqual(LAB_NAMES);
+    await page.close();
+  }, 180_000);
 });
