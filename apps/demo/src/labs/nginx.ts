@@ -19,7 +19,7 @@
  * Every wait has a deadline.
  */
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +34,13 @@ import { sleep } from './scope.js';
 /** The nginx binary: `TETHER_NGINX`, else where Debian's `nginx` package puts it. */
 export function nginxBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.TETHER_NGINX ?? '/usr/sbin/nginx';
+}
+
+/** The version nginx reports (`nginx -v`: `1.22.1`), or null when it does not say. */
+export function nginxVersion(bin: string = nginxBinary()): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(bin, ['-v'], { timeout: 5_000 }, (_err, stdout, stderr) => resolve(/nginx\/(\S+)/.exec(`${stdout}${stderr}`)?.[1] ?? null));
+  });
 }
 
 /** An upstream of the proxy. */

@@ -47,7 +47,7 @@ import { createServer } from '@tether/server';
 import { LOOPBACK } from './http-wire.js';
 import type { LabDefinition, LabOptions, LabResult, Measurement } from './lab.js';
 import { noLog } from './lab.js';
-import { startNginx } from './nginx.js';
+import { nginxVersion, startNginx } from './nginx.js';
 import { Deadline, Scope, sleep } from './scope.js';
 
 /** The proxy-race lab's title. */
@@ -77,6 +77,8 @@ export interface ProxyRaceRun {
 
 /** The figures of the proxy-race lab. */
 export interface ProxyRaceData {
+  /** The nginx that ran (`nginx -v`), or null when it did not say. */
+  readonly nginxVersion: string | null;
   /** nginx's upstream `keepalive_timeout`, s. */
   readonly proxyIdleS: number;
   /** Round trip between nginx and the servers, ms. */
@@ -307,7 +309,8 @@ export async function runProxyRace(options: LabOptions = {}): Promise<LabResult<
       tether: upstream(await through(tether)),
     });
     scope.defer(() => nginx.stop());
-    log(`nginx pid ${nginx.pid} on ${LOOPBACK}:${nginx.port}; upstream keepalive ${BURST}, keepalive_timeout ${PROXY_IDLE_S}s; RTT ${RTT_MS} ms to the servers`);
+    const version = await nginxVersion();
+    log(`nginx ${version ?? '(version unknown)'} pid ${nginx.pid} on ${LOOPBACK}:${nginx.port}; upstream keepalive ${BURST}, keepalive_timeout ${PROXY_IDLE_S}s; RTT ${RTT_MS} ms to the servers`);
 
     const closeMs: Record<ProxyRaceBackend, number> = {
       'node-default': SHORT_KEEP_ALIVE_MS + NODE_BUFFER_MS,
@@ -349,6 +352,7 @@ export async function runProxyRace(options: LabOptions = {}): Promise<LabResult<
       ],
       ok,
       data: {
+        nginxVersion: version,
         proxyIdleS: PROXY_IDLE_S,
         rttMs: RTT_MS,
         serverIdleCloseMs: closeMs,

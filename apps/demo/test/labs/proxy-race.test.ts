@@ -80,6 +80,7 @@ describe('proxy-race lab (nginx)', () => {
     expect(nodeDefaultGet.badGateway).toBe(0);
 
     expect(advertised.tether).toMatch(/^timeout=\d+/);
+    expect(result.data.nginxVersion).toMatch(/^\d+\.\d+/);
     expect(result.ok).toBe(true);
   }, 60_000);
 });
