@@ -6,7 +6,8 @@
  * - `sweep --rtt a,b,c` | `--bandwidth a,b,c` | `--slow a,b,c`: the comparison at each value,
  *   one table, and where each strategy wins;
  * - `serve [--port n]`: the dashboard (Fastify) on 127.0.0.1;
- * - `lab <name>`: one of the chapter's experiments on real sockets.
+ * - `lab <name>`: one of the chapter's experiments on real sockets; `lab all`: every lab in turn,
+ *   then one summary table (measured beside expected).
  * A progress bar on a terminal, plain lines otherwise; `--json` prints machine-readable results
  * instead of tables.
  */
@@ -14,7 +15,7 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LABS, formatLab } from './labs/index.js';
+import { LABS, formatAllLabs, formatLab, runAllLabs } from './labs/index.js';
 import { STRATEGY_NAMES } from './model.js';
 import type { StrategyName } from './model.js';
 import { STRATEGY_LABELS, describeParams, formatRun, table } from './format.js';
@@ -46,7 +47,9 @@ usage: pnpm demo [sweep|serve|lab <name>] [flags]
                           the comparison at each value (--slow: the first object answered that
                           many ms late — head-of-line blocking)
   serve [--port <n>]      the dashboard on http://127.0.0.1:<n> (default 8090)
-  lab <name>              ${Object.keys(LABS).join(', ')}
+  lab <name>              one of the chapter's experiments on real sockets:
+                          ${Object.keys(LABS).join(', ')}
+  lab all                 every lab in turn, then one summary table (--quick: smaller counts)
 `;
 
 /** Parsed command line. */
@@ -102,7 +105,7 @@ export function parseArgs(argv: readonly string[]): Args {
     rest.shift();
     command = 'lab';
     lab = rest.shift();
-    if (lab === undefined || !(lab in LABS)) fail(`lab needs one of: ${Object.keys(LABS).join(', ')}`);
+    if (lab === undefined || !(lab === 'all' || lab in LABS)) fail(`lab needs one of: all, ${Object.keys(LABS).join(', ')}`);
   }
   let p: RunParams = DEFAULT_PARAMS;
   let json = false;
@@ -235,6 +238,15 @@ async function main(): Promise<void> {
       process.stdout.write(HELP);
       return;
     case 'lab': {
+      if (args.lab === 'all') {
+        const all = await runAllLabs(LABS, {
+          quick: args.quick,
+          log: (line) => process.stderr.write(`${line}\n`),
+          onRow: (row, done, total) => process.stderr.write(`${done}/${total} ${row.name}: ${row.ok ? 'ok' : 'NOT observed'} (${Math.round(row.ms)} ms)\n`),
+        });
+        process.stdout.write(args.json ? `${JSON.stringify(all, null, 2)}\n` : `${formatAllLabs(all)}\n`);
+        return;
+      }
       const lab = LABS[args.lab!]!;
       const result = await lab.run({ quick: args.quick, log: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatLab(result)}\n`);

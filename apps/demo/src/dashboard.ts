@@ -9,6 +9,7 @@
 
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { registerLabs } from './dashboard-labs.js';
 import { STRATEGY_NAMES, predict } from './model.js';
 import type { StrategyName } from './model.js';
 import { STRATEGY_LABELS } from './format.js';
@@ -65,6 +66,7 @@ const PAGE = `<!doctype html>
 form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;flex-direction:column;font-size:12px}input{width:90px}
 #status{margin:10px 0;color:#555}</style><script src="/assets/chart.js"></script></head>
 <body><h1>tether: HTTP/1.1 connection strategies</h1>
+<p><a href="/labs">The chapter's experiments on real sockets (labs) →</a></p>
 <form id="params">
 <label>RTT ms<input name="rtt" value="50"></label>
 <label>bandwidth Mbit/s<input name="bandwidth" value="10"></label>
@@ -175,6 +177,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
     }
   });
 
+  registerLabs(app);
   const address = await app.listen({ port: options.port ?? 8090, host: '127.0.0.1' });
   return { url: address, app, close: () => app.close() };
 }

@@ -397,4 +397,17 @@ export async function runDumbProxy(options: LabOptions = {}): Promise<LabResult<
 }
 
 /** The dumb-proxy lab: the keep-alive hang, a hop-by-hop-correct proxy, and Proxy-Connection. */
-export const dumbProxyLab: LabDefinition<DumbProxyData> = { name: 'dumb-proxy', title: DUMB_PROXY_TITLE, run: runDumbProxy };
+export const dumbProxyLab: LabDefinition<DumbProxyData> = {
+  name: 'dumb-proxy',
+  title: DUMB_PROXY_TITLE,
+  shows: 'a blind proxy hangs a keep-alive browser',
+  run: runDumbProxy,
+  headline: (d) => {
+    const second = d.dumbConnection.second;
+    const slowestCorrect = Math.max(d.correctConnection.first.ms, d.correctConnection.second.ms);
+    return {
+      measured: `2nd request ${second.timedOut ? `hung ${formatMs(second.ms)}` : `answered in ${formatMs(second.ms)}`} · correct proxy ${formatMs(slowestCorrect)}`,
+      expected: `hangs until the ${d.timeoutMs} ms timeout · correct proxy < ${PROMPT_MS} ms`,
+    };
+  },
+};

@@ -231,4 +231,13 @@ export async function runKeepAliveRace(options: LabOptions = {}): Promise<LabRes
 }
 
 /** The keep-alive-race lab: a request crossing the server's idle close. */
-export const keepAliveRaceLab: LabDefinition<KeepAliveRaceData> = { name: 'keep-alive-race', title: KEEP_ALIVE_RACE_TITLE, run: runKeepAliveRace };
+export const keepAliveRaceLab: LabDefinition<KeepAliveRaceData> = {
+  name: 'keep-alive-race',
+  title: KEEP_ALIVE_RACE_TITLE,
+  shows: 'a request crossing the idle close: GET re-sent, POST lost',
+  run: runKeepAliveRace,
+  headline: ({ get, post, advertised }) => ({
+    measured: `GET ${get.failures.length} failed of ${get.raced} raced · POST ${post.failures.length} failed of ${post.raced} · advertised ${advertised.raced} raced`,
+    expected: `GET 0 failed · POST every raced one failed (> 0) · advertised 0 raced`,
+  }),
+};

@@ -44,11 +44,23 @@ export interface LabResult<D = unknown> {
 /** A lab: run it, get what it measured. */
 export type Lab<D = unknown> = (options?: LabOptions) => Promise<LabResult<D>>;
 
+/** A lab's result in one row of the `lab all` summary: the figure it exists for, and what was expected. */
+export interface Headline {
+  /** The measured figure(s), short (`44.0 ms vs 0.28 ms`). */
+  readonly measured: string;
+  /** What the lab expects to see, in the same terms (`≥ 20 ms vs < 10 ms`). */
+  readonly expected: string;
+}
+
 /** A lab with its name and title, as listed by the CLI. */
 export interface LabDefinition<D = unknown> {
   readonly name: string;
   readonly title: string;
+  /** What the lab shows, in a few words (the `lab all` summary's second column). */
+  readonly shows: string;
   readonly run: Lab<D>;
+  /** The summary row's figures, from the lab's data (pure). */
+  readonly headline: (data: D) => Headline;
 }
 
 /** The log used when the caller gives none. */

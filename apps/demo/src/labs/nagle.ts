@@ -133,4 +133,13 @@ export async function runNagle(options: LabOptions = {}): Promise<LabResult<Nagl
 }
 
 /** The nagle lab: Nagle's algorithm meets delayed ACK on a request written in two pieces. */
-export const nagleLab: LabDefinition<NagleData> = { name: 'nagle', title: NAGLE_TITLE, run: runNagle };
+export const nagleLab: LabDefinition<NagleData> = {
+  name: 'nagle',
+  title: NAGLE_TITLE,
+  shows: 'a request written in two pieces stalls on delayed ACK',
+  run: runNagle,
+  headline: (d) => ({
+    measured: `median ${formatMs(d.nagle.median)} Nagle on, ${formatMs(d.noDelay.median)} TCP_NODELAY`,
+    expected: `≥ ${STALL_MS} ms Nagle on (~40 ms ACK delay), < ${NO_STALL_MS} ms TCP_NODELAY`,
+  }),
+};

@@ -280,4 +280,17 @@ function observed(d: PortExhaustionData, size: number): boolean {
 }
 
 /** The port-exhaustion lab: a fixed port range against a connection per request. */
-export const portExhaustionLab: LabDefinition<PortExhaustionData> = { name: 'port-exhaustion', title: PORT_EXHAUSTION_TITLE, run: runPortExhaustion };
+export const portExhaustionLab: LabDefinition<PortExhaustionData> = {
+  name: 'port-exhaustion',
+  title: PORT_EXHAUSTION_TITLE,
+  shows: 'a port range carries only so many connections at once',
+  run: runPortExhaustion,
+  headline: ({ range, heldOpen, persistent }) => {
+    const size = range.last - range.first + 1;
+    const failed = heldOpen.failure === null ? 'no failure' : `${heldOpen.failure.code} at ${heldOpen.failure.attempt}`;
+    return {
+      measured: `${heldOpen.opened} held open, then ${failed} · persistent ${persistent.succeeded}/${persistent.requests}`,
+      expected: `${size} held open, then EADDRNOTAVAIL at ${size + 1} · persistent ${persistent.requests}/${persistent.requests}`,
+    };
+  },
+};

@@ -243,4 +243,13 @@ export async function runReset(options: LabOptions = {}): Promise<LabResult<Rese
 }
 
 /** The reset lab: RST vs FIN with a response in flight. */
-export const resetLab: LabDefinition<ResetData> = { name: 'reset', title: RESET_TITLE, run: runReset };
+export const resetLab: LabDefinition<ResetData> = {
+  name: 'reset',
+  title: RESET_TITLE,
+  shows: 'closing with unread input resets and loses the response',
+  run: runReset,
+  headline: (d) => ({
+    measured: `RST: ${formatBytes(d.reset.received)} of ${formatBytes(d.reset.sent)} · half-close: ${formatBytes(d.graceful.received)} of ${formatBytes(d.graceful.sent)}`,
+    expected: `RST: less than ${formatBytes(d.reset.sent)} · half-close: all ${formatBytes(d.graceful.sent)}`,
+  }),
+};

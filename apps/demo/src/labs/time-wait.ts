@@ -179,4 +179,17 @@ export async function runTimeWait(options: LabOptions = {}): Promise<LabResult<T
 }
 
 /** The time-wait lab: who holds TIME_WAIT, and how many. */
-export const timeWaitLab: LabDefinition<TimeWaitData> = { name: 'time-wait', title: TIME_WAIT_TITLE, run: runTimeWait };
+export const timeWaitLab: LabDefinition<TimeWaitData> = {
+  name: 'time-wait',
+  title: TIME_WAIT_TITLE,
+  shows: 'TIME_WAIT stays with the side that closes first',
+  run: runTimeWait,
+  headline: ({ clientFirst: a, serverFirst: b, persistent: c }) => {
+    const expected = `client ≈ ${a.connections}, server ≈ ${b.connections}, persistent 1`;
+    if (a.timeWait === null || b.timeWait === null || c.timeWait === null) return { measured: 'not visible (no /proc/net/tcp)', expected };
+    return {
+      measured: `client-first: ${a.timeWait.client} on the client · server-first: ${b.timeWait.server} on the server · persistent: ${c.timeWait.client + c.timeWait.server}`,
+      expected,
+    };
+  },
+};

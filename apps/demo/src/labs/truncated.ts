@@ -162,4 +162,16 @@ export async function runTruncated(options: LabOptions = {}): Promise<LabResult<
 }
 
 /** The truncated lab: a body cut short under each framing. */
-export const truncatedLab: LabDefinition<TruncatedData> = { name: 'truncated', title: TRUNCATED_TITLE, run: runTruncated };
+export const truncatedLab: LabDefinition<TruncatedData> = {
+  name: 'truncated',
+  title: TRUNCATED_TITLE,
+  shows: 'only a framed body can be known to be cut short',
+  run: runTruncated,
+  headline: (d) => {
+    const said = (v: TruncatedVariant): string => (v.outcome === 'complete' ? 'complete' : 'truncated');
+    return {
+      measured: `Content-Length ${said(d.contentLength)}, chunked ${said(d.chunked)}, close-delimited ${said(d.closeDelimited)}`,
+      expected: 'Content-Length truncated, chunked truncated, close-delimited complete',
+    };
+  },
+};

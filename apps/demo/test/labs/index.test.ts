@@ -16,8 +16,8 @@ const result: LabResult = {
 };
 
 describe('labs registry', () => {
-  it('lists the issue\'s four labs first, then the design\'s three', () => {
-    expect(LAB_NAMES).toEqual(['nagle', 'time-wait', 'port-exhaustion', 'dumb-proxy', 'truncated', 'reset', 'keep-alive-race']);
+  it('lists the chapter\'s experiments in order, then slow start and the race behind a proxy', () => {
+    expect(LAB_NAMES).toEqual(['nagle', 'time-wait', 'port-exhaustion', 'dumb-proxy', 'truncated', 'reset', 'keep-alive-race', 'slow-start', 'proxy-race']);
     expect(Object.keys(LABS)).toEqual(LAB_NAMES);
     for (const name of LAB_NAMES) {
       expect(LABS[name]?.title).toMatch(/\S/);
