@@ -8,7 +8,11 @@
  */
 
 export { Pool } from './pool.js';
-export type { PoolStats, RequestOptions } from './pool.js';
+export type { CloseCallback, PoolStats, RequestOptions } from './pool.js';
+export type { DispatchController, DispatchHandler, DispatchHeaders } from './dispatcher.js';
+export type { DispatchHeaderValue, DispatchOptions } from './dispatch-options.js';
+export { CHANNELS } from './diagnostics.js';
+export type { TraceConnection, TraceRequest, TraceResponse } from './diagnostics.js';
 export { Client } from './client.js';
 export { request, closeDefaultPools } from './request.js';
 export type { RequestUrlOptions } from './request.js';
