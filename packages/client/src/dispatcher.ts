@@ -337,6 +337,21 @@ class HandlerCall implements DispatchController {
   }
 }
 
+/** @internal Report `err` to a handler of a request that cannot even reach a pool. */
+export function failDispatch(handler: DispatchHandler, err: Error): void {
+  if (handler === null || typeof handler !== 'object') throw new TypeError('handler must be an object');
+  const modern = typeof handler.onRequestStart === 'function' || typeof handler.onResponseStart === 'function';
+  const controller: DispatchController = { pause: () => undefined, resume: () => undefined, abort: () => undefined, paused: false, aborted: false, reason: null };
+  try {
+    if (modern && typeof handler.onResponseError === 'function') handler.onResponseError(controller, err);
+    else if (typeof handler.onError === 'function') handler.onError(err);
+    else throw err;
+  } catch (thrown) {
+    if (thrown === err) throw err;
+    // The handler's own error callback failed: nothing is left to report to.
+  }
+}
+
 /** @internal `pool.dispatch(options, handler)`. */
 export function dispatchOn(pool: Pool, options: DispatchOptions, handler: DispatchHandler): boolean {
   if (handler === null || typeof handler !== 'object') throw new TypeError('handler must be an object');

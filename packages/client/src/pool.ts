@@ -219,6 +219,13 @@ export class Pool extends EventEmitter {
     return false;
   }
 
+  /** @internal Requests queued or on a connection, and connections open: 0 and 0 when the pool is idle and empty. */
+  get load(): { readonly requests: number; readonly connections: number } {
+    let requests = this.#queue.length;
+    for (const conn of this.#conns) requests += conn.load;
+    return { requests, connections: this.#conns.length };
+  }
+
   /** @internal Whether new requests are refused, and why (null: taken). */
   refusal(): string | null {
     if (this.#destroyed !== null) return 'destroyed';
