@@ -41,6 +41,12 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * Node's `RequestInit` types `dispatcher` as undici's whole Dispatcher class (with its request,
+ * stream and pipeline helpers); fetch itself calls only `dispatch()`, which tether implements.
+ */
+const via = (dispatcher: object): RequestInit => ({ dispatcher }) as unknown as RequestInit;
+
 const hello: Handler = (req, res) => res.end(`hello ${req.url}`);
 
 describe('Agent', () => {
@@ -48,9 +54,9 @@ describe('Agent', () => {
     const a = await tether(hello);
     const b = await tether(hello);
     const dispatcher = agent({ connections: 2, pipelining: 4 });
-    expect(await (await fetch(`${a}/one`, { dispatcher } as RequestInit)).text()).toBe('hello /one');
+    expect(await (await fetch(`${a}/one`, via(dispatcher))).text()).toBe('hello /one');
     expect(await (await undiciFetch(`${b}/two`, { dispatcher: dispatcher as unknown as Dispatcher })).text()).toBe('hello /two');
-    expect(await (await fetch(`${b}/three`, { dispatcher } as RequestInit)).text()).toBe('hello /three');
+    expect(await (await fetch(`${b}/three`, via(dispatcher))).text()).toBe('hello /three');
     expect(dispatcher.origins).toEqual([a, b]);
     expect(dispatcher.pool(a).stats().requests).toBe(1);
     expect(dispatcher.pool(b).stats().requests).toBe(2);
@@ -75,8 +81,8 @@ describe('Agent', () => {
   it('keeps at most maxOrigins pools, closing the least recently used one', async () => {
     const origins = await Promise.all([tether(hello), tether(hello), tether(hello)]);
     const dispatcher = agent({ maxOrigins: 2 });
-    for (const origin of [origins[0]!, origins[1]!, origins[0]!, origins[2]!]) {
-      expect(await (await fetch(`${origin}/x`, { dispatcher } as RequestInit)).text()).toBe('hello /x');
+    for (const origin of [origins[0], origins[1], origins[0], origins[2]]) {
+      expect(await (await fetch(`${origin}/x`, via(dispatcher))).text()).toBe('hello /x');
     }
     // origins[1] was the least recently used when origins[2] arrived.
     expect(dispatcher.origins).toEqual([origins[0], origins[2]]);
@@ -85,11 +91,11 @@ describe('Agent', () => {
   it('drops a pool left with no connection once the server closed it idle', async () => {
     const origin = await tether(hello, { keepAliveTimeout: 50 });
     const dispatcher = agent();
-    expect(await (await fetch(`${origin}/x`, { dispatcher } as RequestInit)).text()).toBe('hello /x');
+    expect(await (await fetch(`${origin}/x`, via(dispatcher))).text()).toBe('hello /x');
     expect(dispatcher.origins).toEqual([origin]);
     await eventually(() => dispatcher.origins.length === 0);
     // A new request makes a fresh pool.
-    expect(await (await fetch(`${origin}/y`, { dispatcher } as RequestInit)).text()).toBe('hello /y');
+    expect(await (await fetch(`${origin}/y`, via(dispatcher))).text()).toBe('hello /y');
     expect(dispatcher.origins).toEqual([origin]);
   });
 
@@ -100,7 +106,7 @@ describe('Agent', () => {
     for (const event of ['connect', 'disconnect', 'connectionError'] as const) {
       dispatcher.on(event, (from: string, targets: unknown[], err?: unknown) => seen.push({ event, origin: from, targets, err }));
     }
-    await (await fetch(`${origin}/x`, { dispatcher } as RequestInit)).text();
+    await (await fetch(`${origin}/x`, via(dispatcher))).text();
     const pool = dispatcher.pool(origin);
     await dispatcher.close();
     expect(seen.map((s) => s.event)).toEqual(['connect', 'disconnect']);
@@ -111,7 +117,7 @@ describe('Agent', () => {
     const refused = agent();
     const errors: unknown[] = [];
     refused.on('connectionError', (_o: string, _t: unknown[], err: unknown) => errors.push(err));
-    const err: unknown = await fetch(`http://127.0.0.1:${await closedPort()}/`, { dispatcher: refused } as RequestInit).then(() => null, (e: unknown) => e);
+    const err: unknown = await fetch(`http://127.0.0.1:${await closedPort()}/`, via(refused)).then(() => null, (e: unknown) => e);
     expect((err as TypeError).cause).toMatchObject({ code: 'TETHER_CONNECT_FAILED' });
     expect(errors).toHaveLength(1);
   });
@@ -119,19 +125,19 @@ describe('Agent', () => {
   it('close() and destroy() take a callback or return a promise; a closed agent refuses requests', async () => {
     const origin = await tether(hello);
     const dispatcher = new Agent();
-    await (await fetch(`${origin}/x`, { dispatcher } as RequestInit)).text();
+    await (await fetch(`${origin}/x`, via(dispatcher))).text();
     await new Promise<void>((resolve, reject) => dispatcher.close((err) => (err === null ? resolve() : reject(err))));
     expect(dispatcher.closed).toBe(true);
     expect(dispatcher.destroyed).toBe(false);
-    const err: unknown = await fetch(`${origin}/y`, { dispatcher } as RequestInit).then(() => null, (e: unknown) => e);
+    const err: unknown = await fetch(`${origin}/y`, via(dispatcher)).then(() => null, (e: unknown) => e);
     expect((err as TypeError).cause).toBeInstanceOf(ClientError);
     expect((err as TypeError).cause).toMatchObject({ code: 'TETHER_CLOSED' });
     const other = new Agent();
-    await (await fetch(`${origin}/z`, { dispatcher: other } as RequestInit)).text();
+    await (await fetch(`${origin}/z`, via(other))).text();
     await other.destroy();
     expect(other.destroyed).toBe(true);
     const disposed = new Agent();
-    await (await fetch(`${origin}/w`, { dispatcher: disposed } as RequestInit)).text();
+    await (await fetch(`${origin}/w`, via(disposed))).text();
     await disposed[Symbol.asyncDispose]();
     expect(disposed.closed).toBe(true);
   });
@@ -147,7 +153,7 @@ describe('Agent', () => {
   it('refuses a bad shared option at once, and an origin it cannot reach through the handler', async () => {
     expect(() => new Agent({ connections: 0 })).toThrow(RangeError);
     expect(() => new Agent({ maxOrigins: 0 })).toThrow(RangeError);
-    const err: unknown = await fetch(`https://127.0.0.1:${await closedPort()}/`, { dispatcher: agent() } as RequestInit).then(() => null, (e: unknown) => e);
+    const err: unknown = await fetch(`https://127.0.0.1:${await closedPort()}/`, via(agent())).then(() => null, (e: unknown) => e);
     expect((err as TypeError).cause).toMatchObject({ code: 'TETHER_INVALID_REQUEST' });
   });
 });
