@@ -94,22 +94,25 @@ function connectionView(conn: ClientConnection, origin: string): TraceConnection
   let entry = connections.get(conn);
   if (entry === undefined) {
     const socket = conn.socket;
+    // A socket forgets its addresses once destroyed: keep the first ones seen.
+    const seen: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } = {};
+    const address = <K extends keyof typeof seen>(key: K): (typeof seen)[K] => (seen[key] ??= socket[key] as (typeof seen)[K]);
     entry = {
       origin,
       view: {
         origin,
         id: conn.serial,
         get localAddress() {
-          return socket.localAddress;
+          return address('localAddress');
         },
         get localPort() {
-          return socket.localPort;
+          return address('localPort');
         },
         get remoteAddress() {
-          return socket.remoteAddress;
+          return address('remoteAddress');
         },
         get remotePort() {
-          return socket.remotePort;
+          return address('remotePort');
         },
         get requests() {
           return conn.sent;
@@ -120,6 +123,7 @@ function connectionView(conn: ClientConnection, origin: string): TraceConnection
       },
     };
     connections.set(conn, entry);
+    if (conn.connected) for (const key of ['localAddress', 'localPort', 'remoteAddress', 'remotePort'] as const) address(key);
   }
   return entry.view;
 }
