@@ -26,12 +26,19 @@ import type { ClientResponse } from './response.js';
 
 /** The channel names, as published. */
 export const CHANNELS = {
+  /** A request is queued: `{ request }`. */
   create: 'tether:client:request:create',
+  /** A request was written: `{ request, connection, retry }`. */
   headers: 'tether:client:request:headers',
+  /** Its response head arrived: `{ request, connection, response }`. */
   response: 'tether:client:request:response',
+  /** Its response body is complete: `{ request, trailers }`. */
   trailers: 'tether:client:request:trailers',
+  /** It, or its response body, failed: `{ request, error }`. */
   error: 'tether:client:request:error',
+  /** A connection's handshake completed: `{ connection }`. */
   connected: 'tether:client:connection:connected',
+  /** A connection closed: `{ connection, reason, error }`. */
   closed: 'tether:client:connection:closed',
 } as const;
 
@@ -39,7 +46,9 @@ export const CHANNELS = {
 export interface TraceRequest {
   /** `http://host:port`. */
   readonly origin: string;
+  /** The method, as sent. */
   readonly method: string;
+  /** The request-target: path and query. */
   readonly path: string;
   /** The fields as given, flat `[name, value, …]` (Host included). */
   readonly headers: readonly string[];
@@ -47,12 +56,17 @@ export interface TraceRequest {
 
 /** A connection as tracers see it (one object per connection). */
 export interface TraceConnection {
+  /** The origin of its pool. */
   readonly origin: string;
   /** 1, 2, … in the order its pool opened them. */
   readonly id: number;
+  /** The socket's local address, once connected. */
   readonly localAddress: string | undefined;
+  /** The socket's local port, once connected. */
   readonly localPort: number | undefined;
+  /** The server's address, once connected. */
   readonly remoteAddress: string | undefined;
+  /** The server's port, once connected. */
   readonly remotePort: number | undefined;
   /** Requests written on it so far. */
   readonly requests: number;
@@ -62,7 +76,9 @@ export interface TraceConnection {
 
 /** The response head, in `tether:client:request:response`. */
 export interface TraceResponse {
+  /** The status code. */
   readonly statusCode: number;
+  /** The reason phrase as received. */
   readonly statusMessage: string;
   /** Flat `[name, value, …]` as received. */
   readonly headers: readonly string[];

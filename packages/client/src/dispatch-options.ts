@@ -29,7 +29,9 @@ export interface DispatchOptions {
   readonly method?: string | undefined;
   /** Query parameters appended to `path`. */
   readonly query?: Readonly<Record<string, unknown>> | undefined;
+  /** A record, a flat `[name, value, …]` array, `[name, value]` pairs, or an iterable of pairs (Map, Headers). */
   readonly headers?: Readonly<Record<string, DispatchHeaderValue>> | readonly unknown[] | Iterable<readonly [string, DispatchHeaderValue]> | null | undefined;
+  /** String, Buffer / typed array / ArrayBuffer, Node Readable, (async) iterable of chunks, Blob, FormData, or null. */
   readonly body?: unknown;
   /** Cancels the request (tether's addition to undici's dispatch options). */
   readonly signal?: AbortSignal | undefined;

@@ -38,8 +38,11 @@ export interface DispatchController {
   resume(): void;
   /** Cancel the request; the handler's error callback gets `reason`. */
   abort(reason?: Error): void;
+  /** `pause()` was called, and `resume()` not since. */
   readonly paused: boolean;
+  /** `abort()` was called. */
   readonly aborted: boolean;
+  /** What `abort()` was given (or the error made for it), else null. */
   readonly reason: Error | null;
 }
 
@@ -51,19 +54,33 @@ export type DispatchHeaders = Record<string, string | string[]>;
  * legacy one (`onConnect` … `onError`). Every member is optional except an error callback.
  */
 export interface DispatchHandler {
+  /** New style: the request was accepted (it may still wait for a connection); keep `controller` to pause, resume or abort. */
   onRequestStart?(controller: DispatchController, context: unknown): void;
+  /** New style: the response head, fields parsed (lower-case names, a repeated field as an array). */
   onResponseStart?(controller: DispatchController, statusCode: number, headers: DispatchHeaders, statusMessage?: string): void;
+  /** New style: a piece of the response body. */
   onResponseData?(controller: DispatchController, chunk: Buffer): void;
+  /** New style: the body is complete; trailers of a chunked body, else `{}`. */
   onResponseEnd?(controller: DispatchController, trailers: DispatchHeaders): void;
+  /** New style: the request or its body failed (the only call after it is none). */
   onResponseError?(controller: DispatchController, err: Error): void;
+  /** Legacy: the request was accepted; `abort(err)` cancels it. */
   onConnect?(abort: (err?: Error) => void, context?: unknown): void;
+  /** Legacy: the first byte of the response arrived (fetch's timing). */
   onResponseStarted?(): void;
+  /** Legacy: the response head, fields raw (`[name, value, …]` Buffers); false pauses until `resume()`. */
   onHeaders?(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean | undefined | void;
+  /** Legacy: a piece of the response body; false pauses until `resume()`. */
   onData?(chunk: Buffer): boolean | undefined | void;
+  /** Legacy: the body is complete; raw trailers (`[]` when none). */
   onComplete?(trailers: Buffer[] | null): void;
+  /** Legacy: the request or its body failed. */
   onError?(err: Error): void;
+  /** A piece of the request body was written. */
   onBodySent?(chunk: Uint8Array): void;
+  /** The whole request was written. */
   onRequestSent?(): void;
+  /** Never called: upgrades are refused. */
   onUpgrade?(...args: unknown[]): void;
 }
 
