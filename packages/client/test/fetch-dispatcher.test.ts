@@ -221,6 +221,35 @@ for (const [which, doFetch] of FETCHES) {
       expect(dispatcher.stats().requestsPerConnection[6]).toBeUndefined();
     });
 
+    it('the keep-alive race: a server closing idle connections unannounced after 15 ms, 500 fetches, none fails', { timeout: 30_000 }, async () => {
+      const origin = await tether((req, res) => res.end(`race ${req.url}`), { keepAliveTimeout: 15, keepAliveTimeoutBuffer: 0, advertiseKeepAlive: false });
+      // Our idle timeout far above the server's: the server always retires a connection first.
+      const dispatcher = pool(origin, { connections: 4, keepAliveTimeout: 60_000 });
+      const WORKERS = 10;
+      const PER_WORKER = 50;
+      const deadline = performance.now() + 20_000;
+      const failures: string[] = [];
+      await Promise.all(
+        Array.from({ length: WORKERS }, async (_, w) => {
+          for (let i = 0; i < PER_WORKER; i++) {
+            if (performance.now() > deadline) throw new Error('race not done in 20 s');
+            // Gaps straddling the server's idle timeout.
+            if (i > 0) await sleep(5 + Math.random() * 20);
+            const path = `/w${w}/${i}`;
+            try {
+              const body = await (await doFetch(`${origin}${path}`, { dispatcher })).text();
+              if (body !== `race ${path}`) failures.push(`${path}: ${body}`);
+            } catch (err) {
+              failures.push(`${path}: ${String(err)} ${String((err as Error).cause)}`);
+            }
+          }
+        }),
+      );
+      expect(failures).toEqual([]);
+      expect(dispatcher.stats().requests).toBe(WORKERS * PER_WORKER);
+      expect(dispatcher.stats().closedBy['server-idle-close']).toBeGreaterThan(0);
+    });
+
     it('a POST is never pipelined nor re-sent: a dropped POST fails fetch, saying it may have been processed', async () => {
       const server = await resources.raw((req, conn) => {
         if (req.method === 'POST') conn.socket.destroy();
