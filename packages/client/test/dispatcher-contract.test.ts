@@ -7,6 +7,8 @@
  * and handler misuse — throwing callbacks, pause/resume/abort at random points — that never
  * crashes the process nor costs the other requests on the connection their data.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { createServer } from '@tether/server';
@@ -17,6 +19,7 @@ import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ClientError, Pool } from '../src/index.js';
 import type { DispatchController, DispatchHandler, DispatchOptions, PoolOptions } from '../src/index.js';
+import { startNginx } from './nginx.js';
 import { eventually } from './outcome.js';
 import { Resources } from './resources.js';
 
@@ -358,36 +361,68 @@ describe('dispatcher life-cycle', () => {
   });
 });
 
-describe("undici's request, stream and pipeline on a tether dispatcher", () => {
-  it('request(), stream() and pipeline() work end to end', async () => {
-    const origin = await tether((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => res.end(`${req.method} ${req.url} ${Buffer.concat(parts).toString()}`));
-    });
-    const dispatcher = pool(origin, { pipelining: 4 }) as unknown as Dispatcher;
-    const r = await undiciRequest(`${origin}/req`, { dispatcher, method: 'POST', body: 'posted' });
-    expect(r.statusCode).toBe(200);
-    expect(await r.body.text()).toBe('POST /req posted');
+/** Echo `METHOD url body` (node:http's handler shape; @tether/server runs it unchanged). */
+const echo: http.RequestListener = (req, res) => {
+  const parts: Buffer[] = [];
+  req.on('data', (c: Buffer) => parts.push(c));
+  req.on('end', () => res.end(`${req.method} ${req.url} ${Buffer.concat(parts).toString()}`));
+};
 
-    const collected: Buffer[] = [];
-    await undiciStream(`${origin}/stream`, { dispatcher, method: 'GET', opaque: collected }, ({ opaque }) => {
-      const sink = opaque;
-      return new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          sink.push(chunk);
-          cb();
-        },
-      });
-    });
-    expect(Buffer.concat(collected).toString()).toBe('GET /stream ');
-
-    const out = new PassThrough();
-    const piped: Buffer[] = [];
-    out.on('data', (c: Buffer) => piped.push(c));
-    await streamPipeline(Readable.from([Buffer.from('piped '), Buffer.from('body')]), undiciPipeline(`${origin}/pipe`, { dispatcher, method: 'PUT' }, ({ body }) => body), out);
-    expect(Buffer.concat(piped).toString()).toBe('PUT /pipe piped body');
+async function nodeHttp(): Promise<string> {
+  const server = http.createServer(echo);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  resources.defer(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
   });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function nginxEcho(): Promise<string> {
+  const nginx = await startNginx({ keepaliveRequests: 5 });
+  resources.defer(() => nginx.stop());
+  return nginx.origin;
+}
+
+/** Each server, and what it answers `METHOD /body<path>` carrying `body` with. */
+const SERVERS: readonly [string, () => Promise<string>, (method: string, path: string, body: string) => string][] = [
+  ['@tether/server', () => tether(echo as unknown as Handler), (m, p, b) => `${m} ${p} ${b}`],
+  ['node:http', nodeHttp, (m, p, b) => `${m} ${p} ${b}`],
+  // nginx reads and discards the body, and names its length (chunked when it had none).
+  ['nginx', nginxEcho, (m, p, b) => `${m} ${p} length=${b === '' ? '' : String(b.length)} chunked=\n`],
+];
+
+describe("undici's request, stream and pipeline on a tether dispatcher", () => {
+  for (const [name, start, expected] of SERVERS) {
+    it(`request(), stream() and pipeline() work end to end against ${name}`, async () => {
+      const origin = await start();
+      const dispatcher = pool(origin, { pipelining: 4 }) as unknown as Dispatcher;
+      const r = await undiciRequest(`${origin}/body/req`, { dispatcher, method: 'POST', body: 'posted' });
+      expect(r.statusCode).toBe(200);
+      expect(await r.body.text()).toBe(expected('POST', '/body/req', 'posted'));
+
+      const collected: Buffer[] = [];
+      await undiciStream(`${origin}/body/stream`, { dispatcher, method: 'GET', opaque: collected }, ({ opaque }) => {
+        const sink = opaque;
+        return new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            sink.push(chunk);
+            cb();
+          },
+        });
+      });
+      expect(Buffer.concat(collected).toString()).toBe(expected('GET', '/body/stream', ''));
+
+      const out = new PassThrough();
+      const piped: Buffer[] = [];
+      out.on('data', (c: Buffer) => piped.push(c));
+      const input = Readable.from([Buffer.from('piped '), Buffer.from('body')]);
+      await streamPipeline(input, undiciPipeline(`${origin}/body/pipe`, { dispatcher, method: 'PUT' }, ({ body }) => body), out);
+      const pipedText = Buffer.concat(piped).toString();
+      if (name === 'nginx') expect(pipedText).toBe('PUT /body/pipe length= chunked=chunked\n');
+      else expect(pipedText).toBe(expected('PUT', '/body/pipe', 'piped body'));
+    });
+  }
 });
 
 describe('handler misuse', () => {
