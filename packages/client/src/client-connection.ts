@@ -138,6 +138,11 @@ export class ClientConnection implements BodySource {
   #closed = false;
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
+  /**
+   * destroy() was called: bytes already received are not processed any more (a dispatcher
+   * handler may destroy its pool from inside the read loop).
+   */
+  #destroyed = false;
   #out: (Uint8Array | string)[] = [];
   readonly #clock: Clock;
   readonly #deadlines: Deadlines<Deadline>;
@@ -387,7 +392,7 @@ export class ClientConnection implements BodySource {
   #process(): void {
     try {
       for (;;) {
-        if (this.#bodyPaused) return;
+        if (this.#bodyPaused || this.#destroyed) return;
         const event = this.#conn.nextEvent();
         if (event === NEED_DATA || event === PAUSED) return;
         switch (event.type) {
@@ -567,6 +572,7 @@ export class ClientConnection implements BodySource {
   /** Destroy now; requests in flight fail with `err` (or are given back to the pool when null). */
   destroy(err: Error | null, reason?: ConnectionCloseReason): void {
     if (this.#closed) return;
+    this.#destroyed = true;
     if (reason !== undefined) this.#reason = reason;
     // Gone as far as the pool is concerned, even before the socket's 'close' event: no timeout
     // fires in between.

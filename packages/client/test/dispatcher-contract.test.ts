@@ -445,6 +445,24 @@ describe('handler misuse', () => {
     for (const i of [0, 1, 3, 4]) expect(text(handlers[i]!.seen)).toBe(`body of /${i}`);
   });
 
+  it('a handler destroying its pool mid-batch: every request on the connection settles once, nothing throws', async () => {
+    const origin = await tether((req, res) => res.end(`body of ${req.url}`));
+    const client = new Client(origin, { pipelining: 3 });
+    resources.defer(() => client.destroy());
+    // The connection's persistence is confirmed first, so the three are pipelined: their
+    // responses arrive together, and the first handler destroys the pool while they are parsed.
+    await (await client.request({ path: '/warm' })).text();
+    const handlers = Array.from({ length: 3 }, () => modern({ onData: () => void client.destroy() }));
+    handlers.forEach(({ handler }, i) => client.dispatch({ path: `/${i}`, method: 'GET' }, handler));
+    await Promise.all(handlers.map((h) => h.seen.done));
+    for (const { seen } of handlers) {
+      expect(seen.calls.filter((c) => c === 'onResponseEnd' || c === 'onResponseError')).toHaveLength(1);
+      expect(seen.error).toMatchObject({ code: 'TETHER_CLOSED' });
+    }
+    await sleep(20);
+    expect(client.destroyed).toBe(true);
+  });
+
   it('property: random throws, pauses, resumes and aborts never crash the process nor starve other requests', { timeout: 60_000 }, async () => {
     const origin = await tether((req, res) => res.end(`body of ${req.url} `.repeat(Number(req.url.split('/')[2]) + 1)));
     type Act = 'none' | 'throw' | 'pause-resume' | 'abort' | 'double-abort';
