@@ -465,9 +465,9 @@ describe('handler misuse', () => {
 
   it('property: random throws, pauses, resumes and aborts never crash the process nor starve other requests', { timeout: 60_000 }, async () => {
     const origin = await tether((req, res) => res.end(`body of ${req.url} `.repeat(Number(req.url.split('/')[2]) + 1)));
-    type Act = 'none' | 'throw' | 'pause-resume' | 'abort' | 'double-abort';
+    type Act = 'none' | 'throw' | 'pause-resume' | 'abort' | 'double-abort' | 'close-pool' | 'destroy-pool';
     type Where = 'start' | 'head' | 'data' | 'end';
-    const plan = fc.record({ act: fc.constantFrom<Act>('none', 'throw', 'pause-resume', 'abort', 'double-abort'), where: fc.constantFrom<Where>('start', 'head', 'data', 'end'), style: fc.constantFrom('modern', 'legacy'), size: fc.integer({ min: 0, max: 2000 }) });
+    const plan = fc.record({ act: fc.constantFrom<Act>('none', 'throw', 'pause-resume', 'abort', 'double-abort', 'close-pool', 'destroy-pool'), where: fc.constantFrom<Where>('start', 'head', 'data', 'end'), style: fc.constantFrom('modern', 'legacy'), size: fc.integer({ min: 0, max: 2000 }) });
     await fc.assert(
       fc.asyncProperty(fc.array(plan, { minLength: 1, maxLength: 8 }), async (plans) => {
         const client = new Client(origin, { pipelining: 4 });
@@ -493,6 +493,12 @@ describe('handler misuse', () => {
                 case 'double-abort':
                   controller.abort(new Error('aborted'));
                   controller.abort(new Error('aborted twice'));
+                  return;
+                case 'close-pool':
+                  void client.close();
+                  return;
+                case 'destroy-pool':
+                  void client.destroy();
                   return;
                 case 'none':
                   return;
@@ -560,6 +566,9 @@ describe('handler misuse', () => {
             return { p, i, done, result: () => ({ terminal, ok, body }) };
           });
           const deadline = sleep(10_000).then(() => 'timeout' as const);
+          // A handler destroying the pool fails whatever has not completed, its own request
+          // included; one closing it from onRequestStart makes the pool refuse the later dispatches.
+          const destroys = plans.some((p) => p.act === 'destroy-pool' || (p.act === 'close-pool' && p.where === 'start'));
           for (const run of runs) {
             const outcome = await Promise.race([run.done.then(() => 'done' as const), deadline]);
             expect(outcome).toBe('done');
@@ -567,8 +576,8 @@ describe('handler misuse', () => {
             const { terminal, ok, body } = run.result();
             // Exactly one of end or error, whatever the handler did.
             expect(terminal).toBe(1);
-            const harmless = run.p.act === 'none' || run.p.act === 'pause-resume' || run.p.where === 'end';
-            if (harmless && run.p.act !== 'throw') {
+            const harmless = run.p.act === 'none' || run.p.act === 'pause-resume' || run.p.act === 'close-pool' || run.p.where === 'end';
+            if (harmless && run.p.act !== 'throw' && !destroys) {
               expect(ok).toBe(true);
               expect(body).toBe(`body of /${run.i}/${run.p.size} `.repeat(run.p.size + 1));
             }
