@@ -308,7 +308,7 @@ describe('dispatcher life-cycle', () => {
     expect(events[1]!.args[2]).toBeInstanceOf(Error);
   });
 
-  it('close() and destroy() take a callback or give a promise; closed/destroyed say so; later dispatches fail', async () => {
+  it('close() and destroy() take a callback or give a promise, asyncDispose closes; closed/destroyed say so; later dispatches fail', async () => {
     const origin = await tether((_req, res) => res.end('x'));
     const a = new Pool(origin);
     expect([a.closed, a.destroyed]).toEqual([false, false]);
@@ -324,6 +324,14 @@ describe('dispatcher life-cycle', () => {
     const c = new Pool(origin);
     await c.destroy(new Error('bye'));
     expect(c.destroyed).toBe(true);
+    const d = new Client(origin);
+    const { handler: h, seen: s } = modern();
+    d.dispatch({ path: '/', method: 'GET' }, h);
+    // `await using`: disposal closes gracefully, after the request in flight.
+    await d[Symbol.asyncDispose]();
+    expect([d.closed, d.destroyed]).toEqual([true, false]);
+    await s.done;
+    expect(s.calls.at(-1)).toBe('onResponseEnd');
   });
 
   it('refuses an upgrade, CONNECT and another origin through the handler, with a clear error', async () => {
