@@ -72,13 +72,16 @@ const STOP_GRACE_MS = 2_000;
 /** Loopback only: the benchmark never leaves the machine. */
 const HOST = '127.0.0.1';
 
-const CLIENT_KINDS = ['tether', 'undici', 'agent', 'no-agent', 'limit'] as const;
+const CLIENT_KINDS = ['tether', 'undici', 'agent', 'no-agent', 'fetch-tether', 'fetch-undici', 'fetch-default', 'limit'] as const;
 type ClientKind = (typeof CLIENT_KINDS)[number];
 const LABEL: Readonly<Record<ClientKind, string>> = {
   tether: 'tether Pool',
   undici: 'undici Pool',
   agent: 'http.Agent',
   'no-agent': 'agent: false',
+  'fetch-tether': 'fetch + tether',
+  'fetch-undici': 'fetch + undici',
+  'fetch-default': 'fetch (default)',
   limit: 'limit (raw net)',
 };
 
@@ -98,9 +101,9 @@ interface Scenario {
 
 const SCENARIOS: Readonly<Record<ScenarioId, Scenario>> = {
   // The issue: "pipelining 10 on 1 connection"; ten outstanding fill the pipeline and no more.
-  pipelined: { title: '1 conn, pipelining 10', connections: 1, pipelining: 10, outstanding: 10, clients: ['tether', 'undici', 'limit'] },
+  pipelined: { title: '1 conn, pipelining 10', connections: 1, pipelining: 10, outstanding: 10, clients: ['tether', 'undici', 'fetch-tether', 'fetch-undici', 'limit'] },
   // The issue: "6 connections, no pipelining"; two outstanding per connection keep one queued.
-  connections: { title: '6 conns, no pipelining', connections: 6, pipelining: 1, outstanding: 12, clients: ['tether', 'undici', 'agent', 'no-agent', 'limit'] },
+  connections: { title: '6 conns, no pipelining', connections: 6, pipelining: 1, outstanding: 12, clients: ['tether', 'undici', 'agent', 'no-agent', 'fetch-tether', 'fetch-undici', 'fetch-default', 'limit'] },
 };
 
 /** Requests outstanding for `kind`: `agent: false` opens a connection per request, so it is capped at the scenario's connections. */
@@ -108,17 +111,23 @@ function outstandingFor(scenario: Scenario, kind: ClientKind): number {
   return kind === 'no-agent' ? Math.min(scenario.outstanding, scenario.connections) : scenario.outstanding;
 }
 
-/** The issue's targets, all tether's req/s over another client's. */
+/** The issues' targets: a tether client's req/s over another client's. */
 interface Target {
   readonly scenario: ScenarioId;
+  /** The tether side: its Pool, or fetch with a tether Pool as dispatcher. */
+  readonly client: ClientKind;
   readonly versus: ClientKind;
   readonly ratio: number;
 }
 
 const TARGETS: readonly Target[] = [
-  { scenario: 'pipelined', versus: 'undici', ratio: 3 },
-  { scenario: 'connections', versus: 'undici', ratio: 1.5 },
-  { scenario: 'connections', versus: 'agent', ratio: 1.5 },
+  { scenario: 'pipelined', client: 'tether', versus: 'undici', ratio: 3 },
+  { scenario: 'connections', client: 'tether', versus: 'undici', ratio: 1.5 },
+  { scenario: 'connections', client: 'tether', versus: 'agent', ratio: 1.5 },
+  // fetch, the same global fetch every time: only the dispatcher differs.
+  { scenario: 'pipelined', client: 'fetch-tether', versus: 'fetch-undici', ratio: 3 },
+  { scenario: 'connections', client: 'fetch-tether', versus: 'fetch-undici', ratio: 1.5 },
+  { scenario: 'connections', client: 'fetch-tether', versus: 'fetch-default', ratio: 1.5 },
 ];
 
 const USAGE = `usage: node dist/client.js [options]
@@ -235,7 +244,7 @@ function tetherSession(port: number, scenario: Scenario, outstanding: number): S
     const res = await pool.request({ method: 'GET', path: '/' });
     checkResponse(res.statusCode, await res.text(), 'tether');
   };
-  return { run: (total) => drive(total, outstanding, one), close: () => pool.close(), destroy: () => pool.destroy() };
+  return { run: (total) => drive(total, outstanding, one), close: () => pool.close(), destroy: () => void pool.destroy() };
 }
 
 function undiciSession(port: number, scenario: Scenario, outstanding: number): Session {
@@ -248,6 +257,27 @@ function undiciSession(port: number, scenario: Scenario, outstanding: number): S
     run: (total) => drive(total, outstanding, one),
     close: () => pool.close(),
     destroy: () => void pool.destroy().catch(() => undefined),
+  };
+}
+
+/**
+ * Node's global fetch with `dispatcher`: a tether Pool, an undici Pool (the same connections and
+ * pipelining), or none (Node's default global dispatcher, whatever it opens).
+ */
+function fetchSession(port: number, scenario: Scenario, outstanding: number, kind: 'fetch-tether' | 'fetch-undici' | 'fetch-default'): Session {
+  const origin = `http://${HOST}:${port}`;
+  const options = { connections: scenario.connections, pipelining: scenario.pipelining };
+  const dispatcher = kind === 'fetch-tether' ? new TetherPool(origin, options) : kind === 'fetch-undici' ? new UndiciPool(origin, options) : undefined;
+  const init = (dispatcher === undefined ? {} : { dispatcher }) as RequestInit;
+  const url = `${origin}/`;
+  const one = async (): Promise<void> => {
+    const res = await fetch(url, init);
+    checkResponse(res.status, await res.text(), LABEL[kind]);
+  };
+  return {
+    run: (total) => drive(total, outstanding, one),
+    close: () => dispatcher?.close() ?? Promise.resolve(),
+    destroy: () => void dispatcher?.destroy().catch(() => undefined),
   };
 }
 
@@ -363,6 +393,10 @@ function session(kind: ClientKind, port: number, scenario: Scenario): Session {
       return nodeSession(port, scenario, outstanding, true);
     case 'no-agent':
       return nodeSession(port, scenario, outstanding, false);
+    case 'fetch-tether':
+    case 'fetch-undici':
+    case 'fetch-default':
+      return fetchSession(port, scenario, outstanding, kind);
     case 'limit':
       return limitSession(port, scenario);
   }
@@ -443,8 +477,8 @@ function verdicts(results: readonly ClientResult[], opts: Options): Verdict<Targ
   return TARGETS.filter((t) => opts.scenarios.includes(t.scenario)).map((target) =>
     verdict(
       target,
-      `${SCENARIOS[target.scenario].title}: req/s tether ÷ ${LABEL[target.versus]}`,
-      throughput(results, target.scenario, 'tether'),
+      `${SCENARIOS[target.scenario].title}: req/s ${LABEL[target.client]} ÷ ${LABEL[target.versus]}`,
+      throughput(results, target.scenario, target.client),
       throughput(results, target.scenario, target.versus),
     ),
   );
@@ -577,7 +611,7 @@ async function main(): Promise<void> {
         scenarios: Object.fromEntries(opts.scenarios.map((id) => [id, SCENARIOS[id]])),
       },
       results,
-      targets: list.map((v) => ({ scenario: v.target.scenario, versus: v.target.versus, required: v.target.ratio, measured: v.measured, met: v.met })),
+      targets: list.map((v) => ({ scenario: v.target.scenario, client: v.target.client, versus: v.target.versus, required: v.target.ratio, measured: v.measured, met: v.met })),
       notes,
       elapsedMs: Math.round(performance.now() - started),
     }, null, 2)}\n`);

@@ -52,7 +52,7 @@ const PACKAGES: readonly PackageRow[] = [
     dir: 'packages/client',
     thrower: "new m.Pool('http://127.0.0.1', { connections: -1 });",
     message: 'RangeError: connections must be an integer ≥ 1 or Infinity, got -1',
-    internal: { 'dist/index.d.ts': { Pool: ['options', 'address'], ResponseBody: ['onSettled', 'push', 'end', 'fail'] } },
+    internal: { 'dist/index.d.ts': { Pool: ['options', 'address', 'enqueue', 'refusal', 'cancel', 'load'], ResponseBody: ['onSettled', 'push', 'end', 'fail', 'sink', 'pauseSink', 'resumeSink', 'request'] } },
   },
   {
     dir: 'packages/netem',

@@ -24,7 +24,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
-import type { Clock } from '@tether/protocol';
+import type { Clock, Fields } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -73,6 +73,8 @@ export interface ConnectionHost {
   keepAlive(): boolean;
   /** It can take (more) requests. */
   onFree(conn: ClientConnection): void;
+  /** Its TCP handshake completed. */
+  onConnected(conn: ClientConnection): void;
   /** A request was written. */
   onSent(conn: ClientConnection, req: PendingRequest, reused: boolean): void;
   /** A response completed. */
@@ -136,6 +138,11 @@ export class ClientConnection implements BodySource {
   #closed = false;
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
+  /**
+   * destroy() was called: bytes already received are not processed any more (a dispatcher
+   * handler may destroy its pool from inside the read loop).
+   */
+  #destroyed = false;
   #out: (Uint8Array | string)[] = [];
   readonly #clock: Clock;
   readonly #deadlines: Deadlines<Deadline>;
@@ -188,6 +195,21 @@ export class ClientConnection implements BodySource {
     return this.#sent;
   }
 
+  /** @internal Its TCP handshake completed (it stays true once the connection has closed). */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** @internal What ended it, when it failed (null for an orderly close). */
+  get error(): ClientError | null {
+    return this.#error;
+  }
+
+  /** @internal The socket (for tracing: addresses and ports). */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
   /** It takes no new requests. */
   get retiring(): boolean {
     return this.#retiring !== null || this.#closed || this.#ending;
@@ -230,6 +252,7 @@ export class ClientConnection implements BodySource {
   #onConnect(): void {
     this.#connected = true;
     this.#deadlines.clear('connect');
+    this.#host.onConnected(this);
     const now = performance.now();
     for (const req of this.#unwritten) req.connectedAt = now;
     this.#writeWaiting();
@@ -270,7 +293,7 @@ export class ClientConnection implements BodySource {
     this.#inFlight.push(req);
     this.#sent++;
     this.#host.onSent(this, req, this.#sent > 1);
-    if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#opts.headersTimeout);
+    if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#headersMs());
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
     if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
   }
@@ -369,14 +392,14 @@ export class ClientConnection implements BodySource {
   #process(): void {
     try {
       for (;;) {
-        if (this.#bodyPaused) return;
+        if (this.#bodyPaused || this.#destroyed) return;
         const event = this.#conn.nextEvent();
         if (event === NEED_DATA || event === PAUSED) return;
         switch (event.type) {
           case 'response': {
             const req = this.#inFlight[0]!;
             this.#deadlines.clear('headers');
-            this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
+            this.#deadlines.after('body', this.#bodyMs(), this.#readTick);
             this.#heed(event.headers.get('keep-alive'));
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
@@ -387,11 +410,11 @@ export class ClientConnection implements BodySource {
             break;
           }
           case 'data':
-            this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
+            this.#deadlines.after('body', this.#bodyMs(), this.#readTick);
             this.#body?.push(event.data);
             break;
           case 'end-of-message':
-            this.#responseDone();
+            this.#responseDone(event.trailers);
             break;
           case 'informational-response':
           case 'request':
@@ -423,15 +446,15 @@ export class ClientConnection implements BodySource {
     if (params.timeout !== undefined) this.#idleLimit = Math.min(this.#opts.keepAliveTimeout, serverIdleLimit(params.timeout));
   }
 
-  #responseDone(): void {
+  #responseDone(trailers: Fields | null): void {
     const req = this.#inFlight.shift()!;
     req.connection = null;
     this.#answered++;
-    this.#body?.end(this.#readAt);
+    this.#body?.end(this.#readAt, trailers);
     this.#body = null;
     this.#deadlines.clear('body');
     this.#host.onAnswered(this);
-    if (this.#inFlight.length > 0) this.#deadlines.after('headers', this.#opts.headersTimeout, this.#readTick);
+    if (this.#inFlight.length > 0) this.#deadlines.after('headers', this.#headersMs(), this.#readTick);
     if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
     if (this.load === 0) {
       if (this.#retiring !== null) {
@@ -442,6 +465,16 @@ export class ClientConnection implements BodySource {
       this.#becameIdle();
     }
     this.#host.onFree(this);
+  }
+
+  /** The headers timeout of the oldest request in flight (its own, or the pool's). */
+  #headersMs(): number {
+    return this.#inFlight[0]?.headersTimeout ?? this.#opts.headersTimeout;
+  }
+
+  /** The body timeout of the response being read (its request's own, or the pool's). */
+  #bodyMs(): number {
+    return this.#inFlight[0]?.bodyTimeout ?? this.#opts.bodyTimeout;
   }
 
   #becameIdle(): void {
@@ -458,7 +491,7 @@ export class ClientConnection implements BodySource {
     if (on) {
       // Bytes left over from before the pause count as read now.
       this.#read();
-      this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
+      this.#deadlines.after('body', this.#bodyMs(), this.#readTick);
       this.#socket.resume();
       this.#process();
     } else {
@@ -539,6 +572,7 @@ export class ClientConnection implements BodySource {
   /** Destroy now; requests in flight fail with `err` (or are given back to the pool when null). */
   destroy(err: Error | null, reason?: ConnectionCloseReason): void {
     if (this.#closed) return;
+    this.#destroyed = true;
     if (reason !== undefined) this.#reason = reason;
     // Gone as far as the pool is concerned, even before the socket's 'close' event: no timeout
     // fires in between.
@@ -634,9 +668,9 @@ export class ClientConnection implements BodySource {
       case 'connect':
         return this.#timedOut('TETHER_CONNECT_TIMEOUT', `${this.#host.address.host}:${this.#host.address.port}: not connected within ${o.connectTimeout} ms`, false);
       case 'headers':
-        return this.#timedOut('TETHER_HEADERS_TIMEOUT', `${this.#inFlight[0]?.toString() ?? 'request'}: no response head within ${o.headersTimeout} ms`, true);
+        return this.#timedOut('TETHER_HEADERS_TIMEOUT', `${this.#inFlight[0]?.toString() ?? 'request'}: no response head within ${this.#headersMs()} ms`, true);
       case 'body':
-        return this.#timedOut('TETHER_BODY_TIMEOUT', `response to ${this.#inFlight[0]?.toString() ?? 'request'}: no body data for ${o.bodyTimeout} ms`, true);
+        return this.#timedOut('TETHER_BODY_TIMEOUT', `response to ${this.#inFlight[0]?.toString() ?? 'request'}: no body data for ${this.#bodyMs()} ms`, true);
       case 'idle':
         if (this.load === 0) this.close('keep-alive-timeout');
         return;

@@ -8,9 +8,15 @@
  */
 
 export { Pool } from './pool.js';
-export type { PoolStats, RequestOptions } from './pool.js';
+export type { CloseCallback, PoolStats, RequestOptions } from './pool.js';
+export type { DispatchController, DispatchHandler, DispatchHeaders } from './dispatcher.js';
+export type { DispatchHeaderValue, DispatchOptions } from './dispatch-options.js';
+export { CHANNELS } from './diagnostics.js';
+export type { TraceConnection, TraceRequest, TraceResponse } from './diagnostics.js';
 export { Client } from './client.js';
-export { request, closeDefaultPools } from './request.js';
+export { Agent } from './agent.js';
+export type { AgentOptions } from './agent.js';
+export { request, closeDefaultPools, getDefaultAgent } from './request.js';
 export type { RequestUrlOptions } from './request.js';
 export { ClientResponse, ResponseBody } from './response.js';
 export type { ResponseTimings } from './response.js';

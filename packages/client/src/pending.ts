@@ -6,6 +6,7 @@
  */
 
 import type { ClientConnection } from './client-connection.js';
+import { traceError, traceResponse } from './diagnostics.js';
 import { ClientError } from './errors.js';
 import type { ClientResponse } from './response.js';
 
@@ -41,6 +42,12 @@ export class PendingRequest {
   response: ClientResponse | null = null;
   /** The connection that took it, until it is answered or given back. */
   connection: ClientConnection | null = null;
+  /** Ms from writing it until its response head, when not the pool's (set by `dispatch()`). */
+  headersTimeout: number | undefined;
+  /** Ms allowed between two pieces of its response body, when not the pool's. */
+  bodyTimeout: number | undefined;
+  /** Called when the request has been written (each time it is). */
+  onWritten: (() => void) | null = null;
   /** Called once when the request fails or its response body ends or fails. */
   onSettled: (() => void) | null = null;
   /** When `request()` was called, and (later) when its connection was opened and it was written (performance.now() ms). */
@@ -91,6 +98,8 @@ export class PendingRequest {
     if (this.#settled) return;
     this.#settled = true;
     this.response = res;
+    res.body.request = this;
+    traceResponse(this, res, this.connection);
     const done = this.onSettled;
     this.onSettled = null;
     if (done !== null) res.body.onSettled = done;
@@ -114,6 +123,7 @@ export class PendingRequest {
     if (this.written && err instanceof ClientError && !err.mayHaveBeenProcessed) {
       err = new ClientError(err.code, err.message, { mayHaveBeenProcessed: true, cause: err.cause });
     }
+    traceError(this, err);
     this.#reject(err);
   }
 

@@ -13,6 +13,7 @@
  * original order and may only go out on a connection opened after the drop.
  */
 
+import { EventEmitter } from 'node:events';
 import { Fields, isIdempotentMethod } from '@tether/protocol';
 import { ClientConnection } from './client-connection.js';
 import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
@@ -22,6 +23,9 @@ import type { PoolOptions, ResolvedPoolOptions } from './options.js';
 import { PendingRequest } from './pending.js';
 import type { RequestBody } from './pending.js';
 import type { ClientResponse } from './response.js';
+import { dispatchOn } from './dispatcher.js';
+import type { DispatchHandler, DispatchOptions } from './dispatcher.js';
+import { traceConnection, traceRequest } from './diagnostics.js';
 
 /** A request to send. */
 export interface RequestOptions {
@@ -82,8 +86,15 @@ function abortError(signal: AbortSignal, req: string, sent: boolean): ClientErro
   return new ClientError('TETHER_ABORTED', `${req}: ${why}`, { mayHaveBeenProcessed: sent, cause: reason });
 }
 
-/** Persistent connections to one origin, shared by the requests sent to it. */
-export class Pool {
+/** Called once when `close()` or `destroy()` has finished (undici's callback form). */
+export type CloseCallback = (err: Error | null, data: null) => void;
+
+/**
+ * Persistent connections to one origin, shared by the requests sent to it. It is also an undici
+ * `Dispatcher` (`dispatch()`, the `'connect'`, `'disconnect'`, `'connectionError'` and `'drain'`
+ * events): `fetch(url, { dispatcher: pool })`.
+ */
+export class Pool extends EventEmitter {
   /** The origin, e.g. `http://127.0.0.1:8080`. */
   readonly origin: string;
   /** @internal */
@@ -104,6 +115,8 @@ export class Pool {
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
   #destroyed: Error | null = null;
   #dispatching = false;
+  /** `dispatch()` said the pool was saturated: `'drain'` is owed once the queue empties. */
+  #needDrain = false;
   #dispatchQueued = false;
   #redispatch = false;
   #opened = 0;
@@ -119,6 +132,7 @@ export class Pool {
   readonly #hostOnly: readonly string[];
 
   constructor(origin: string | URL, options: PoolOptions = {}) {
+    super();
     const url = new URL(origin);
     if (url.protocol !== 'http:') throw new TypeError(`@tether/client speaks plain HTTP/1.1: ${url.protocol} origins are not supported`);
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
@@ -136,7 +150,13 @@ export class Pool {
       lastRequest: () => this.#closing !== null && this.#queue.length === 0,
       keepAlive: () => this.options.keepAlive && this.#reuseSafe,
       onFree: () => this.#dispatch(),
-      onSent: (_conn, req) => {
+      onConnected: (conn) => {
+        traceConnection('connected', conn, this.origin, null);
+        if (this.listenerCount('connect') > 0) this.#emit('connect', this.origin, [this]);
+      },
+      onSent: (conn, req) => {
+        traceRequest('headers', req, this.origin, conn);
+        req.onWritten?.();
         if (req.pipelined) this.#pipelined++;
         if (req.resend) {
           // Counted when it is written again, not when it was put back (it may be aborted first).
@@ -167,6 +187,90 @@ export class Pool {
       },
       onClosed: (conn, reason, requeue) => this.#onClosed(conn, reason, requeue),
     };
+  }
+
+  /** `close()` or `destroy()` was called: no new requests are taken. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** `destroy()` was called. */
+  get destroyed(): boolean {
+    return this.#destroyed !== null;
+  }
+
+  /**
+   * undici's `Dispatcher.dispatch`: send a request described by `options`, reporting to
+   * `handler` (either handler style of undici 7). Returns false when the pool is saturated (the
+   * request waits for a connection); `'drain'` follows once it can take more. Errors, including
+   * invalid options, reach the handler's `onError` / `onResponseError`.
+   */
+  dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+    return dispatchOn(this, options, handler);
+  }
+
+  /** @internal Queue a request made by `dispatch()`. Returns false when the pool is saturated. */
+  enqueue(req: PendingRequest): boolean {
+    traceRequest('create', req, this.origin, null);
+    this.#queue.push(req);
+    this.#scheduleDispatch();
+    if (this.#queue.length <= this.#freeSlots()) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  /** @internal Requests queued or on a connection, and connections open: 0 and 0 when the pool is idle and empty. */
+  get load(): { readonly requests: number; readonly connections: number } {
+    let requests = this.#queue.length;
+    for (const conn of this.#conns) requests += conn.load;
+    return { requests, connections: this.#conns.length };
+  }
+
+  /** @internal Whether new requests are refused, and why (null: taken). */
+  refusal(): string | null {
+    if (this.#destroyed !== null) return 'destroyed';
+    if (this.#closing !== null) return 'closing';
+    return null;
+  }
+
+  /** @internal Cancel `req` with `err`: out of the queue, or its connection destroyed, or its body failed. */
+  cancel(req: PendingRequest, err: Error): void {
+    const queued = this.#queue.indexOf(req);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      req.fail(err);
+    } else if (req.connection !== null) req.connection.abort(req, err);
+    else if (req.response !== null) req.response.body.fail(err);
+    else req.fail(err);
+  }
+
+  /** Requests that could be handed to a connection now (a cheap upper bound, for `dispatch()`). */
+  #freeSlots(): number {
+    let free = this.options.connections - this.#conns.length;
+    const depth = this.#pipeliningSafe ? this.options.pipelining : 1;
+    for (const conn of this.#conns) if (!conn.retiring) free += Math.max(0, depth - conn.load);
+    return free;
+  }
+
+  #scheduleDispatch(): void {
+    if (!this.#dispatchQueued) {
+      this.#dispatchQueued = true;
+      queueMicrotask(() => {
+        this.#dispatchQueued = false;
+        this.#dispatch();
+      });
+    }
+  }
+
+  /** Emit an event; a throwing listener is the caller's bug, rethrown outside the pool's bookkeeping. */
+  #emit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 
   /** Whether this origin is still trusted to answer pipelined requests (false once one dropped them). */
@@ -212,16 +316,11 @@ export class Pool {
         // Once the response (body included) is complete or failed, nothing is left to cancel.
         req.onSettled = () => signal.removeEventListener('abort', onAbort);
       }
+      traceRequest('create', req, this.origin, null);
       this.#queue.push(req);
       // Requests made in the same turn are dispatched together, so a burst pipelined onto a
       // connection leaves in one write (a response freeing a connection dispatches at once).
-      if (!this.#dispatchQueued) {
-        this.#dispatchQueued = true;
-        queueMicrotask(() => {
-          this.#dispatchQueued = false;
-          this.#dispatch();
-        });
-      }
+      this.#scheduleDispatch();
     });
   }
 
@@ -294,6 +393,10 @@ export class Pool {
       // Each connection's new requests leave in one write.
       for (const conn of touched) conn.flush();
     }
+    if (this.#needDrain && this.#queue.length === 0) {
+      this.#needDrain = false;
+      if (this.listenerCount('drain') > 0) queueMicrotask(() => this.#emit('drain', this.origin, [this]));
+    }
     this.#settleClose();
   }
 
@@ -325,6 +428,12 @@ export class Pool {
     this.#closedBy[reason]++;
     this.#perConnection[conn.answered] = (this.#perConnection[conn.answered] ?? 0) + 1;
     if (conn.answered > 1) this.#reused++;
+    traceConnection('closed', conn, this.origin, reason);
+    const event = conn.connected ? 'disconnect' : 'connectionError';
+    if (this.listenerCount(event) > 0) {
+      const err = conn.error ?? new ClientError('TETHER_CONNECTION_LOST', `${this.origin}: connection closed (${reason})`, { mayHaveBeenProcessed: false });
+      this.#emit(event, this.origin, [this], err);
+    }
     if (this.#destroyed !== null) {
       for (const req of requeue) req.fail(this.#destroyed);
     } else {
@@ -341,19 +450,45 @@ export class Pool {
     if (this.#conns.length === 0) closing.resolve();
   }
 
-  /** Finish every queued and in-flight request, then close every connection gracefully. */
-  close(): Promise<void> {
+  /**
+   * Finish every queued and in-flight request, then close every connection gracefully. Resolves
+   * (or calls `callback`) once every connection is closed.
+   */
+  close(): Promise<void>;
+  close(callback: CloseCallback): void;
+  close(callback?: CloseCallback): Promise<void> | void {
     if (this.#closing === null) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.#closing = { promise, resolve };
       this.#settleClose();
     }
-    return this.#closing.promise;
+    if (callback === undefined) return this.#closing.promise;
+    void this.#closing.promise.then(() => callback(null, null));
   }
 
-  /** Abort everything now: queued and in-flight requests fail with `err` (default: TETHER_CLOSED). */
-  destroy(err?: Error): void {
+  /**
+   * Abort everything now: queued and in-flight requests fail with `err` (default: TETHER_CLOSED).
+   * Resolves (or calls `callback`) once every connection is closed.
+   */
+  destroy(err?: Error | null): Promise<void>;
+  destroy(callback: CloseCallback): void;
+  destroy(err: Error | null | undefined, callback: CloseCallback): void;
+  destroy(errOrCallback?: Error | null | CloseCallback, callback?: CloseCallback): Promise<void> | void {
+    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
+    const err = typeof errOrCallback === 'function' ? undefined : (errOrCallback ?? undefined);
+    const done = this.#destroy(err);
+    if (cb === undefined) return done;
+    void done.then(() => cb(null, null));
+  }
+
+  /** Close gracefully (`await using pool = new Pool(…)`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #destroy(err: Error | undefined): Promise<void> {
+    if (this.#destroyed !== null) return this.#closing!.promise;
     const reason = err ?? new ClientError('TETHER_CLOSED', 'the pool was destroyed', { mayHaveBeenProcessed: true });
     this.#destroyed = reason;
     for (const req of this.#queue.splice(0)) req.fail(new ClientError('TETHER_CLOSED', `${req.toString()}: the pool was destroyed`, { mayHaveBeenProcessed: false, cause: err }));
@@ -364,6 +499,7 @@ export class Pool {
       this.#closing = { promise, resolve };
     }
     if (this.#conns.length === 0) this.#closing.resolve();
+    return this.#closing.promise;
   }
 
   /** Counters so far. */

@@ -8,6 +8,8 @@
  */
 
 import type { Fields, HttpVersion } from '@tether/protocol';
+import { traceBodyEnd, traceError } from './diagnostics.js';
+import type { PendingRequest } from './pending.js';
 
 /**
  * When things happened to a request, in `performance.now()` ms: for a waterfall chart (queued →
@@ -36,6 +38,16 @@ export interface BodySource {
   flow(on: boolean): void;
 }
 
+/**
+ * @internal Where a body in sink mode delivers: straight to a dispatcher handler, without
+ * buffering. `data` returning false asks the connection to stop reading until `resume()`.
+ */
+export interface BodySink {
+  data(chunk: Uint8Array): boolean;
+  end(trailers: Fields | null): void;
+  error(err: Error): void;
+}
+
 /** A response body: read it once, piece by piece or whole. */
 export class ResponseBody implements AsyncIterable<Uint8Array> {
   readonly #chunks: Uint8Array[] = [];
@@ -47,6 +59,11 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #wake: (() => void) | null = null;
   #used = false;
   #dumping = false;
+  #sink: BodySink | null = null;
+  /** The sink asked the connection to stop reading. */
+  #sinkPaused = false;
+  /** @internal The request it answers (for tracing). */
+  request: PendingRequest | null = null;
   /** @internal Called once when the body ends or fails. */
   onSettled: (() => void) | null = null;
   /** When the whole body had arrived (`performance.now()` ms), or undefined. */
@@ -68,9 +85,50 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     return this.#used;
   }
 
+  /**
+   * @internal Deliver the body to `sink` as it arrives instead of buffering it (what a
+   * dispatcher handler needs): chunks already buffered go first. The body is then used.
+   */
+  sink(sink: BodySink): void {
+    this.#take();
+    this.#sink = sink;
+    const buffered = this.#chunks.splice(0);
+    const wasOver = this.#buffered > this.#highWaterMark;
+    this.#buffered = 0;
+    let flowing = true;
+    for (const chunk of buffered) flowing = sink.data(chunk) && flowing;
+    if (!flowing) this.pauseSink();
+    else if (wasOver) this.#source.flow(true);
+    if (this.#error !== null) sink.error(this.#error);
+    else if (this.#ended) sink.end(this.trailers);
+  }
+
+  /** @internal The sink wants no more for now: the connection stops reading. */
+  pauseSink(): void {
+    if (this.#sinkPaused || this.#ended || this.#error !== null) return;
+    this.#sinkPaused = true;
+    this.#source.flow(false);
+  }
+
+  /** @internal The sink wants more: the connection reads again. */
+  resumeSink(): void {
+    if (!this.#sinkPaused) return;
+    this.#sinkPaused = false;
+    if (!this.#ended && this.#error === null) this.#source.flow(true);
+  }
+
+  /** The trailer section of a chunked body, once complete (null when none came). */
+  trailers: Fields | null = null;
+
   /** @internal Body data from the connection. */
   push(data: Uint8Array): void {
     if (this.#dumping) return;
+    const sink = this.#sink;
+    if (sink !== null) {
+      if (this.#ended || this.#error !== null) return;
+      if (!sink.data(data)) this.pauseSink();
+      return;
+    }
     this.#chunks.push(data);
     this.#buffered += data.length;
     if (this.#buffered > this.#highWaterMark) this.#source.flow(false);
@@ -78,11 +136,15 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   }
 
   /** @internal The body is complete. */
-  end(at: number = performance.now()): void {
+  end(at: number = performance.now(), trailers: Fields | null = null): void {
+    if (this.#ended || this.#error !== null) return;
     this.#ended = true;
     this.endedAt = at;
+    this.trailers = trailers;
+    if (this.request !== null) traceBodyEnd(this.request, trailers?.raw ?? []);
     this.#settle();
     this.#notify();
+    this.#sink?.end(trailers);
   }
 
   #settle(): void {
@@ -95,8 +157,10 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   fail(err: Error): void {
     if (this.#ended || this.#error !== null) return;
     this.#error = err;
+    if (this.request !== null) traceError(this.request, err);
     this.#settle();
     this.#notify();
+    this.#sink?.error(err);
   }
 
   #notify(): void {

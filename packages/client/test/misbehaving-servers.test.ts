@@ -14,7 +14,7 @@ import type { Behaviour } from './raw-server.js';
 const opened: { close(): Promise<void> }[] = [];
 const pools: Pool[] = [];
 afterEach(async () => {
-  for (const pool of pools.splice(0)) pool.destroy();
+  for (const pool of pools.splice(0)) void pool.destroy();
   await Promise.all(opened.splice(0).map((s) => s.close()));
 });
 

@@ -207,7 +207,7 @@ describe('closing', () => {
     const first = p.request({ path: '/1' });
     const second = p.request({ path: '/2' });
     await eventually(() => server.received.length === 1);
-    p.destroy();
+    void p.destroy();
     await expect(first).rejects.toMatchObject({ code: 'TETHER_CLOSED' });
     await expect(second).rejects.toMatchObject({ code: 'TETHER_CLOSED', mayHaveBeenProcessed: false });
   });

@@ -22,4 +22,20 @@ describe('README', () => {
     expect(lines[1]).toMatch(/^10 responses, [34] connections opened, [67] handshakes saved, 0 re-sent$/);
     expect(readme).toContain(lines[0]);
   });
+
+  it('shows examples/fetch.ts verbatim, and it prints what the README says', async () => {
+    const example = readFileSync(new URL('../examples/fetch.ts', import.meta.url), 'utf8');
+    expect(readme).toContain(example.trim());
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args.join(' '));
+    });
+    try {
+      await import('../examples/fetch.js');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(['hello /item/0 … hello /item/19', '20 responses, some pipelined, 0 re-sent', '200 hello /via-agent']);
+    for (const line of lines) expect(readme).toContain(line);
+  });
 });

@@ -192,7 +192,7 @@ async function upload(scope: Scope, port: number, how: CloseHow): Promise<ResetV
     errno = errnoOf(err);
   }
   const ms = performance.now() - start;
-  pool.destroy();
+  void pool.destroy();
   const raw = await rawUpload(scope, port, how);
   const abortOnClose = counterDelta(before, await readTcpCounters(), 'TcpExt.TCPAbortOnClose');
   return { how, sent: RESPONSE_BYTES, received, raw, outcome, errno, abortOnClose, ms };

@@ -120,7 +120,7 @@ async function fetchCut(scope: Scope, port: number, framing: Framing): Promise<T
   }
   const ms = performance.now() - start;
   const retries = pool.stats().retries;
-  pool.destroy();
+  void pool.destroy();
   return { framing, announced: RESPONSES[framing].announced, sent: SENT, received, outcome, detail, retries, ms };
 }
 

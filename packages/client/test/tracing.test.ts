@@ -1,0 +1,130 @@
+/**
+ * Tracing on `diagnostics_channel`: a subscriber to the `tether:client:*` channels sees a request's
+ * life (create → headers → response → trailers, or error) and its connection's (connected →
+ * closed, with the reason), with the same objects in every message — for a pipelined batch, a
+ * request re-sent after a dropped connection, and a truncated response.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { createServer } from '@tether/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNELS, Client } from '../src/index.js';
+import type { TraceConnection, TraceRequest } from '../src/index.js';
+import { eventually } from './outcome.js';
+import { ok } from './raw-server.js';
+import { Resources } from './resources.js';
+
+const resources = new Resources();
+afterEach(() => resources.release());
+
+interface Event {
+  readonly channel: string;
+  readonly message: {
+    request?: TraceRequest;
+    connection?: TraceConnection | null;
+    retry?: boolean;
+    reason?: string;
+    error?: unknown;
+    response?: { statusCode: number };
+    trailers?: readonly string[];
+  };
+}
+
+/** Subscribe to every tether channel until the test ends. */
+function trace(): Event[] {
+  const events: Event[] = [];
+  for (const name of Object.values(CHANNELS)) {
+    const listener = (message: unknown): void => {
+      events.push({ channel: name.replace('tether:client:', ''), message: message as Event['message'] });
+    };
+    diagnostics.subscribe(name, listener);
+    resources.defer(() => diagnostics.unsubscribe(name, listener));
+  }
+  return events;
+}
+
+/** `channel path` for request events, `channel #id` for connection events. */
+function line(e: Event): string {
+  if (e.message.request !== undefined) {
+    const extra = e.channel === 'request:headers' ? ` on #${String(e.message.connection?.id)}${e.message.retry === true ? ' (retry)' : ''}` : '';
+    return `${e.channel} ${e.message.request.path}${extra}`;
+  }
+  return `${e.channel} #${String(e.message.connection?.id)}${e.message.reason === undefined ? '' : ` ${e.message.reason}`}`;
+}
+
+describe('diagnostics_channel tracing', () => {
+  it('a pipelined batch: created together, written on one connection, answered in order', async () => {
+    const server = createServer({}, (req, res) => res.end(`body of ${req.url}`));
+    const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
+    resources.defer(() => server.close({ timeout: 500 }));
+    const events = trace();
+    const client = new Client(`http://127.0.0.1:${port}`, { pipelining: 3 });
+    // The first request shows the connection persists; the next three are pipelined.
+    await (await client.request({ path: '/0' })).text();
+    await Promise.all(['/1', '/2', '/3'].map(async (path) => (await client.request({ path })).text()));
+    await client.close();
+    expect(events.map(line)).toEqual([
+      'request:create /0',
+      'connection:connected #1',
+      'request:headers /0 on #1',
+      'request:response /0',
+      'request:trailers /0',
+      'request:create /1',
+      'request:create /2',
+      'request:create /3',
+      'request:headers /1 on #1',
+      'request:headers /2 on #1',
+      'request:headers /3 on #1',
+      'request:response /1',
+      'request:trailers /1',
+      'request:response /2',
+      'request:trailers /2',
+      'request:response /3',
+      'request:trailers /3',
+      'connection:closed #1 client-close',
+    ]);
+    // One object per request, in every message about it.
+    const first = events.filter((e) => e.message.request?.path === '/1').map((e) => e.message.request);
+    expect(new Set(first).size).toBe(1);
+    expect(first[0]).toMatchObject({ method: 'GET', path: '/1', origin: `http://127.0.0.1:${port}` });
+    const connected = events.find((e) => e.channel === 'connection:connected')!.message.connection!;
+    expect(connected).toMatchObject({ id: 1, remotePort: port, remoteAddress: '127.0.0.1' });
+    expect(connected.responses).toBe(4);
+  });
+
+  it('a retry: the request written again on a new connection, marked as a retry', async () => {
+    const server = await resources.raw((req, conn) => {
+      // The first connection answers once, then drops the next request unanswered.
+      if (conn.number === 1 && conn.received === 2) conn.socket.destroy();
+      else conn.socket.write(ok(`got ${req.path}`));
+    });
+    const client = new Client(server.origin);
+    resources.defer(() => client.destroy());
+    await (await client.request({ path: '/a' })).text();
+    const events = trace();
+    expect(await (await client.request({ path: '/b' })).text()).toBe('got /b');
+    expect(events.map(line)).toEqual([
+      'request:create /b',
+      'request:headers /b on #1',
+      'connection:closed #1 error',
+      'connection:connected #2',
+      'request:headers /b on #2 (retry)',
+      'request:response /b',
+      'request:trailers /b',
+    ]);
+  });
+
+  it('a failure: the error names the request, and the connection closes with reason error', async () => {
+    const server = await resources.raw((_req, conn) => {
+      conn.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort');
+      conn.socket.end();
+    });
+    const client = new Client(server.origin);
+    resources.defer(() => client.destroy());
+    const events = trace();
+    const res = await client.request({ path: '/cut' });
+    await expect(res.text()).rejects.toMatchObject({ code: 'TETHER_TRUNCATED_BODY' });
+    await eventually(() => events.some((e) => e.channel === 'connection:closed'));
+    expect(events.map(line)).toEqual(['request:create /cut', 'connection:connected #1', 'request:headers /cut on #1', 'request:response /cut', 'request:error /cut', 'connection:closed #1 error']);
+    expect(events[4]!.message.error).toMatchObject({ code: 'TETHER_TRUNCATED_BODY' });
+  });
+});
