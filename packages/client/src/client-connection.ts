@@ -6,11 +6,12 @@
  *   #inFlight: [ req0 (its response is arriving) | req1 | req2 … ]   ← written, oldest first
  *
  * The protocol decides framing, persistence and whether one more request may be pipelined
- * (`canSend`); this module owns the socket, the timers and the policy: how long to keep an idle
- * connection (ours and the server's `Keep-Alive: timeout`), how many requests to send on it
- * (ours and the server's `Keep-Alive: max`), and what happens to the requests in flight when
- * the connection ends. Those are given back to the pool (re-sent on a newer connection) when
- * re-sending is safe, or failed with an error that says whether the server may have acted.
+ * (`canSend`); this module owns the socket and the timers: how long to keep an idle connection
+ * (ours and the server's `Keep-Alive: timeout`) and how many requests to send on it (ours and
+ * the server's `Keep-Alive: max`). When the connection ends, each request on it meets the fate
+ * `lostRequestFate` decides (lost-request-policy.ts): given back to the pool (re-sent on a newer
+ * connection) when re-sending is safe, or failed with an error that says whether the server may
+ * have acted.
  *
  * Timeouts are named deadlines (`connect`, `headers`, `body`, `idle`) over one lazy timer on the
  * pool's clock (@tether/protocol's Deadlines): at most one is pending at a time, and none once
@@ -27,6 +28,8 @@ import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemotePro
 import type { Clock } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
+import { lostRequestFate } from './lost-request-policy.js';
+import type { ConnectionLoss } from './lost-request-policy.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { PendingRequest } from './pending.js';
 import { ClientResponse, ResponseBody } from './response.js';
@@ -561,58 +564,72 @@ export class ClientConnection implements BodySource {
     this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
+  /** How the connection was lost, for the fate of its requests. */
+  #loss(): ConnectionLoss {
+    if (this.#aborted) return 'aborted';
+    if (this.#error === null) return 'closed';
+    if (!this.#connected) return 'connect-failed';
+    return this.#reason === 'timeout' ? 'timeout' : 'error';
+  }
+
   /**
-   * The connection is gone: decide the fate of every request on it that has no complete response.
-   * - its head was handed over: the body fails (nothing is re-sent once the caller has a response);
-   * - never written, or written after the response on which the server announced its close
-   *   (so the server did not process it): sent again, at no cost to its retry budget;
-   * - written, re-sendable (idempotent, body replayable), budget left: sent again on a newer
-   *   connection;
-   * - otherwise: fails, saying the server may or may not have processed it.
+   * The connection is gone: every request on it without a complete response meets the fate
+   * `lostRequestFate` decides (lost-request-policy.ts); this applies it. Returns the requests to
+   * send again, oldest first.
    */
   #settleLost(): PendingRequest[] {
     const requeue: PendingRequest[] = [];
     const lost = this.#error ?? new ClientError('TETHER_CONNECTION_LOST', 'the connection closed', { mayHaveBeenProcessed: true });
+    const loss = this.#loss();
+    const attempts = this.#opts.retryAttempts;
     let pipelinedLost = false;
     let unanswered = 0;
-    this.#inFlight.forEach((req, i) => {
-      if (req.settled && req.response === null) return;
-      if (req.response !== null) {
-        const truncated = new ClientError('TETHER_TRUNCATED_BODY', `response to ${req.toString()}: the connection closed before the body was complete`, { mayHaveBeenProcessed: true, cause: lost });
-        req.response.body.fail(truncated);
-        return;
+    const settle = (req: PendingRequest, written: boolean, i: number): void => {
+      const fate = lostRequestFate({
+        settled: req.settled && req.response === null,
+        headHandedOver: req.response !== null,
+        written,
+        afterAnnouncedClose: written && this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt,
+        connected: this.#connected,
+        retryable: req.retryable,
+        attemptsLeft: req.attempts < attempts,
+        firstUnansweredOnReused: written && i === 0 && this.#answered > 0,
+        raced: req.raced,
+        loss,
+      });
+      if (written && fate !== 'ignore' && fate !== 'fail-body' && fate !== 'resend-unprocessed') {
+        unanswered++;
+        if (req.pipelined) pipelinedLost = true;
       }
-      const unprocessed = this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt;
-      if (unprocessed) {
-        req.resend = true;
-        requeue.push(req);
-        return;
+      switch (fate) {
+        case 'ignore':
+          return;
+        case 'fail-body':
+          req.response!.body.fail(new ClientError('TETHER_TRUNCATED_BODY', `response to ${req.toString()}: the connection closed before the body was complete`, { mayHaveBeenProcessed: true, cause: lost }));
+          return;
+        case 'resend-race':
+          req.raced = true;
+          break;
+        case 'retry':
+          req.attempts++;
+          break;
+        case 'resend-unprocessed':
+        case 'resend-after-abort':
+          break;
+        case 'fail-not-connected':
+          req.fail(lost);
+          return;
+        case 'fail-may-have-been-processed':
+          req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
+          return;
       }
-      unanswered++;
-      if (req.pipelined) pipelinedLost = true;
-      if (!this.#connected) {
-        req.fail(lost);
-      } else if (req.retryable && (this.#aborted || (i === 0 && this.#answered > 0 && !req.raced && this.#error?.code !== 'TETHER_HEADERS_TIMEOUT' && this.#error?.code !== 'TETHER_BODY_TIMEOUT'))) {
-        // Lost to an abort of another request on this connection, or the classic keep-alive race
-        // (the first unanswered request on a reused connection the server closed as it arrived):
-        // repeated once free of charge, on a newer connection, where it will be the first request.
-        if (!this.#aborted) req.raced = true;
-        req.resend = true;
-        requeue.push(req);
-      } else if (req.retryable && req.attempts < this.#opts.retryAttempts) {
-        req.attempts++;
-        req.resend = true;
-        requeue.push(req);
-      } else {
-        req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
-      }
-    });
+      // Counted as a retry when it is written again (pool stats), unless it was never written.
+      if (written) req.resend = true;
+      requeue.push(req);
+    };
+    this.#inFlight.forEach((req, i) => settle(req, true, i));
     this.#inFlight.length = 0;
-    for (const req of this.#unwritten.splice(0)) {
-      if (req.settled) continue;
-      if (this.#connected || this.#error === null) requeue.push(req);
-      else req.fail(this.#error);
-    }
+    for (const req of this.#unwritten.splice(0)) settle(req, false, 0);
     for (const req of requeue) {
       req.freshAfter = this.serial;
       req.connection = null;
