@@ -24,13 +24,14 @@
 
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
-import type { Clock } from '@tether/protocol';
+import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseConnection, parseKeepAlive, responseAllowsPersistence } from '@tether/protocol';
+import type { Clock, ResponseEvent } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
 import { lostRequestFate } from './lost-request-policy.js';
 import type { ConnectionLoss } from './lost-request-policy.js';
 import type { ResolvedPoolOptions } from './options.js';
+import type { EndedBy, OriginObservation } from './origin-profile.js';
 import type { PendingRequest } from './pending.js';
 import { ClientResponse, ResponseBody } from './response.js';
 import type { BodySource } from './response.js';
@@ -80,17 +81,13 @@ export interface ConnectionHost {
   onSent(conn: ClientConnection, req: PendingRequest, reused: boolean): void;
   /** A response completed. */
   onAnswered(conn: ClientConnection): void;
-  /** The server dropped pipelined requests after answering some, without announcing a close. */
-  onPipeliningBroken(conn: ClientConnection): void;
+  /** What the connection saw the server do (a response head, its end): the pool learns from it. */
+  observe(conn: ClientConnection, observation: OriginObservation): void;
   /**
-   * The connection ended after exactly one response without the server announcing a close (it
-   * closed while idle, or under the next request): the mark of a server that closes after every
-   * response without saying so.
+   * Requests a connection sends before its last one is answered, learned from the server's past
+   * closes (Infinity: no limit known). The connection holds there until that response shows
+   * whether the server closes (see origin-profile.ts).
    */
-  onClosedAfterOne(conn: ClientConnection): void;
-  /** The server announced its close (`Connection: close`) on the connection's `n`-th response. */
-  onAnnouncedClose(conn: ClientConnection, n: number): void;
-  /** Requests a new connection may carry, learned from the server's past closes (Infinity: no limit known). */
   learnedLimit(): number;
   /** It closed; `requeue` are requests to send again, oldest first. */
   onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[]): void;
@@ -130,6 +127,8 @@ export class ClientConnection implements BodySource {
   #retiring: ConnectionCloseReason | null = null;
   /** The server announced that it closes after a response (so later requests were not processed). */
   #announcedAt = -1;
+  /** The index of the request on which we said `Connection: close` (-1: none yet). */
+  #closeAskedAt = -1;
   #streaming = false;
   #body: ResponseBody | null = null;
   #bodyPaused = false;
@@ -154,7 +153,7 @@ export class ClientConnection implements BodySource {
     this.serial = serial;
     this.#host = host;
     this.#opts = host.options;
-    this.#limit = Math.min(this.#opts.maxRequestsPerConnection, host.learnedLimit());
+    this.#limit = this.#opts.maxRequestsPerConnection;
     this.#idleLimit = this.#opts.keepAliveTimeout;
     this.#conn = new Connection('client', this.#opts.parser);
     this.#clock = this.#opts.clock;
@@ -205,7 +204,10 @@ export class ClientConnection implements BodySource {
     if (!this.#connected) return load === 0;
     // Nothing in flight: only the protocol's state matters (the common case, made cheap).
     if (load === 0) return this.#conn.ourState === 'IDLE';
-    if (load >= pipelining || this.#sent + this.#unwritten.length >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
+    const taken = this.#sent + this.#unwritten.length;
+    if (load >= pipelining || taken >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
+    // The learned limit: hold there until its response shows whether the server closes.
+    if (taken >= this.#host.learnedLimit() && this.#answered < this.#host.learnedLimit()) return false;
     // Unsent output over the socket's mark: let it drain before piling on.
     if (load > 0 && this.#socket.writableNeedDrain) return false;
     // `idempotent: false` on an idempotent method: not pipelined, nor anything behind it before its head.
@@ -272,6 +274,7 @@ export class ClientConnection implements BodySource {
     req.sentAt = performance.now();
     this.#inFlight.push(req);
     this.#sent++;
+    if (last) this.#closeAskedAt = this.#sent - 1;
     this.#host.onSent(this, req, this.#sent > 1);
     if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#opts.headersTimeout);
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
@@ -380,7 +383,7 @@ export class ClientConnection implements BodySource {
             const req = this.#inFlight[0]!;
             this.#deadlines.clear('headers');
             this.#deadlines.after('body', this.#opts.bodyTimeout, this.#readTick);
-            this.#heed(event.headers.get('keep-alive'));
+            this.#heed(event);
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
             const timings = { queued: req.queuedAt, connectStart: req.connectStartAt, connected: req.connectedAt, sent: req.sentAt, head: this.#readAt, connection: this.serial };
@@ -410,15 +413,21 @@ export class ClientConnection implements BodySource {
   }
 
   /** A response head arrived: note what the server says about this connection's future. */
-  #heed(keepAlive: string | undefined): void {
-    if (!this.#conn.keepAlive) {
+  #heed(event: ResponseEvent): void {
+    const n = this.#answered + 1;
+    // The protocol's verdict counts our own `Connection: close` too: once we asked, only the
+    // response's own fields tell whether the server announced a close of its own.
+    const closes = !this.#conn.keepAlive && (this.#closeAskedAt < 0 || !responseAllowsPersistence({ version: event.version, connection: parseConnection(event.headers.getAll('connection')) }));
+    if (closes) {
       // Connection: close, or HTTP/1.0 without keep-alive: this response is the last.
       this.#announcedAt = this.#answered;
-      this.#host.onAnnouncedClose(this, this.#answered + 1);
+      this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'announced' });
       this.#retiring = 'server-close';
       this.#reason = 'server-close';
       return;
     }
+    this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'none' });
+    const keepAlive = event.headers.get('keep-alive');
     if (keepAlive === undefined) return;
     const params = parseKeepAlive(keepAlive);
     // Keep-Alive: max=N counts the requests the server still takes after this one.
@@ -564,6 +573,23 @@ export class ClientConnection implements BodySource {
     this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
+  /** Who ended the connection, for what the pool learns from it. */
+  #endedBy(): EndedBy {
+    if (this.#aborted) return 'client';
+    switch (this.#reason) {
+      case 'timeout':
+        return 'timeout';
+      case 'client-close':
+      case 'keep-alive-timeout':
+      case 'keep-alive-max':
+        return 'client';
+      case 'server-close':
+      case 'server-idle-close':
+      case 'error':
+        return 'server';
+    }
+  }
+
   /** How the connection was lost, for the fate of its requests. */
   #loss(): ConnectionLoss {
     if (this.#aborted) return 'aborted';
@@ -582,8 +608,7 @@ export class ClientConnection implements BodySource {
     const lost = this.#error ?? new ClientError('TETHER_CONNECTION_LOST', 'the connection closed', { mayHaveBeenProcessed: true });
     const loss = this.#loss();
     const attempts = this.#opts.retryAttempts;
-    let pipelinedLost = false;
-    let unanswered = 0;
+    let lostPipelined = 0;
     const settle = (req: PendingRequest, written: boolean, i: number): void => {
       const fate = lostRequestFate({
         settled: req.settled && req.response === null,
@@ -597,10 +622,7 @@ export class ClientConnection implements BodySource {
         raced: req.raced,
         loss,
       });
-      if (written && fate !== 'ignore' && fate !== 'fail-body' && fate !== 'resend-unprocessed') {
-        unanswered++;
-        if (req.pipelined) pipelinedLost = true;
-      }
+      if (written && req.pipelined && fate !== 'ignore' && fate !== 'fail-body' && fate !== 'resend-unprocessed') lostPipelined++;
       switch (fate) {
         case 'ignore':
           return;
@@ -634,9 +656,8 @@ export class ClientConnection implements BodySource {
       req.freshAfter = this.serial;
       req.connection = null;
     }
-    if (this.#connected && this.#answered > 0 && this.#announcedAt < 0 && unanswered > 0 && !this.#aborted && pipelinedLost) this.#host.onPipeliningBroken(this);
-    if (this.#connected && this.#answered === 1 && this.#announcedAt < 0 && !this.#aborted && this.#reason !== 'timeout' && this.#reason !== 'client-close' && this.#reason !== 'keep-alive-timeout') {
-      this.#host.onClosedAfterOne(this);
+    if (this.#connected) {
+      this.#host.observe(this, { type: 'connection-ended', responses: this.#answered, closeAnnounced: this.#announcedAt >= 0, endedBy: this.#endedBy(), lostPipelined });
     }
     return requeue;
   }
