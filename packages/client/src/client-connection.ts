@@ -457,6 +457,14 @@ export class ClientConnection implements BodySource {
   }
 
   #becameIdle(): void {
+    if (this.#retiring !== null) {
+      // Nothing left in flight on a connection that takes no more: end it now (an idle timer and
+      // an unref'd socket would leave whoever waits for its close, pool.close(), waiting).
+      this.#reason = this.#retiring;
+      this.#endOurSide();
+      this.#host.onFree(this);
+      return;
+    }
     this.#deadlines.after('idle', this.#idleLimit);
     // An idle connection does not keep the process alive (as Node's agents do).
     this.#socket.unref();
@@ -512,6 +520,10 @@ export class ClientConnection implements BodySource {
     this.#ending = true;
     this.#deadlines.stop();
     this.flush();
+    // Someone may be waiting for this close (pool.close(), a request queued for a free slot): an
+    // idle connection's socket was unref'd, and the linger timer is too, so without this the
+    // process could exit before the server's FIN, with those promises never settled.
+    this.#socket.ref();
     this.#socket.end();
     this.#lingerTimer = this.#clock.setTimer(() => this.#socket.destroy(), LINGER_MS);
     if (this.#bodyPaused) this.#socket.resume();
