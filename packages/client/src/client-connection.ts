@@ -202,17 +202,17 @@ export class ClientConnection implements BodySource {
     // Before the handshake, a connection takes its first request only: nothing is pipelined
     // behind an exchange that has not shown the connection persists.
     if (!this.#connected) return load === 0;
-    // Nothing in flight: only the protocol's state matters (the common case, made cheap).
+    // Nothing in flight: only the protocol's state matters (the common case, made cheap). The
+    // request limits cannot refuse here: the request that reached #limit retired the connection,
+    // and with nothing in flight every request sent was answered, so none is held (see below).
     if (load === 0) return this.#conn.ourState === 'IDLE';
-    const taken = this.#sent + this.#unwritten.length;
-    if (load >= pipelining || taken >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
-    // The learned limit: hold there until its response shows whether the server closes.
-    if (taken >= this.#host.learnedLimit() && this.#answered < this.#host.learnedLimit()) return false;
-    // Unsent output over the socket's mark: let it drain before piling on.
-    if (load > 0 && this.#socket.writableNeedDrain) return false;
-    // `idempotent: false` on an idempotent method: not pipelined, nor anything behind it before its head.
-    if (!req.idempotent || this.#inFlight.some((r) => !r.idempotent && r.response === null)) return false;
-    return this.#conn.canSend({ method: req.method, streamingBody: req.streaming }).ok;
+    // Requests wait behind a streamed body in order: nothing jumps the queue.
+    if (this.#unwritten.length > 0) return false;
+    // Every other rule is the protocol's pipelining predicate, with this connection's limits.
+    const learned = this.#host.learnedLimit();
+    const remaining = Math.min(this.#limit, this.#answered < learned ? learned : Number.POSITIVE_INFINITY) - this.#sent;
+    const request = { method: req.method, streamingBody: req.streaming, idempotent: req.idempotent };
+    return this.#conn.canSend(request, { maxInFlight: pipelining, remaining, outputBackedUp: this.#socket.writableNeedDrain }).ok;
   }
 
   /** Take `req`: write it now, or once connected. */
@@ -251,7 +251,7 @@ export class ClientConnection implements BodySource {
     const lastForPool = this.#host.lastRequest();
     const last = !this.#host.keepAlive() || this.#sent + 1 >= this.#limit || lastForPool;
     const headers = last ? [...req.headers, 'Connection', 'close'] : req.headers;
-    const head = { type: 'request' as const, method: req.method, target: req.path, headers };
+    const head = { type: 'request' as const, method: req.method, target: req.path, headers, idempotent: req.idempotent };
     const pipelined = this.#inFlight.length > 0;
     try {
       if (req.body === null || typeof req.body === 'string') {

@@ -45,8 +45,10 @@ export interface RequestOptions {
   /** Cancels the request (and, once it is on the wire, its connection). */
   readonly signal?: AbortSignal;
   /**
-   * Treat the request as idempotent (it may be pipelined and re-sent) or not, whatever its method.
-   * Default: by method (RFC 9110 §9.2.2).
+   * Treat the request as idempotent or not, whatever its method (as undici's option). `true`: it
+   * may be pipelined, and re-sent after a drop when its method is in `retry.methods`; `false`: it
+   * is neither, and nothing is pipelined behind it until its response head arrives. Default: by
+   * method (RFC 9110 §9.2.2).
    */
   readonly idempotent?: boolean;
 }
