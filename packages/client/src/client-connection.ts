@@ -6,9 +6,12 @@
  *   #inFlight: [ req0 (its response is arriving) | req1 | req2 … ]   ← written, oldest first
  *
  * The protocol decides framing, persistence and whether one more request may be pipelined
- * (`canSend`); this module owns the socket and the timers: how long to keep an idle connection
- * (ours and the server's `Keep-Alive: timeout`) and how many requests to send on it (ours and
- * the server's `Keep-Alive: max`). When the connection ends, each request on it meets the fate
+ * (`canSend`, given this connection's limits as inputs); this module owns the socket and the
+ * timers: how long to keep an idle connection (ours and the server's `Keep-Alive: timeout`) and
+ * how many requests to send on it (ours, the server's `Keep-Alive: max`, and the pool's learned
+ * limit: N requests, then wait for the N-th response to show whether the server closes). It
+ * reports what it sees the server do (each response head's word on closing, how it ended) to the
+ * pool's OriginProfile, which decides. When the connection ends, each request on it meets the fate
  * `lostRequestFate` decides (lost-request-policy.ts): given back to the pool (re-sent on a newer
  * connection) when re-sending is safe, or failed with an error that says whether the server may
  * have acted.

@@ -81,8 +81,13 @@ export interface OriginProfile {
   readonly reuseSafe: boolean;
   /** The evidence. */
   readonly seen: {
-    /** The response count of the latest unprompted closes, and how many in a row closed on it. */
-    readonly closeStreak: { readonly at: number; readonly count: number };
+    /** The latest unprompted closes on the same response count. */
+    readonly closeStreak: {
+      /** The response count they closed on (1: a connection's first response). */
+      readonly at: number;
+      /** How many connections in a row closed on it. */
+      readonly count: number;
+    };
     /** Connections the server closed, unannounced, after exactly one response. */
     readonly closedAfterOne: number;
     /** A connection completed a second response: reuse works with this server. */
