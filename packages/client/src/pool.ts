@@ -7,14 +7,25 @@
  *                                     else the least loaded one that may pipeline it
  *
  * Whether a request may be pipelined behind others is the protocol's `canSend` (persistence
- * confirmed, idempotent method, no streaming body, nothing non-idempotent in flight), capped by
- * `pipelining`. Requests a connection gives back when it drops are put at the front of the queue
- * in their original order and may only go out on a connection opened after the drop.
+ * confirmed, idempotent request, no streaming body, nothing non-idempotent in flight, within the
+ * `pipelining` depth and the connection's request limits). Requests a connection gives back when
+ * it drops are put at the front of the queue in their original order and may only go out on a
+ * connection opened after the drop.
  *
  * The pool holds what it learned about the origin, an OriginProfile (origin-profile.ts): its
  * connections report what the server did (each response head, each end), and the profile
  * decides how many requests a connection sends before the server's usual close, whether to
  * pipeline at all, and whether to reuse connections. The connections only apply the decisions.
+ *
+ * Every promise handed out has, while pending, an armed event that settles it and a ref'd handle
+ * that keeps the process alive until then (idle connections and all timers are unref'd):
+ * - `request()`: queued — a dispatch on the next connection freed, opened or closed (a connection
+ *   with work is ref'd; one closing is ref'd until it has closed); taken — its connection's
+ *   response, failure, timeout or close (`#settleLost` decides each request's fate); aborted,
+ *   destroyed — at once;
+ * - body reads and `dump()`: the body's end or failure, from the same events of its connection;
+ * - `close()`: the close of the last connection, each ending once its last response is read;
+ * - a streamed request body's wait for `drain`: `drain`, or the socket's `close`.
  */
 
 import { Fields, isIdempotentMethod } from '@tether/protocol';
