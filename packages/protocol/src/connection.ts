@@ -288,14 +288,29 @@ export class Connection {
 
   /** What a client needs to decide whether it may pipeline (see pipeline.ts). */
   pipelineSnapshot(): PipelineSnapshot {
-    const s = this.#states.client;
-    return {
-      inFlight: this.#exchanges.length,
-      persistenceConfirmed: this.#persistenceConfirmed,
-      closing: this.#closing || (s !== 'IDLE' && s !== 'SEND_BODY' && s !== 'DONE'),
-      barrierInFlight: this.#exchanges.some((e) => !e.responded && (e.upgrade || !(e.idempotent ?? isIdempotentMethod(e.method)))),
-    };
+    const v = this.#pipelineView;
+    return { inFlight: v.inFlight, persistenceConfirmed: v.persistenceConfirmed, closing: v.closing, barrierInFlight: v.barrierInFlight };
   }
+
+  /**
+   * The same facts read live, each only when a rule of `canPipeline` needs it: `canSend` is asked
+   * for every connection a pool considers, so a full pipeline is refused without looking further.
+   */
+  readonly #pipelineView: PipelineSnapshot = ((c: Connection): PipelineSnapshot => ({
+    get inFlight(): number {
+      return c.#exchanges.length;
+    },
+    get persistenceConfirmed(): boolean {
+      return c.#persistenceConfirmed;
+    },
+    get closing(): boolean {
+      const s = c.#states.client;
+      return c.#closing || (s !== 'IDLE' && s !== 'SEND_BODY' && s !== 'DONE');
+    },
+    get barrierInFlight(): boolean {
+      return c.#exchanges.some((e) => !e.responded && (e.upgrade || !(e.idempotent ?? isIdempotentMethod(e.method))));
+    },
+  }))(this);
 
   /**
    * Client: may this request be sent now, pipelined behind whatever is in flight? `limits` are
@@ -306,7 +321,7 @@ export class Connection {
     const s = this.#states.client;
     if (s === 'SEND_BODY' || s === 'MIGHT_SWITCH_PROTOCOL') return { ok: false, reason: 'busy' };
     if (s !== 'IDLE') return { ok: false, reason: 'closing' };
-    return canPipeline(request, this.pipelineSnapshot(), limits);
+    return canPipeline(request, this.#pipelineView, limits);
   }
 
   /** Why `nextEvent()` returns PAUSED, or `null` when it does not. */

@@ -27,6 +27,7 @@ describe('canPipeline: the protocol rules and the sender limits, in order', () =
     ['pipelining depth 1 (no pipelining): refused behind one in flight', GET, BUSY, { maxInFlight: 1 }, no('pipeline-full')],
     ['pipelining depth reached', GET, { ...BUSY, inFlight: 10 }, { maxInFlight: 10 }, no('pipeline-full')],
     ['under the pipelining depth', GET, { ...BUSY, inFlight: 9 }, { maxInFlight: 10 }, OK],
+    ['depth reached behind a barrier: the depth is reported (checked first)', GET, { ...BUSY, inFlight: 2, barrierInFlight: true }, { maxInFlight: 2 }, no('pipeline-full')],
     ['output backed up: wait for it to drain', GET, BUSY, { outputBackedUp: true }, no('output-backed-up')],
     ['output not backed up', GET, BUSY, { outputBackedUp: false }, OK],
     ['an upgrade', { method: 'GET', upgrade: true }, BUSY, undefined, no('upgrade')],

@@ -5,12 +5,13 @@
  * - nothing is sent on a connection that is closing, nor past the requests it may still carry
  *   (the sender's own limit, the server's `Keep-Alive: max`, a limit learned from its closes);
  * - a request that would not be pipelined (nothing in flight) is then always fine;
- * - otherwise: never behind a non-idempotent request or an upgrade whose response head has not
- *   arrived yet, only once persistence is confirmed (a response that keeps the connection open
- *   has been seen), no deeper than the sender pipelines, not while the sender's output is backed
- *   up (it waits for the peer to read), never a protocol upgrade, only idempotent requests (by
- *   method, or as the sender said), never a streaming body.
- * The sender's limits are inputs, so a client needs no second predicate of its own.
+ * - otherwise: no deeper than the sender pipelines (first: the common refusal, and the cheapest),
+ *   never behind a non-idempotent request or an upgrade whose response head has not arrived yet,
+ *   only once persistence is confirmed (a response that keeps the connection open has been seen),
+ *   not while the sender's output is backed up (it waits for the peer to read), never a protocol
+ *   upgrade, only idempotent requests (by method, or as the sender said), never a streaming body.
+ * The sender's limits are inputs, so a client needs no second predicate of its own. Each field
+ * of the snapshot is read only when its rule is reached (a Connection computes them on demand).
  */
 
 import { mayPipelineMethod } from './methods.js';
@@ -85,21 +86,27 @@ export type PipelineVerdict =
       readonly reason: PipelineRefusal;
     };
 
-const OK: PipelineVerdict = { ok: true };
+const OK: PipelineVerdict = Object.freeze({ ok: true });
+
+/** One frozen verdict per refusal: deciding allocates nothing. */
+const REFUSED = Object.fromEntries(
+  (['busy', 'closing', 'request-limit', 'persistence-unconfirmed', 'pipeline-full', 'output-backed-up', 'not-idempotent', 'streaming-body', 'upgrade', 'behind-barrier'] as const).map((reason) => [reason, Object.freeze({ ok: false, reason })]),
+) as Readonly<Record<PipelineRefusal, PipelineVerdict>>;
 
 const NO_LIMITS: PipelineLimits = {};
 
 /** Decide whether `request` may be sent on a connection in the state `conn`, within the sender's `limits`. */
 export function canPipeline(request: PipelineRequest, conn: PipelineSnapshot, limits: PipelineLimits = NO_LIMITS): PipelineVerdict {
-  if (conn.closing) return { ok: false, reason: 'closing' };
-  if (limits.remaining !== undefined && limits.remaining <= 0) return { ok: false, reason: 'request-limit' };
-  if (conn.inFlight === 0) return OK;
-  if (conn.barrierInFlight) return { ok: false, reason: 'behind-barrier' };
-  if (!conn.persistenceConfirmed) return { ok: false, reason: 'persistence-unconfirmed' };
-  if (limits.maxInFlight !== undefined && conn.inFlight >= limits.maxInFlight) return { ok: false, reason: 'pipeline-full' };
-  if (limits.outputBackedUp === true) return { ok: false, reason: 'output-backed-up' };
-  if (request.upgrade === true || request.method === 'CONNECT') return { ok: false, reason: 'upgrade' };
-  if (!(request.idempotent ?? mayPipelineMethod(request.method))) return { ok: false, reason: 'not-idempotent' };
-  if (request.streamingBody === true) return { ok: false, reason: 'streaming-body' };
+  if (conn.closing) return REFUSED.closing;
+  if (limits.remaining !== undefined && limits.remaining <= 0) return REFUSED['request-limit'];
+  const inFlight = conn.inFlight;
+  if (inFlight === 0) return OK;
+  if (limits.maxInFlight !== undefined && inFlight >= limits.maxInFlight) return REFUSED['pipeline-full'];
+  if (conn.barrierInFlight) return REFUSED['behind-barrier'];
+  if (!conn.persistenceConfirmed) return REFUSED['persistence-unconfirmed'];
+  if (limits.outputBackedUp === true) return REFUSED['output-backed-up'];
+  if (request.upgrade === true || request.method === 'CONNECT') return REFUSED.upgrade;
+  if (!(request.idempotent ?? mayPipelineMethod(request.method))) return REFUSED['not-idempotent'];
+  if (request.streamingBody === true) return REFUSED['streaming-body'];
   return OK;
 }
