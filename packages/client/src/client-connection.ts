@@ -28,7 +28,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseConnection, parseKeepAlive, responseAllowsPersistence } from '@tether/protocol';
-import type { Clock, ResponseEvent } from '@tether/protocol';
+import type { Clock, PipelineLimits, PipelineRequest, ResponseEvent } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
 import { lostRequestFate } from './lost-request-policy.js';
@@ -96,6 +96,9 @@ export interface ConnectionHost {
   onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[]): void;
 }
 
+/** `T` with its fields writable. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Ms we keep reading after ending our side, waiting for the server's FIN, before destroying. */
 const LINGER_MS = 2000;
 
@@ -142,6 +145,9 @@ export class ClientConnection implements BodySource {
   /** Destroyed because a request on it was aborted. */
   #aborted = false;
   #out: (Uint8Array | string)[] = [];
+  /** What canTake hands the pipelining predicate, filled in per question (it is asked often). */
+  readonly #ask: Mutable<PipelineRequest> = { method: 'GET', streamingBody: false, idempotent: true };
+  readonly #limits: Mutable<PipelineLimits> = {};
   readonly #clock: Clock;
   readonly #deadlines: Deadlines<Deadline>;
   /** The linger timer (a handle of `#clock`), once our side is ending. */
@@ -213,9 +219,15 @@ export class ClientConnection implements BodySource {
     if (this.#unwritten.length > 0) return false;
     // Every other rule is the protocol's pipelining predicate, with this connection's limits.
     const learned = this.#host.learnedLimit();
-    const remaining = Math.min(this.#limit, this.#answered < learned ? learned : Number.POSITIVE_INFINITY) - this.#sent;
-    const request = { method: req.method, streamingBody: req.streaming, idempotent: req.idempotent };
-    return this.#conn.canSend(request, { maxInFlight: pipelining, remaining, outputBackedUp: this.#socket.writableNeedDrain }).ok;
+    const ask = this.#ask;
+    ask.method = req.method;
+    ask.streamingBody = req.streaming;
+    ask.idempotent = req.idempotent;
+    const limits = this.#limits;
+    limits.maxInFlight = pipelining;
+    limits.remaining = Math.min(this.#limit, this.#answered < learned ? learned : Number.POSITIVE_INFINITY) - this.#sent;
+    limits.outputBackedUp = this.#socket.writableNeedDrain;
+    return this.#conn.canSend(ask, limits).ok;
   }
 
   /** Take `req`: write it now, or once connected. */
