@@ -72,6 +72,7 @@ describe.each(PEERS)('%s (%s): a server that closes after the same number of res
     const p = resources.pool(server.origin, { connections: 2, pipelining: 10 });
     const { correct, wrong } = await run(p, RUN_REQUESTS, RUN_CONCURRENCY);
     const stats = p.stats();
+    console.log(`${kind}: ${correct}/${RUN_REQUESTS} correct, ${stats.retries} re-sent, ${stats.connections.opened} connections, learned limit ${p.originProfile.limitPerConnection}`);
     expect(wrong, summary(stats)).toEqual([]);
     expect(correct).toBe(RUN_REQUESTS);
     expect(p.originProfile.limitPerConnection, summary(stats)).toBe(closesAfter);
