@@ -6,11 +6,15 @@
  *   #inFlight: [ req0 (its response is arriving) | req1 | req2 … ]   ← written, oldest first
  *
  * The protocol decides framing, persistence and whether one more request may be pipelined
- * (`canSend`); this module owns the socket, the timers and the policy: how long to keep an idle
- * connection (ours and the server's `Keep-Alive: timeout`), how many requests to send on it
- * (ours and the server's `Keep-Alive: max`), and what happens to the requests in flight when
- * the connection ends. Those are given back to the pool (re-sent on a newer connection) when
- * re-sending is safe, or failed with an error that says whether the server may have acted.
+ * (`canSend`, given this connection's limits as inputs); this module owns the socket and the
+ * timers: how long to keep an idle connection (ours and the server's `Keep-Alive: timeout`) and
+ * how many requests to send on it (ours, the server's `Keep-Alive: max`, and the pool's learned
+ * limit: N requests, then wait for the N-th response to show whether the server closes). It
+ * reports what it sees the server do (each response head's word on closing, how it ended) to the
+ * pool's OriginProfile, which decides. When the connection ends, each request on it meets the fate
+ * `lostRequestFate` decides (lost-request-policy.ts): given back to the pool (re-sent on a newer
+ * connection) when re-sending is safe, or failed with an error that says whether the server may
+ * have acted.
  *
  * Timeouts are named deadlines (`connect`, `headers`, `body`, `idle`) over one lazy timer on the
  * pool's clock (@tether/protocol's Deadlines): at most one is pending at a time, and none once
@@ -23,11 +27,14 @@
 
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseKeepAlive } from '@tether/protocol';
-import type { Clock, Fields } from '@tether/protocol';
+import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseConnection, parseKeepAlive, responseAllowsPersistence } from '@tether/protocol';
+import type { Clock, Fields, PipelineLimits, PipelineRequest, ResponseEvent } from '@tether/protocol';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
+import { lostRequestFate } from './lost-request-policy.js';
+import type { ConnectionLoss } from './lost-request-policy.js';
 import type { ResolvedPoolOptions } from './options.js';
+import type { EndedBy, OriginObservation } from './origin-profile.js';
 import type { PendingRequest } from './pending.js';
 import { ClientResponse, ResponseBody } from './response.js';
 import type { BodySource } from './response.js';
@@ -79,21 +86,20 @@ export interface ConnectionHost {
   onSent(conn: ClientConnection, req: PendingRequest, reused: boolean): void;
   /** A response completed. */
   onAnswered(conn: ClientConnection): void;
-  /** The server dropped pipelined requests after answering some, without announcing a close. */
-  onPipeliningBroken(conn: ClientConnection): void;
+  /** What the connection saw the server do (a response head, its end): the pool learns from it. */
+  observe(conn: ClientConnection, observation: OriginObservation): void;
   /**
-   * The connection ended after exactly one response without the server announcing a close (it
-   * closed while idle, or under the next request): the mark of a server that closes after every
-   * response without saying so.
+   * Requests a connection sends before its last one is answered, learned from the server's past
+   * closes (Infinity: no limit known). The connection holds there until that response shows
+   * whether the server closes (see origin-profile.ts).
    */
-  onClosedAfterOne(conn: ClientConnection): void;
-  /** The server announced its close (`Connection: close`) on the connection's `n`-th response. */
-  onAnnouncedClose(conn: ClientConnection, n: number): void;
-  /** Requests a new connection may carry, learned from the server's past closes (Infinity: no limit known). */
   learnedLimit(): number;
   /** It closed; `requeue` are requests to send again, oldest first. */
   onClosed(conn: ClientConnection, reason: ConnectionCloseReason, requeue: PendingRequest[]): void;
 }
+
+/** `T` with its fields writable. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Ms we keep reading after ending our side, waiting for the server's FIN, before destroying. */
 const LINGER_MS = 2000;
@@ -129,6 +135,8 @@ export class ClientConnection implements BodySource {
   #retiring: ConnectionCloseReason | null = null;
   /** The server announced that it closes after a response (so later requests were not processed). */
   #announcedAt = -1;
+  /** The index of the request on which we said `Connection: close` (-1: none yet). */
+  #closeAskedAt = -1;
   #streaming = false;
   #body: ResponseBody | null = null;
   #bodyPaused = false;
@@ -144,6 +152,9 @@ export class ClientConnection implements BodySource {
    */
   #destroyed = false;
   #out: (Uint8Array | string)[] = [];
+  /** What canTake hands the pipelining predicate, filled in per question (it is asked often). */
+  readonly #ask: Mutable<PipelineRequest> = { method: 'GET', streamingBody: false, idempotent: true };
+  readonly #limits: Mutable<PipelineLimits> = {};
   readonly #clock: Clock;
   readonly #deadlines: Deadlines<Deadline>;
   /** The linger timer (a handle of `#clock`), once our side is ending. */
@@ -158,7 +169,7 @@ export class ClientConnection implements BodySource {
     this.serial = serial;
     this.#host = host;
     this.#opts = host.options;
-    this.#limit = Math.min(this.#opts.maxRequestsPerConnection, host.learnedLimit());
+    this.#limit = this.#opts.maxRequestsPerConnection;
     this.#idleLimit = this.#opts.keepAliveTimeout;
     this.#conn = new Connection('client', this.#opts.parser);
     this.#clock = this.#opts.clock;
@@ -222,14 +233,23 @@ export class ClientConnection implements BodySource {
     // Before the handshake, a connection takes its first request only: nothing is pipelined
     // behind an exchange that has not shown the connection persists.
     if (!this.#connected) return load === 0;
-    // Nothing in flight: only the protocol's state matters (the common case, made cheap).
+    // Nothing in flight: only the protocol's state matters (the common case, made cheap). The
+    // request limits cannot refuse here: the request that reached #limit retired the connection,
+    // and with nothing in flight every request sent was answered, so none is held (see below).
     if (load === 0) return this.#conn.ourState === 'IDLE';
-    if (load >= pipelining || this.#sent + this.#unwritten.length >= this.#limit || this.#streaming || this.#unwritten.length > 0) return false;
-    // Unsent output over the socket's mark: let it drain before piling on.
-    if (load > 0 && this.#socket.writableNeedDrain) return false;
-    // `idempotent: false` on an idempotent method: not pipelined, nor anything behind it before its head.
-    if (!req.idempotent || this.#inFlight.some((r) => !r.idempotent && r.response === null)) return false;
-    return this.#conn.canSend({ method: req.method, streamingBody: req.streaming }).ok;
+    // Requests wait behind a streamed body in order: nothing jumps the queue.
+    if (this.#unwritten.length > 0) return false;
+    // Every other rule is the protocol's pipelining predicate, with this connection's limits.
+    const learned = this.#host.learnedLimit();
+    const ask = this.#ask;
+    ask.method = req.method;
+    ask.streamingBody = req.streaming;
+    ask.idempotent = req.idempotent;
+    const limits = this.#limits;
+    limits.maxInFlight = pipelining;
+    limits.remaining = Math.min(this.#limit, this.#answered < learned ? learned : Number.POSITIVE_INFINITY) - this.#sent;
+    limits.outputBackedUp = this.#socket.writableNeedDrain;
+    return this.#conn.canSend(ask, limits).ok;
   }
 
   /** Take `req`: write it now, or once connected. */
@@ -269,7 +289,7 @@ export class ClientConnection implements BodySource {
     const lastForPool = this.#host.lastRequest();
     const last = !this.#host.keepAlive() || this.#sent + 1 >= this.#limit || lastForPool;
     const headers = last ? [...req.headers, 'Connection', 'close'] : req.headers;
-    const head = { type: 'request' as const, method: req.method, target: req.path, headers };
+    const head = { type: 'request' as const, method: req.method, target: req.path, headers, idempotent: req.idempotent };
     const pipelined = this.#inFlight.length > 0;
     try {
       if (req.body === null || typeof req.body === 'string') {
@@ -292,6 +312,7 @@ export class ClientConnection implements BodySource {
     req.sentAt = performance.now();
     this.#inFlight.push(req);
     this.#sent++;
+    if (last) this.#closeAskedAt = this.#sent - 1;
     this.#host.onSent(this, req, this.#sent > 1);
     if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#headersMs());
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
@@ -400,7 +421,7 @@ export class ClientConnection implements BodySource {
             const req = this.#inFlight[0]!;
             this.#deadlines.clear('headers');
             this.#deadlines.after('body', this.#bodyMs(), this.#readTick);
-            this.#heed(event.headers.get('keep-alive'));
+            this.#heed(event);
             const body = new ResponseBody(this, this.#opts.bodyHighWaterMark);
             this.#body = body;
             const timings = { queued: req.queuedAt, connectStart: req.connectStartAt, connected: req.connectedAt, sent: req.sentAt, head: this.#readAt, connection: this.serial };
@@ -430,15 +451,21 @@ export class ClientConnection implements BodySource {
   }
 
   /** A response head arrived: note what the server says about this connection's future. */
-  #heed(keepAlive: string | undefined): void {
-    if (!this.#conn.keepAlive) {
+  #heed(event: ResponseEvent): void {
+    const n = this.#answered + 1;
+    // The protocol's verdict counts our own `Connection: close` too: once we asked, only the
+    // response's own fields tell whether the server announced a close of its own.
+    const closes = !this.#conn.keepAlive && (this.#closeAskedAt < 0 || !responseAllowsPersistence({ version: event.version, connection: parseConnection(event.headers.getAll('connection')) }));
+    if (closes) {
       // Connection: close, or HTTP/1.0 without keep-alive: this response is the last.
       this.#announcedAt = this.#answered;
-      this.#host.onAnnouncedClose(this, this.#answered + 1);
+      this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'announced' });
       this.#retiring = 'server-close';
       this.#reason = 'server-close';
       return;
     }
+    this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'none' });
+    const keepAlive = event.headers.get('keep-alive');
     if (keepAlive === undefined) return;
     const params = parseKeepAlive(keepAlive);
     // Keep-Alive: max=N counts the requests the server still takes after this one.
@@ -478,6 +505,14 @@ export class ClientConnection implements BodySource {
   }
 
   #becameIdle(): void {
+    if (this.#retiring !== null) {
+      // Nothing left in flight on a connection that takes no more: end it now (an idle timer and
+      // an unref'd socket would leave whoever waits for its close, pool.close(), waiting).
+      this.#reason = this.#retiring;
+      this.#endOurSide();
+      this.#host.onFree(this);
+      return;
+    }
     this.#deadlines.after('idle', this.#idleLimit);
     // An idle connection does not keep the process alive (as Node's agents do).
     this.#socket.unref();
@@ -533,6 +568,10 @@ export class ClientConnection implements BodySource {
     this.#ending = true;
     this.#deadlines.stop();
     this.flush();
+    // Someone may be waiting for this close (pool.close(), a request queued for a free slot): an
+    // idle connection's socket was unref'd, and the linger timer is too, so without this the
+    // process could exit before the server's FIN, with those promises never settled.
+    this.#socket.ref();
     this.#socket.end();
     this.#lingerTimer = this.#clock.setTimer(() => this.#socket.destroy(), LINGER_MS);
     if (this.#bodyPaused) this.#socket.resume();
@@ -595,65 +634,91 @@ export class ClientConnection implements BodySource {
     this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
+  /** Who ended the connection, for what the pool learns from it. */
+  #endedBy(): EndedBy {
+    if (this.#aborted) return 'client';
+    switch (this.#reason) {
+      case 'timeout':
+        return 'timeout';
+      case 'client-close':
+      case 'keep-alive-timeout':
+      case 'keep-alive-max':
+        return 'client';
+      case 'server-close':
+      case 'server-idle-close':
+      case 'error':
+        return 'server';
+    }
+  }
+
+  /** How the connection was lost, for the fate of its requests. */
+  #loss(): ConnectionLoss {
+    if (this.#aborted) return 'aborted';
+    if (this.#error === null) return 'closed';
+    if (!this.#connected) return 'connect-failed';
+    return this.#reason === 'timeout' ? 'timeout' : 'error';
+  }
+
   /**
-   * The connection is gone: decide the fate of every request on it that has no complete response.
-   * - its head was handed over: the body fails (nothing is re-sent once the caller has a response);
-   * - never written, or written after the response on which the server announced its close
-   *   (so the server did not process it): sent again, at no cost to its retry budget;
-   * - written, re-sendable (idempotent, body replayable), budget left: sent again on a newer
-   *   connection;
-   * - otherwise: fails, saying the server may or may not have processed it.
+   * The connection is gone: every request on it without a complete response meets the fate
+   * `lostRequestFate` decides (lost-request-policy.ts); this applies it. Returns the requests to
+   * send again, oldest first.
    */
   #settleLost(): PendingRequest[] {
     const requeue: PendingRequest[] = [];
     const lost = this.#error ?? new ClientError('TETHER_CONNECTION_LOST', 'the connection closed', { mayHaveBeenProcessed: true });
-    let pipelinedLost = false;
-    let unanswered = 0;
-    this.#inFlight.forEach((req, i) => {
-      if (req.settled && req.response === null) return;
-      if (req.response !== null) {
-        const truncated = new ClientError('TETHER_TRUNCATED_BODY', `response to ${req.toString()}: the connection closed before the body was complete`, { mayHaveBeenProcessed: true, cause: lost });
-        req.response.body.fail(truncated);
-        return;
+    const loss = this.#loss();
+    const attempts = this.#opts.retryAttempts;
+    let lostPipelined = 0;
+    const settle = (req: PendingRequest, written: boolean, i: number): void => {
+      const fate = lostRequestFate({
+        settled: req.settled && req.response === null,
+        headHandedOver: req.response !== null,
+        written,
+        afterAnnouncedClose: written && this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt,
+        connected: this.#connected,
+        retryable: req.retryable,
+        attemptsLeft: req.attempts < attempts,
+        firstUnansweredOnReused: written && i === 0 && this.#answered > 0,
+        raced: req.raced,
+        loss,
+      });
+      if (written && req.pipelined && fate !== 'ignore' && fate !== 'fail-body' && fate !== 'resend-unprocessed') lostPipelined++;
+      switch (fate) {
+        case 'ignore':
+          return;
+        case 'fail-body':
+          req.response!.body.fail(new ClientError('TETHER_TRUNCATED_BODY', `response to ${req.toString()}: the connection closed before the body was complete`, { mayHaveBeenProcessed: true, cause: lost }));
+          return;
+        case 'resend-race':
+          req.raced = true;
+          break;
+        case 'retry':
+          req.attempts++;
+          break;
+        case 'resend-unprocessed':
+        case 'resend-after-abort':
+          break;
+        case 'fail-not-connected':
+          req.fail(lost);
+          return;
+        case 'fail-may-have-been-processed':
+          req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
+          return;
       }
-      const unprocessed = this.#announcedAt >= 0 && this.#answered + i > this.#announcedAt;
-      if (unprocessed) {
-        req.resend = true;
-        requeue.push(req);
-        return;
-      }
-      unanswered++;
-      if (req.pipelined) pipelinedLost = true;
-      if (!this.#connected) {
-        req.fail(lost);
-      } else if (req.retryable && (this.#aborted || (i === 0 && this.#answered > 0 && !req.raced && this.#error?.code !== 'TETHER_HEADERS_TIMEOUT' && this.#error?.code !== 'TETHER_BODY_TIMEOUT'))) {
-        // Lost to an abort of another request on this connection, or the classic keep-alive race
-        // (the first unanswered request on a reused connection the server closed as it arrived):
-        // repeated once free of charge, on a newer connection, where it will be the first request.
-        if (!this.#aborted) req.raced = true;
-        req.resend = true;
-        requeue.push(req);
-      } else if (req.retryable && req.attempts < this.#opts.retryAttempts) {
-        req.attempts++;
-        req.resend = true;
-        requeue.push(req);
-      } else {
-        req.fail(new ClientError('TETHER_CONNECTION_LOST', `${req.toString()}: the connection closed before the response arrived; it may or may not have been processed`, { mayHaveBeenProcessed: true, cause: this.#error ?? undefined }));
-      }
-    });
+      // Counted as a retry when it is written again (pool stats), unless it was never written.
+      if (written) req.resend = true;
+      requeue.push(req);
+    };
+    this.#inFlight.forEach((req, i) => settle(req, true, i));
     this.#inFlight.length = 0;
-    for (const req of this.#unwritten.splice(0)) {
-      if (req.settled) continue;
-      if (this.#connected || this.#error === null) requeue.push(req);
-      else req.fail(this.#error);
-    }
+    for (const req of this.#unwritten.splice(0)) settle(req, false, 0);
     for (const req of requeue) {
       req.freshAfter = this.serial;
       req.connection = null;
     }
-    if (this.#connected && this.#answered > 0 && this.#announcedAt < 0 && unanswered > 0 && !this.#aborted && pipelinedLost) this.#host.onPipeliningBroken(this);
-    if (this.#connected && this.#answered === 1 && this.#announcedAt < 0 && !this.#aborted && this.#reason !== 'timeout' && this.#reason !== 'client-close' && this.#reason !== 'keep-alive-timeout') {
-      this.#host.onClosedAfterOne(this);
+    if (this.#connected) {
+      this.#host.observe(this, { type: 'connection-ended', responses: this.#answered, closeAnnounced: this.#announcedAt >= 0, endedBy: this.#endedBy(), lostPipelined });
     }
     return requeue;
   }

@@ -26,3 +26,5 @@ export type { PoolOptions, RetryOptions } from './options.js';
 export type { Clock } from '@tether/protocol';
 export type { ConnectionCloseReason } from './client-connection.js';
 export type { RequestBody } from './pending.js';
+export { CLOSE_AFTER_STREAK, CLOSED_AFTER_ONE_LIMIT, UNKNOWN_ORIGIN, observeOrigin } from './origin-profile.js';
+export type { EndedBy, OriginObservation, OriginProfile, ResponseClose } from './origin-profile.js';

@@ -7,10 +7,25 @@
  *                                     else the least loaded one that may pipeline it
  *
  * Whether a request may be pipelined behind others is the protocol's `canSend` (persistence
- * confirmed, idempotent method, no streaming body, nothing non-idempotent in flight), capped by
- * `pipelining`, and off for the origin once a server has been seen dropping pipelined requests.
- * Requests a connection gives back when it drops are put at the front of the queue in their
- * original order and may only go out on a connection opened after the drop.
+ * confirmed, idempotent request, no streaming body, nothing non-idempotent in flight, within the
+ * `pipelining` depth and the connection's request limits). Requests a connection gives back when
+ * it drops are put at the front of the queue in their original order and may only go out on a
+ * connection opened after the drop.
+ *
+ * The pool holds what it learned about the origin, an OriginProfile (origin-profile.ts): its
+ * connections report what the server did (each response head, each end), and the profile
+ * decides how many requests a connection sends before the server's usual close, whether to
+ * pipeline at all, and whether to reuse connections. The connections only apply the decisions.
+ *
+ * Every promise handed out has, while pending, an armed event that settles it and a ref'd handle
+ * that keeps the process alive until then (idle connections and all timers are unref'd):
+ * - `request()`: queued — a dispatch on the next connection freed, opened or closed (a connection
+ *   with work is ref'd; one closing is ref'd until it has closed); taken — its connection's
+ *   response, failure, timeout or close (`#settleLost` decides each request's fate); aborted,
+ *   destroyed — at once;
+ * - body reads and `dump()`: the body's end or failure, from the same events of its connection;
+ * - `close()`: the close of the last connection, each ending once its last response is read;
+ * - a streamed request body's wait for `drain`: `drain`, or the socket's `close`.
  */
 
 import { EventEmitter } from 'node:events';
@@ -19,6 +34,8 @@ import { ClientConnection } from './client-connection.js';
 import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
 import { ClientError } from './errors.js';
 import { resolvePoolOptions } from './options.js';
+import { UNKNOWN_ORIGIN, observeOrigin } from './origin-profile.js';
+import type { OriginProfile } from './origin-profile.js';
 import type { PoolOptions, ResolvedPoolOptions } from './options.js';
 import { PendingRequest } from './pending.js';
 import type { RequestBody } from './pending.js';
@@ -43,8 +60,10 @@ export interface RequestOptions {
   /** Cancels the request (and, once it is on the wire, its connection). */
   readonly signal?: AbortSignal;
   /**
-   * Treat the request as idempotent (it may be pipelined and re-sent) or not, whatever its method.
-   * Default: by method (RFC 9110 §9.2.2).
+   * Treat the request as idempotent or not, whatever its method (as undici's option). `true`: it
+   * may be pipelined, and re-sent after a drop when its method is in `retry.methods`; `false`: it
+   * is neither, and nothing is pipelined behind it until its response head arrives. Default: by
+   * method (RFC 9110 §9.2.2).
    */
   readonly idempotent?: boolean;
 }
@@ -104,14 +123,8 @@ export class Pool extends EventEmitter {
   readonly #queue: PendingRequest[] = [];
   readonly #conns: ClientConnection[] = [];
   #serial = 0;
-  #pipeliningSafe = true;
-  #reuseSafe = true;
-  /** A connection of this pool has answered more than one response: reuse works with this server. */
-  #reuseSeen = false;
-  /** Connections closed by the server, unannounced, after exactly one response. */
-  #closedAfterOne = 0;
-  /** The response count on which the server announced its last two closes (a pattern to learn). */
-  #announced: [number, number] = [0, 0];
+  /** What the pool learned about the origin (origin-profile.ts). */
+  #profile: OriginProfile = UNKNOWN_ORIGIN;
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
   #destroyed: Error | null = null;
   #dispatching = false;
@@ -148,7 +161,7 @@ export class Pool extends EventEmitter {
       options: this.options,
       address: this.address,
       lastRequest: () => this.#closing !== null && this.#queue.length === 0,
-      keepAlive: () => this.options.keepAlive && this.#reuseSafe,
+      keepAlive: () => this.options.keepAlive && this.#profile.reuseSafe,
       onFree: () => this.#dispatch(),
       onConnected: (conn) => {
         traceConnection('connected', conn, this.origin, null);
@@ -166,25 +179,13 @@ export class Pool extends EventEmitter {
       },
       onAnswered: (conn) => {
         this.#responses++;
-        if (conn.answered > 1) {
-          // A response on a connection that carried one before: a handshake not made.
-          this.#handshakesSaved++;
-          this.#reuseSeen = true;
-        }
+        // A response on a connection that carried one before: a handshake not made.
+        if (conn.answered > 1) this.#handshakesSaved++;
       },
-      onAnnouncedClose: (_conn, n) => {
-        this.#announced = [this.#announced[1], n];
+      observe: (_conn, observation) => {
+        this.#profile = observeOrigin(this.#profile, observation);
       },
-      learnedLimit: () => (this.#announced[0] === this.#announced[1] && this.#announced[0] > 0 ? this.#announced[0] : Number.POSITIVE_INFINITY),
-      onPipeliningBroken: () => {
-        this.#pipeliningSafe = false;
-      },
-      onClosedAfterOne: () => {
-        // Three connections ended after one response each, unannounced, and none ever carried
-        // two: this server closes after every response without saying so. Stop reusing (every
-        // request says Connection: close) instead of racing its closes.
-        if (++this.#closedAfterOne >= 3 && !this.#reuseSeen) this.#reuseSafe = false;
-      },
+      learnedLimit: () => this.#profile.limitPerConnection,
       onClosed: (conn, reason, requeue) => this.#onClosed(conn, reason, requeue),
     };
   }
@@ -275,15 +276,24 @@ export class Pool extends EventEmitter {
 
   /** Whether this origin is still trusted to answer pipelined requests (false once one dropped them). */
   get pipeliningSafe(): boolean {
-    return this.#pipeliningSafe;
+    return this.#profile.pipeliningSafe;
   }
 
   /**
    * Whether connections to this origin are reused: the `keepAlive` option, turned off when the
-   * server twice closed a reused connection under a request without announcing it.
+   * server closed connections after one response each, unannounced, and never carried two.
    */
   get reusingConnections(): boolean {
-    return this.options.keepAlive && this.#reuseSafe;
+    return this.options.keepAlive && this.#profile.reuseSafe;
+  }
+
+  /**
+   * What the pool learned about the origin so far: a limit of requests per connection (the
+   * server closes after the same number every time), whether pipelining and reuse are safe,
+   * and the evidence.
+   */
+  get originProfile(): OriginProfile {
+    return this.#profile;
   }
 
   /**
@@ -401,7 +411,7 @@ export class Pool extends EventEmitter {
   }
 
   #pick(req: PendingRequest): ClientConnection | null {
-    const pipelining = this.#pipeliningSafe ? this.options.pipelining : 1;
+    const pipelining = this.#profile.pipeliningSafe ? this.options.pipelining : 1;
     for (const conn of this.#conns) if (conn.idle && conn.canTake(req, pipelining)) return conn;
     if (this.#conns.length < this.options.connections) return this.#open();
     let best: ClientConnection | null = null;

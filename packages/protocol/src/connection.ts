@@ -37,7 +37,7 @@ import { resolveLimits } from './limits.js';
 import type { ParserOptions, ResolvedLimits } from './limits.js';
 import { requestAllowsPersistence, responseAllowsPersistence } from './persistence.js';
 import { canPipeline } from './pipeline.js';
-import type { PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
+import type { PipelineLimits, PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { ROLES } from './roles.js';
 import type { RoleSpec } from './roles.js';
@@ -76,6 +76,8 @@ interface Exchange {
   expectContinue: boolean;
   /** The request asks for a protocol switch (Upgrade, or CONNECT). */
   readonly upgrade: boolean;
+  /** Requests we send: repeating it is harmless (by its method, unless the sender said otherwise). */
+  readonly idempotent?: boolean;
   /** A final response head has been sent or received. */
   responded: boolean;
   /** The connection closes after this exchange's response. */
@@ -286,21 +288,40 @@ export class Connection {
 
   /** What a client needs to decide whether it may pipeline (see pipeline.ts). */
   pipelineSnapshot(): PipelineSnapshot {
-    const s = this.#states.client;
-    return {
-      inFlight: this.#exchanges.length,
-      persistenceConfirmed: this.#persistenceConfirmed,
-      closing: this.#closing || (s !== 'IDLE' && s !== 'SEND_BODY' && s !== 'DONE'),
-      barrierInFlight: this.#exchanges.some((e) => !e.responded && (e.upgrade || !isIdempotentMethod(e.method))),
-    };
+    const v = this.#pipelineView;
+    return { inFlight: v.inFlight, persistenceConfirmed: v.persistenceConfirmed, closing: v.closing, barrierInFlight: v.barrierInFlight };
   }
 
-  /** Client: may this request be sent now, pipelined behind whatever is in flight? */
-  canSend(request: PipelineRequest): PipelineVerdict {
+  /**
+   * The same facts read live, each only when a rule of `canPipeline` needs it: `canSend` is asked
+   * for every connection a pool considers, so a full pipeline is refused without looking further.
+   */
+  readonly #pipelineView: PipelineSnapshot = ((c: Connection): PipelineSnapshot => ({
+    get inFlight(): number {
+      return c.#exchanges.length;
+    },
+    get persistenceConfirmed(): boolean {
+      return c.#persistenceConfirmed;
+    },
+    get closing(): boolean {
+      const s = c.#states.client;
+      return c.#closing || (s !== 'IDLE' && s !== 'SEND_BODY' && s !== 'DONE');
+    },
+    get barrierInFlight(): boolean {
+      return c.#exchanges.some((e) => !e.responded && (e.upgrade || !(e.idempotent ?? isIdempotentMethod(e.method))));
+    },
+  }))(this);
+
+  /**
+   * Client: may this request be sent now, pipelined behind whatever is in flight? `limits` are
+   * the sender's own (how deep it pipelines, how many requests the connection may still carry,
+   * whether its output is backed up); see {@link canPipeline}.
+   */
+  canSend(request: PipelineRequest, limits?: PipelineLimits): PipelineVerdict {
     const s = this.#states.client;
     if (s === 'SEND_BODY' || s === 'MIGHT_SWITCH_PROTOCOL') return { ok: false, reason: 'busy' };
     if (s !== 'IDLE') return { ok: false, reason: 'closing' };
-    return canPipeline(request, this.pipelineSnapshot());
+    return canPipeline(request, this.#pipelineView, limits);
   }
 
   /** Why `nextEvent()` returns PAUSED, or `null` when it does not. */
@@ -592,7 +613,7 @@ export class Connection {
     switch (event.type) {
       case 'request':
         // Without a whole text body the head is always bytes.
-        return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options) as Uint8Array];
+        return [this.#sendRequest(event.method, event.target, Fields.from(event.headers), options, undefined, event.idempotent) as Uint8Array];
       case 'response':
       case 'informational-response':
         return [this.#sendResponse(event.status, event.reason, Fields.from(event.headers), options, event.type === 'informational-response', undefined, event.close === true, event.keepAlive) as Uint8Array];
@@ -630,7 +651,7 @@ export class Connection {
       // RFC 9110 §8.6: a request without content gets no Content-Length unless its method
       // anticipates content (POST, PUT, PATCH: some servers answer 411 otherwise).
       const bare = body === undefined && !CONTENT_METHODS.has(head.method);
-      bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole) as Uint8Array;
+      bytes = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole, head.idempotent) as Uint8Array;
     } else {
       bytes = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true, head.keepAlive) as Uint8Array;
     }
@@ -650,7 +671,7 @@ export class Connection {
     let start: Uint8Array | string;
     if (head.type === 'request') {
       const bare = length === 0 && !CONTENT_METHODS.has(head.method);
-      start = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole);
+      start = this.#sendRequest(head.method, head.target, Fields.from(head.headers), bare ? {} : { bodyLength: length }, whole, head.idempotent);
     } else {
       start = this.#sendResponse(head.status, head.reason, Fields.from(head.headers), { bodyLength: length }, false, whole, head.close === true, head.keepAlive);
     }
@@ -715,7 +736,7 @@ export class Connection {
     return out;
   }
 
-  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody): Uint8Array | string {
+  #sendRequest(method: string, target: string, fields: Fields, options: SendOptions, whole?: WholeBody, idempotent?: boolean): Uint8Array | string {
     if (this.#r.sends !== 'request') throw new LocalProtocolError('H1_INVALID_STATE', 'a server does not send requests');
     const state = this.#states.client;
     if (state === 'MUST_CLOSE' || state === 'CLOSED') {
@@ -742,6 +763,7 @@ export class Connection {
       requestClose: connection.close,
       expectContinue: hasToken(facts.expect, '100-continue'),
       upgrade: method === 'CONNECT' || (facts.upgrade !== undefined && connection.upgrade),
+      idempotent: idempotent ?? isIdempotentMethod(method),
       responded: false,
       closeAfter: connection.close,
     };

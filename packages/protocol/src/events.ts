@@ -106,6 +106,12 @@ export interface SendRequest {
   readonly target: string;
   /** The header section to send. */
   readonly headers?: FieldsInit;
+  /**
+   * The sender's word on whether repeating this request is harmless, overriding its method's
+   * (RFC 9110 §9.2.2; undici's `idempotent` option). A request that is not idempotent is a
+   * barrier: nothing is pipelined behind it until its response head arrives. Default: by method.
+   */
+  readonly idempotent?: boolean;
 }
 
 /** A response head to send (final, 101, or informational). */

@@ -42,7 +42,7 @@ export { isIdempotentMethod, isSafeMethod, mayPipelineMethod, mayRetryMethod } f
 export { exchangePersists, requestAllowsPersistence, responseAllowsPersistence } from './persistence.js';
 export type { PersistenceMessage, PersistenceOptions } from './persistence.js';
 export { canPipeline } from './pipeline.js';
-export type { PipelineRefusal, PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
+export type { PipelineLimits, PipelineRefusal, PipelineRequest, PipelineSnapshot, PipelineVerdict } from './pipeline.js';
 export { TRANSITIONS, TRIGGERED, nextState, stateDiagram } from './state.js';
 export type { Role, SideState, TransitionEvent } from './state.js';
 export {
