@@ -248,7 +248,7 @@ export class Pool extends EventEmitter {
   /** Requests that could be handed to a connection now (a cheap upper bound, for `dispatch()`). */
   #freeSlots(): number {
     let free = this.options.connections - this.#conns.length;
-    const depth = this.#pipeliningSafe ? this.options.pipelining : 1;
+    const depth = this.#profile.pipeliningSafe ? this.options.pipelining : 1;
     for (const conn of this.#conns) if (!conn.retiring) free += Math.max(0, depth - conn.load);
     return free;
   }
