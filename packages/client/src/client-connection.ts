@@ -291,6 +291,7 @@ export class ClientConnection implements BodySource {
     const headers = last ? [...req.headers, 'Connection', 'close'] : req.headers;
     const head = { type: 'request' as const, method: req.method, target: req.path, headers, idempotent: req.idempotent };
     const pipelined = this.#inFlight.length > 0;
+    const persisting = this.#conn.keepAlive;
     try {
       if (req.body === null || typeof req.body === 'string') {
         // Text (and no body) leaves as a string: the socket encodes it natively.
@@ -312,10 +313,15 @@ export class ClientConnection implements BodySource {
     req.sentAt = performance.now();
     this.#inFlight.push(req);
     this.#sent++;
-    if (last) this.#closeAskedAt = this.#sent - 1;
+    // Our close: the pool's (`last`), or the request's own `Connection: close` (a caller's field,
+    // a dispatcher's `reset`), which the protocol saw go out. The server's close in answer to it
+    // is not one of its own: the origin profile learns nothing from it.
+    const asked = last || (persisting && !this.#conn.keepAlive);
+    if (asked) this.#closeAskedAt = this.#sent - 1;
     this.#host.onSent(this, req, this.#sent > 1);
     if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#headersMs());
     if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
+    else if (asked) this.#retiring ??= 'client-close';
     if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
   }
 

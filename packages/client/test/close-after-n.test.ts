@@ -134,3 +134,29 @@ describe('the learned limit, against a raw server', () => {
     await eventually(() => p.stats().connections.open <= 1);
   });
 });
+
+describe('closes the client asked for', () => {
+  it('a request of its own that says Connection: close, answered by a close, teaches the pool no limit', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // The server answers a request that asks to close with a close, and keeps every other
+    // connection open: the closes are ours, not a limit of the server's.
+    const server = await resources.raw((req, conn) => {
+      const closing = req.headers.connection === 'close';
+      conn.socket.write(ok(`hello ${req.path}\n`, closing ? ['Connection: close'] : []));
+      if (closing) conn.socket.end();
+    });
+    const p = resources.pool(server.origin, { connections: 1, pipelining: 10 });
+    for (let i = 0; i < CLOSE_AFTER_STREAK + 2; i++) {
+      const res = await p.request({ path: `/asked/${i}`, headers: { connection: 'close' } });
+      expect(await res.text()).toBe(`hello /asked/${i}\n`);
+    }
+    await eventually(() => p.stats().connections.open === 0);
+    expect(p.originProfile.limitPerConnection).toBe(Number.POSITIVE_INFINITY);
+    // A connection asked to close takes nothing behind that request.
+    expect(p.stats().requestsPerConnection).toEqual({ 1: CLOSE_AFTER_STREAK + 2 });
+    // Later requests are not held to one per connection.
+    const { correct, wrong } = await run(p, 20, 10);
+    expect(wrong).toEqual([]);
+    expect(correct).toBe(20);
+    expect(p.stats().pipelinedRequests).toBeGreaterThan(0);
+  });
+});
