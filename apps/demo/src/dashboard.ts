@@ -60,10 +60,13 @@ export function paramsFromQuery(q: RunQuery): RunParams {
   };
 }
 
+/** The page's icon: three bars of a waterfall. */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="2" width="6" height="3" fill="#f5a623"/><rect x="4" y="7" width="7" height="3" fill="#4a90d9"/><rect x="8" y="12" width="7" height="3" fill="#2e7d32"/></svg>`;
+
 const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tether demo</title><style>${STYLE}
+<html lang="en"><head><meta charset="utf-8"><title>tether demo</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><style>${STYLE}
 form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;flex-direction:column;font-size:12px}input{width:90px}
-#status{margin:10px 0;color:#555}</style><script src="/assets/chart.js"></script></head>
+#status{margin:10px 0;color:#555}#status.error{color:#c62828;font-weight:600}</style><script src="/assets/chart.js"></script></head>
 <body><h1>tether: HTTP/1.1 connection strategies</h1>
 <form id="params">
 <label>RTT ms<input name="rtt" value="50"></label>
@@ -92,17 +95,14 @@ function drawBars(rows) {
   if (chart === null) chart = new Chart(document.getElementById('bars'), { type: 'bar', data, options: { animation: false, indexAxis: 'y' } });
   else { chart.data = data; chart.update(); }
 }
-form.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const q = new URLSearchParams(new FormData(form));
-  const rows = [];
-  waterfalls.innerHTML = '';
-  document.getElementById('table').innerHTML = '';
-  document.getElementById('run').disabled = true;
-  status.textContent = 'running…';
-  const source = new EventSource('/api/run?' + q);
-  source.addEventListener('progress', (ev) => {
-    const d = JSON.parse(ev.data);
+const runButton = document.getElementById('run');
+function finish(text, failed) {
+  status.textContent = text;
+  status.className = failed ? 'error' : '';
+  runButton.disabled = false;
+}
+function onEvent(type, d, rows) {
+  if (type === 'progress') {
     status.textContent = d.done + '/' + d.total + ' ' + d.label + ': ' + d.measured + ' ms (model ' + d.model + ' ms)';
     rows.push(d);
     drawBars(rows);
@@ -111,19 +111,56 @@ form.addEventListener('submit', (e) => {
     div.dataset.strategy = d.strategy;
     div.innerHTML = '<h3>' + d.label + ' — ' + d.measured + ' ms</h3>' + d.svg;
     waterfalls.appendChild(div);
-  });
-  source.addEventListener('result', (ev) => {
-    const d = JSON.parse(ev.data);
+  } else if (type === 'result') {
     document.getElementById('table').innerHTML = d.table;
-    status.textContent = 'done: ' + d.summary;
-    document.getElementById('run').disabled = false;
-    source.close();
-  });
-  source.addEventListener('failure', (ev) => {
-    status.textContent = 'failed: ' + JSON.parse(ev.data).message;
-    document.getElementById('run').disabled = false;
-    source.close();
-  });
+    finish('done: ' + d.summary, false);
+  } else if (type === 'failure') {
+    finish('failed: ' + d.message, true);
+  }
+}
+// fetch rather than EventSource: an EventSource hides a refused request's status and body
+// (400 for bad parameters, 409 while another run goes on), and this page must show them.
+async function run(query) {
+  const rows = [];
+  const res = await fetch('/api/run?' + query, { headers: { accept: 'text/event-stream' } });
+  if (!res.ok) {
+    let message = res.status + ' ' + res.statusText;
+    try { message = (await res.json()).error ?? message; } catch {}
+    finish('error: ' + message, true);
+    return;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let ended = false;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let cut;
+    while ((cut = buffer.indexOf('\\n\\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let type = 'message';
+      let data = '';
+      for (const line of block.split('\\n')) {
+        if (line.startsWith('event: ')) type = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (type === 'result' || type === 'failure') ended = true;
+      onEvent(type, JSON.parse(data), rows);
+    }
+  }
+  if (!ended) finish('error: the connection to the dashboard closed before the run ended', true);
+}
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = new URLSearchParams(new FormData(form));
+  waterfalls.innerHTML = '';
+  document.getElementById('table').innerHTML = '';
+  runButton.disabled = true;
+  status.className = '';
+  status.textContent = 'running…';
+  run(q).catch((err) => finish('error: ' + err.message, true));
 });
 </script></body></html>`;
 
@@ -134,6 +171,10 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
   const chartJs = chartJsSource();
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  // A browser asks for an icon on every page load; answer it (a 404 shows in the console).
+  for (const route of ['/favicon.svg', '/favicon.ico']) {
+    app.get(route, async (_req, reply) => reply.type('image/svg+xml').header('cache-control', 'max-age=86400').send(FAVICON));
+  }
   app.get('/assets/chart.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=3600').send(chartJs));
   app.get<{ Querystring: RunQuery }>('/api/run', async (req, reply) => {
     let params: RunParams;
@@ -147,6 +188,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.flushHeaders(); // the page learns at once that its run started (and a second one gets 409)
     const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const scenario = scenarioOf(params);
     try {
