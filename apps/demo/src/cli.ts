@@ -37,8 +37,7 @@ usage: pnpm demo [sweep|serve|lab <name>] [flags]
   --strategies <a,b,…>    ${STRATEGY_NAMES.join(', ')}
   --repeat <n>            runs per strategy, median shown (default 1)
   --quick                 a small page (10 objects): finishes in well under 20 s
-  --json                  print JSON instead of tables; pipe it with \`pnpm -s demo --json | jq .\`
-                          (without -s, pnpm itself prints its script banner on stdout)
+  --json                  print JSON instead of tables, e.g. \`pnpm demo --json | jq .\`
   --report <file>         where to write the HTML report, relative to the directory you ran
                           the command in (default report.html; "-" = none)
 

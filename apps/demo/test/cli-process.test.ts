@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import path from 'node:path';
@@ -90,6 +90,34 @@ describe('pnpm -s demo --json', () => {
     expect(parsed.results).toHaveLength(1);
     // Progress goes to stderr, never into the JSON.
     expect(r.stderr).toMatch(/1\/1 parallel/);
+  }, 120_000);
+});
+
+describe('pnpm demo (the root command)', () => {
+  const scratch = path.join(demoDir, '.vitest');
+  mkdirSync(scratch, { recursive: true });
+  const dir = mkdtempSync(path.join(scratch, 'build-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pipes into jq: stdout is JSON only, with no pnpm banner and no build output', () => {
+    const r = spawnSync('sh', ['-c', `pnpm demo --json ${FAST.join(' ')} --report - | jq -c .params.strategies`], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('["parallel"]\n');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/turbo|Tasks:/);
+  }, 120_000);
+
+  it('a compile error shows the compiler\'s messages on stderr, exits with its code and runs nothing', () => {
+    // A build that is a real tsc run on a file with a type error.
+    const broken = path.join(dir, 'broken.ts');
+    writeFileSync(broken, 'export const n: number = "not a number";\n');
+    const build = path.join(dir, 'build.sh');
+    writeFileSync(build, `#!/bin/sh\necho "some build status line"\nexec "${process.execPath}" "${path.join(repoRoot, 'node_modules/typescript/bin/tsc')}" --noEmit --pretty false "${broken}"\n`);
+    chmodSync(build, 0o755);
+    const r = spawnSync('pnpm', ['demo', '--json', ...FAST], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TETHER_DEMO_BUILD: build } });
+    expect(r.stderr).toContain("broken.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.");
+    expect(r.stderr).toContain('the build failed');
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
   }, 120_000);
 });
 
