@@ -12,9 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import { STRATEGY_NAMES, predict } from './model.js';
 import type { StrategyName } from './model.js';
 import { STRATEGY_LABELS } from './format.js';
-import { STYLE, chartJsSource, escapeHtml, resultTable, waterfallSvg } from './report.js';
+import { SCALE_SWITCH, STYLE, WATERFALL_CAPTIONS, chartJsSource, escapeHtml, ownScale, resultTable, waterfallSvg } from './report.js';
 import { DEFAULT_PARAMS, runComparison, scenarioOf } from './run.js';
-import type { RunParams } from './run.js';
+import type { RunParams, StrategyResult } from './run.js';
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -82,6 +82,7 @@ form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;fle
 <div id="status">Set the parameters and press Run.</div>
 <div class="chart"><canvas id="bars" height="110"></canvas></div>
 <div id="table"></div>
+<p id="scale">${SCALE_SWITCH}</p>
 <div id="waterfalls"></div>
 <script>
 const form = document.getElementById('params');
@@ -106,13 +107,18 @@ function onEvent(type, d, rows) {
     status.textContent = d.done + '/' + d.total + ' ' + d.label + ': ' + d.measured + ' ms (model ' + d.model + ' ms)';
     rows.push(d);
     drawBars(rows);
-    const div = document.createElement('div');
-    div.className = 'waterfall';
-    div.dataset.strategy = d.strategy;
-    div.innerHTML = '<h3>' + d.label + ' — ' + d.measured + ' ms</h3>' + d.svg;
-    waterfalls.appendChild(div);
+    const figure = document.createElement('figure');
+    figure.className = 'waterfall';
+    figure.dataset.strategy = d.strategy;
+    figure.innerHTML = '<h3>' + d.label + ' — ' + d.measured + ' ms (model ' + d.model + ' ms)</h3><div class="own-scale">' + d.svg + '</div><div class="shared-scale"></div><figcaption></figcaption>';
+    figure.querySelector('figcaption').textContent = d.caption;
+    waterfalls.appendChild(figure);
   } else if (type === 'result') {
     document.getElementById('table').innerHTML = d.table;
+    for (const w of d.shared) {
+      const figure = waterfalls.querySelector('figure[data-strategy="' + w.strategy + '"] .shared-scale');
+      if (figure !== null) figure.innerHTML = w.svg;
+    }
     finish('done: ' + d.summary, false);
   } else if (type === 'failure') {
     finish('failed: ' + d.message, true);
@@ -195,8 +201,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
       const run = await runComparison(params, (p) => {
         if (p.type !== 'run') return;
         const model = predict(p.strategy, scenario);
-        const scale = Math.max(p.trace.totalMs, model.totalMs) * 1.02;
-        const result = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 } };
+        const result: StrategyResult = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 } };
         send('progress', {
           done: p.done,
           total: p.total,
@@ -204,11 +209,14 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
           label: STRATEGY_LABELS[p.strategy],
           measured: Math.round(p.trace.totalMs),
           model: Math.round(model.totalMs),
-          svg: waterfallSvg(result, scale),
+          svg: waterfallSvg(result, ownScale(result)),
+          caption: WATERFALL_CAPTIONS[p.strategy],
         });
       });
       const best = [...run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0];
-      send('result', { table: resultTable(run), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
+      // The same waterfalls on one time scale, for the page's "same time scale" switch.
+      const shared = Math.max(...run.results.map(ownScale));
+      send('result', { shared: run.results.map((r) => ({ strategy: r.strategy, svg: waterfallSvg(r, shared) })), table: resultTable(run), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
     } catch (err) {
       send('failure', { message: (err as Error).message });
     } finally {

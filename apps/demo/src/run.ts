@@ -13,7 +13,7 @@ import { startOrigin } from './origin.js';
 import type { SlowObject } from './origin.js';
 import { makePage } from './page.js';
 import type { PageSpec } from './page.js';
-import { load } from './strategies.js';
+import { load, withHandshakes } from './strategies.js';
 import type { Trace } from './strategies.js';
 
 /** The parameters of a comparison. */
@@ -105,8 +105,10 @@ export async function runComparison(params: RunParams, onProgress: (p: Progress)
         try {
           const h1 = await link.forward({ host: '127.0.0.1', port: origin.port });
           const h2 = await link.forward({ host: '127.0.0.1', port: origin.h2Port });
-          const trace = await load(strategy, { host: '127.0.0.1', port: h1.port, h2Port: h2.port }, page, { connections: params.connections });
+          const loaded = await load(strategy, { host: '127.0.0.1', port: h1.port, h2Port: h2.port }, page, { connections: params.connections });
           const stats = link.stats();
+          const used = strategy === 'multiplexed' ? h2.port : h1.port;
+          const trace = withHandshakes(loaded, stats.perConnection.filter((c) => c.listenPort === used));
           const entry = { trace, link: { handshakes: stats.handshakes, bytesUp: stats.bytes.upstream, bytesDown: stats.bytes.downstream } };
           runs.set(strategy, [...(runs.get(strategy) ?? []), entry]);
           onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace });

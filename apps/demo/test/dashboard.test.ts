@@ -61,9 +61,24 @@ describe('dashboard', () => {
     await page.fill('input[name=strategies]', 'persistent,pipelined');
     await page.click('#run');
     await page.waitForFunction("document.getElementById('status').textContent.startsWith('done')", undefined, { timeout: 20_000 });
-    const waterfalls: unknown = await page.evaluate("[...document.querySelectorAll('.waterfall')].map((e) => ({ strategy: e.getAttribute('data-strategy'), rows: e.querySelectorAll('svg text[text-anchor=end]').length }))");
-    // One waterfall per strategy, one row per request (the document and 4 objects).
-    expect(waterfalls).toEqual([{ strategy: 'persistent', rows: 5 }, { strategy: 'pipelined', rows: 5 }]);
+    const waterfalls: unknown = await page.evaluate(
+      "[...document.querySelectorAll('.waterfall')].map((e) => ({ strategy: e.getAttribute('data-strategy'), rows: e.querySelectorAll('.own-scale svg rect.chip').length, shared: e.querySelectorAll('.shared-scale svg rect.chip').length, visible: [...e.querySelectorAll('svg')].filter((s) => s.getBoundingClientRect().width > 0).length, caption: e.querySelector('figcaption').textContent.length > 0 }))",
+    );
+    // One waterfall per strategy, one row per request (the document and 4 objects), at its own
+    // scale and at the shared one, one of the two shown, with a sentence under it.
+    expect(waterfalls).toEqual([
+      { strategy: 'persistent', rows: 5, shared: 5, visible: 1, caption: true },
+      { strategy: 'pipelined', rows: 5, shared: 5, visible: 1, caption: true },
+    ]);
+    // Each waterfall says what its colours mean.
+    expect(await page.evaluate("[...document.querySelectorAll('.own-scale svg')].every((s) => s.textContent.includes('connecting (handshake)') && s.textContent.includes('receiving'))")).toBe(true);
+    // One click puts every waterfall on the shared scale.
+    const widthOfLastRow = "(() => { const bars = [...document.querySelectorAll('.waterfall[data-strategy=pipelined] svg')].filter((s) => s.getBoundingClientRect().width > 0)[0].querySelectorAll('rect:not(.chip)'); return bars[bars.length - 1].getBoundingClientRect().right; })()";
+    const before = await page.evaluate<number>(widthOfLastRow);
+    await page.click('.scale-switch input');
+    const after = await page.evaluate<number>(widthOfLastRow);
+    // Pipelined is the faster of the two: on the shared scale it ends further left.
+    expect(after).toBeLessThan(before);
     const rows: unknown = await page.evaluate("[...document.querySelectorAll('#table tbody tr')].map((tr) => tr.querySelector('td').textContent)");
     expect(rows).toEqual(['persistent (1 keep-alive)', 'pipelined (1 connection)']);
     // The bar chart was drawn by the locally served Chart.js.

@@ -17,13 +17,18 @@ describe('end to end', () => {
       expect(r.trace.requests, r.strategy).toHaveLength(11);
       expect(r.trace.connections, r.strategy).toBe(r.model.connections);
       expect(r.link.handshakes, r.strategy).toBe(r.model.handshakes);
+      // Each new connection's connecting phase is the emulated handshake: at least one RTT.
+      const opened = r.trace.requests.filter((q) => q.connectStart !== undefined);
+      expect(opened.length, r.strategy).toBe(r.trace.connections);
+      for (const q of opened) expect((q.connected ?? 0) - (q.connectStart ?? 0), `${r.strategy} ${q.path}`).toBeGreaterThanOrEqual(DEFAULT_PARAMS.rttMs - 1);
       if (modelApplies(r.strategy)) expect(Math.abs(r.gap), `${r.strategy}: measured ${Math.round(r.trace.totalMs)} ms, model ${Math.round(r.model.totalMs)} ms`).toBeLessThanOrEqual(MODEL_TOLERANCE);
     }
     // The body bytes are the page's, whatever the strategy.
     const bytes = new Set(run.results.map((r) => r.trace.bodyBytes));
     expect(bytes.size).toBe(1);
     const html = renderReport({ run, sweep: null });
-    expect(html.match(/<svg /g)).toHaveLength(run.results.length);
+    // Each waterfall twice: at its own time scale and at the shared one.
+    expect(html.match(/<svg /g)).toHaveLength(2 * run.results.length);
     expect(html).not.toMatch(/(src|href)="https?:/);
   }, 60_000);
 
