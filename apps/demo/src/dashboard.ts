@@ -81,6 +81,7 @@ form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;fle
 </form>
 <div id="status">Set the parameters and press Run.</div>
 <div class="chart"><canvas id="bars" height="110"></canvas></div>
+<p class="caption">Look at the gap between each pair of bars: measured (blue) and the model's prediction (red) for the same strategy; the shortest pair is the fastest strategy.</p>
 <div id="table"></div>
 <p id="scale">${SCALE_SWITCH}</p>
 <div id="waterfalls"></div>
@@ -93,7 +94,7 @@ function drawBars(rows) {
   const data = { labels: rows.map((r) => r.label), datasets: [
     { label: 'measured ms', data: rows.map((r) => r.measured), backgroundColor: '#1565c0' },
     { label: 'model ms', data: rows.map((r) => r.model), backgroundColor: '#c62828' } ] };
-  if (chart === null) chart = new Chart(document.getElementById('bars'), { type: 'bar', data, options: { animation: false, indexAxis: 'y' } });
+  if (chart === null) chart = new Chart(document.getElementById('bars'), { type: 'bar', data, options: { animation: false, indexAxis: 'y', scales: { x: { beginAtZero: true, title: { display: true, text: 'page load time (ms)' } } } } });
   else { chart.data = data; chart.update(); }
 }
 const runButton = document.getElementById('run');

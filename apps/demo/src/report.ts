@@ -140,7 +140,7 @@ export function waterfallFigure(r: StrategyResult, sharedMs: number): string {
 }
 
 /** The "same time scale" switch for the waterfalls below it (a class on the document's body). */
-export const SCALE_SWITCH = `<label class="scale-switch"><input type="checkbox" onchange="document.body.classList.toggle('shared', this.checked)"> same time scale for every strategy (to compare their lengths)</label>`;
+export const SCALE_SWITCH = `<label class="scale-switch"><input type="checkbox" onchange="document.body.classList.toggle('shared', this.checked); for (const box of document.querySelectorAll('.scale-switch input')) box.checked = this.checked"> same time scale for every strategy (to compare their lengths)</label>`;
 
 /** The comparison table as HTML. */
 export function resultTable(run: RunResult): string {
@@ -173,36 +173,77 @@ function runSection(run: RunResult): string {
   return `<section><h2>Comparison</h2><p>${escapeHtml(describeParams(run.params))}</p>${resultTable(run)}<p class="note">Rows in red differ from the model by more than ±${MODEL_TOLERANCE * 100}% (HTTP/1.1 strategies).</p><h2>Waterfalls</h2><p>One row per request, like a browser's network panel. Each waterfall has its own time scale, so that the fast strategies fill the width; ${SCALE_SWITCH}</p>${waterfalls}</section>`;
 }
 
-/** The data a sweep chart needs: one series per strategy, measured and model. */
-export function sweepSeries(s: SweepResult): { labels: string[]; series: { name: string; measured: number[]; model: number[] }[] } {
-  const labels = s.points.map((p) => (s.axis === 'bandwidth' ? `${+((p.value * 8) / 1e6).toFixed(2)} Mbit/s` : `${p.value} ms`));
+/** Bytes per second in Mbit/s, the unit of the bandwidth axis. */
+const mbits = (bytesPerSecond: number): number => +((bytesPerSecond * 8) / 1e6).toFixed(3);
+
+/** How a sweep axis is shown: its title with units, a value in those units, and a point's name. */
+export const SWEEP_AXES = {
+  rtt: { title: 'round-trip time (ms)', value: (v: number): number => v, point: (v: number): string => `RTT ${v} ms` },
+  bandwidth: { title: 'bandwidth (Mbit/s)', value: mbits, point: (v: number): string => `bandwidth ${mbits(v)} Mbit/s` },
+  slow: { title: 'delay of the first object (ms)', value: (v: number): number => v, point: (v: number): string => `first object ${v} ms late` },
+} as const satisfies Record<SweepResult['axis'], { title: string; value: (v: number) => number; point: (v: number) => string }>;
+
+/** What to look at in each kind of sweep chart. */
+export const SWEEP_CAPTIONS: Readonly<Record<SweepResult['axis'], string>> = {
+  rtt: 'Look at the slopes: each line rises by the number of round trips its strategy waits for in turn, so serial and persistent climb steeply while the strategies that overlap their requests stay nearly flat.',
+  bandwidth: 'Look at the left side: when bandwidth is scarce the bytes dominate and every strategy takes about as long; as it grows, round trips dominate and the strategies spread apart.',
+  slow: 'Look at pipelined: it rises one for one with the delay, because the responses behind the late one must wait (head-of-line blocking); multiplexed and pooled hardly move.',
+};
+
+/** The data of a sweep chart: x in the axis's units, one series per strategy, measured and model, in ms. */
+export function sweepSeries(s: SweepResult): { axisTitle: string; x: number[]; series: { name: string; label: string; measured: number[]; model: number[] }[] } {
+  const axis = SWEEP_AXES[s.axis];
   const series = s.strategies.map((name) => ({
     name,
+    label: STRATEGY_LABELS[name],
     measured: s.points.map((p) => Math.round(p.run.results.find((r) => r.strategy === name)?.trace.totalMs ?? Number.NaN)),
     model: s.points.map((p) => Math.round(p.run.results.find((r) => r.strategy === name)?.model.totalMs ?? Number.NaN)),
   }));
-  return { labels, series };
+  return { axisTitle: axis.title, x: s.points.map((p) => axis.value(p.value)), series };
 }
 
 function sweepSection(s: SweepResult): string {
   const data = JSON.stringify(sweepSeries(s)).replace(/</g, '\\u003c');
-  const axis = { rtt: 'RTT', bandwidth: 'bandwidth', slow: 'delay of the first object' }[s.axis];
-  return `<section><h2>Sweep of ${axis}</h2><p>Total page load time per strategy (solid: measured, dashed: model).</p>
+  const what = { rtt: 'RTT', bandwidth: 'bandwidth', slow: 'delay of the first object' }[s.axis];
+  return `<section><h2>Sweep of ${what}</h2><p>Total page load time per strategy at each ${escapeHtml(what)} (solid lines and points: measured; dashed: model).
+<label><input type="checkbox" id="sweep-logx"> logarithmic ${escapeHtml(what)} axis${s.axis === 'bandwidth' ? '' : ' (0 is left out)'}</label>
+<label><input type="checkbox" id="sweep-logy"> logarithmic time axis (to tell the fast strategies apart)</label></p>
 <div class="chart"><canvas id="sweep"></canvas></div>
+<p class="caption">${escapeHtml(SWEEP_CAPTIONS[s.axis])}</p>
 <ul>${s.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <script>
 (() => {
   const d = ${data};
-  const colours = ['#c62828', '#ef6c00', '#2e7d32', '#1565c0', '#6a1b9a', '#00838f', '#5d4037'];
+  const colours = ${JSON.stringify(CONNECTION_COLOURS.slice(0, 7))};
+  const shapes = ['circle', 'triangle', 'rect', 'rectRot', 'star', 'crossRot', 'rectRounded'];
   const datasets = [];
   d.series.forEach((s, i) => {
-    datasets.push({ label: s.name, data: s.measured, borderColor: colours[i % colours.length], backgroundColor: colours[i % colours.length], tension: 0.2 });
-    datasets.push({ label: s.name + ' (model)', data: s.model, borderColor: colours[i % colours.length], borderDash: [4, 4], pointRadius: 0, tension: 0.2 });
+    const colour = colours[i % colours.length];
+    const points = (ys) => d.x.map((x, j) => ({ x, y: ys[j] }));
+    datasets.push({ label: s.label, data: points(s.measured), borderColor: colour, backgroundColor: colour, pointStyle: shapes[i % shapes.length], pointRadius: 5, borderWidth: 2 });
+    datasets.push({ label: s.label + ' (model)', data: points(s.model), borderColor: colour, borderDash: [4, 4], borderWidth: 1, pointRadius: 0 });
   });
-  new Chart(document.getElementById('sweep'), { type: 'line', data: { labels: d.labels, datasets }, options: { animation: false, scales: { y: { title: { display: true, text: 'ms' }, beginAtZero: true } } } });
+  const chart = new Chart(document.getElementById('sweep'), {
+    type: 'line',
+    data: { datasets },
+    options: {
+      animation: false,
+      plugins: { legend: { labels: { usePointStyle: true, filter: (item) => !item.text.endsWith('(model)') } } },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: d.axisTitle } },
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'page load time (ms)' } },
+      },
+    },
+  });
+  const toggle = (id, axis) => document.getElementById(id).addEventListener('change', (e) => {
+    chart.options.scales[axis].type = e.target.checked ? 'logarithmic' : 'linear';
+    chart.update();
+  });
+  toggle('sweep-logx', 'x');
+  toggle('sweep-logy', 'y');
 })();
 </script>
-${s.points.map((p) => `<details><summary>${escapeHtml(s.axis)} = ${p.value}</summary>${runSection(p.run)}</details>`).join('\n')}
+${s.points.map((p) => `<details><summary>${escapeHtml(SWEEP_AXES[s.axis].point(p.value))}</summary>${runSection(p.run)}</details>`).join('\n')}
 </section>`;
 }
 
@@ -212,7 +253,7 @@ table{border-collapse:collapse;margin:8px 0}th,td{padding:3px 8px;border-bottom:
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.flagged td{color:#c62828;font-weight:600}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}
 .chart{max-width:900px}.note{color:#666}h3{margin:14px 0 2px;font-size:14px}
-figure{margin:0 0 8px}figcaption{color:#444;font-size:13px;max-width:900px}.shared-scale{display:none}body.shared .shared-scale{display:block}body.shared .own-scale{display:none}`;
+figure{margin:0 0 8px}figcaption,.caption{color:#444;font-size:13px;max-width:900px}.shared-scale{display:none}body.shared .shared-scale{display:block}body.shared .own-scale{display:none}`;
 
 /** The whole report. */
 export function renderReport(content: { run: RunResult | null; sweep: SweepResult | null }): string {
