@@ -9,11 +9,11 @@
 
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { STRATEGY_NAMES, predict } from './model.js';
+import { STRATEGY_NAMES } from './model.js';
 import type { StrategyName } from './model.js';
-import { STRATEGY_LABELS } from './format.js';
+import { STRATEGY_LABELS, describeWork } from './format.js';
 import { SCALE_SWITCH, STYLE, WATERFALL_CAPTIONS, chartJsSource, escapeHtml, ownScale, resultTable, waterfallSvg } from './report.js';
-import { DEFAULT_PARAMS, runComparison, scenarioOf } from './run.js';
+import { DEFAULT_PARAMS, runComparison } from './run.js';
 import type { RunParams, StrategyResult } from './run.js';
 
 /** A running dashboard. */
@@ -115,7 +115,8 @@ function onEvent(type, d, rows) {
     figure.querySelector('figcaption').textContent = d.caption;
     waterfalls.appendChild(figure);
   } else if (type === 'result') {
-    document.getElementById('table').innerHTML = d.table;
+    document.getElementById('table').innerHTML = d.table + '<p class="note"></p>';
+    document.querySelector('#table .note').textContent = d.work;
     for (const w of d.shared) {
       const figure = waterfalls.querySelector('figure[data-strategy="' + w.strategy + '"] .shared-scale');
       if (figure !== null) figure.innerHTML = w.svg;
@@ -197,11 +198,10 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.flushHeaders(); // the page learns at once that its run started (and a second one gets 409)
     const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const scenario = scenarioOf(params);
     try {
       const run = await runComparison(params, (p) => {
         if (p.type !== 'run') return;
-        const model = predict(p.strategy, scenario);
+        const model = p.model;
         const result: StrategyResult = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 } };
         send('progress', {
           done: p.done,
@@ -217,7 +217,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
       const best = [...run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0];
       // The same waterfalls on one time scale, for the page's "same time scale" switch.
       const shared = Math.max(...run.results.map(ownScale));
-      send('result', { shared: run.results.map((r) => ({ strategy: r.strategy, svg: waterfallSvg(r, shared) })), table: resultTable(run), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
+      send('result', { shared: run.results.map((r) => ({ strategy: r.strategy, svg: waterfallSvg(r, shared) })), table: resultTable(run), work: describeWork(run.work), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
     } catch (err) {
       send('failure', { message: (err as Error).message });
     } finally {

@@ -14,7 +14,13 @@
  *   2W, 4W … per round of R until a round's window fills the pipe (W ≥ rate × R); from then on
  *   the rest flows at the full rate. A reused connection keeps its grown window (W₀ + bytes sent).
  * - connections transferring at the same time share B equally.
- * Requests are small and go upstream unhindered; server and client CPU time is taken as zero.
+ * Requests are small and go upstream unhindered.
+ *
+ * The machine's own work — client, relay and server handling a request, and opening a connection
+ * through the relay — is not derived: it is a parameter, measured on the run's own machine
+ * (`requestMs`, `connectMs`; 0 when not given). Each exchange adds `requestMs` before its response
+ * starts to leave the server, each new connection `connectMs` more. It matters where the network
+ * costs little (RTT 0: a serial page pays it once per object).
  *
  * The strategies (the HTML document always comes first, on a fresh connection, since the
  * objects are known only once it has arrived):
@@ -52,6 +58,10 @@ export interface Scenario {
   readonly objectBytes: readonly number[];
   /** One object the server answers `delayMs` late (its think time). */
   readonly slow?: { readonly index: number; readonly delayMs: number };
+  /** The machine's work per request/response exchange (or pipelined batch), ms. Default 0. */
+  readonly requestMs?: number;
+  /** The machine's extra work per new connection, ms. Default 0. */
+  readonly connectMs?: number;
 }
 
 /** What the model predicts for one strategy. */
@@ -203,6 +213,8 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
   const R = s.rttMs;
   const rate = s.bandwidth / 1000; // bytes per ms
   const W0 = s.initialWindow;
+  const requestMs = s.requestMs ?? 0;
+  const connectMs = s.connectMs ?? 0;
   const n = s.objectBytes.length;
   const k = Math.max(1, Math.min(s.connections, n));
   const ends: number[] = new Array<number>(n).fill(0);
@@ -258,8 +270,8 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
     const fresh = lane.fresh;
     lane.fresh = false;
     lane.requests += items.length;
-    // A new connection: one RTT of handshake, then the request's half RTT.
-    respond(lane, issued + (fresh ? 1.5 * R : R / 2), items, then);
+    // A new connection: one RTT of handshake, then the request's half RTT; and the machine's work.
+    respond(lane, issued + (fresh ? 1.5 * R + connectMs : R / 2) + requestMs, items, then);
   };
 
   const objects = Array.from({ length: n }, (_, i) => i);
@@ -290,7 +302,7 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
         if (prompt.length > 0) send(first, docAt, prompt, () => undefined);
         if (prompt.length < n) {
           first.requests++;
-          respond({ ...first }, docAt + R / 2, [slowAt], () => undefined);
+          respond({ ...first }, docAt + R / 2 + requestMs, [slowAt], () => undefined);
         }
         break;
       }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { STRATEGY_LABELS, describeParams, modelApplies } from './format.js';
+import { STRATEGY_LABELS, describeParams, describeWork, modelApplies } from './format.js';
 import { MODEL_TOLERANCE } from './run.js';
 import type { StrategyName } from './model.js';
 import type { RunResult, StrategyResult } from './run.js';
@@ -170,7 +170,7 @@ function runSection(run: RunResult): string {
   const waterfalls = run.results
     .map((r) => `<h3>${escapeHtml(STRATEGY_LABELS[r.strategy])} — ${Math.round(r.trace.totalMs)} ms (model ${Math.round(r.model.totalMs)} ms)</h3>${waterfallFigure(r, shared)}`)
     .join('\n');
-  return `<section><h2>Comparison</h2><p>${escapeHtml(describeParams(run.params))}</p>${resultTable(run)}<p class="note">Rows in red differ from the model by more than ±${MODEL_TOLERANCE * 100}% (HTTP/1.1 strategies).</p><h2>Waterfalls</h2><p>One row per request, like a browser's network panel. Each waterfall has its own time scale, so that the fast strategies fill the width; ${SCALE_SWITCH}</p>${waterfalls}</section>`;
+  return `<section><h2>Comparison</h2><p>${escapeHtml(describeParams(run.params))}</p><p class="note">${escapeHtml(describeWork(run.work))}</p>${resultTable(run)}<p class="note">Rows in red differ from the model by more than ±${MODEL_TOLERANCE * 100}% (HTTP/1.1 strategies).</p><h2>Waterfalls</h2><p>One row per request, like a browser's network panel. Each waterfall has its own time scale, so that the fast strategies fill the width; ${SCALE_SWITCH}</p>${waterfalls}</section>`;
 }
 
 /** Bytes per second in Mbit/s, the unit of the bandwidth axis. */

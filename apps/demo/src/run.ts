@@ -6,13 +6,14 @@
  * the dashboard draw it).
  */
 
+import { Pool } from '@tether/client';
 import { createLink } from '@tether/netem';
-import { predict, STRATEGY_NAMES } from './model.js';
+import { predict, STRATEGY_NAMES, transfer } from './model.js';
 import type { Prediction, Scenario, StrategyName } from './model.js';
 import { startOrigin } from './origin.js';
-import type { SlowObject } from './origin.js';
+import type { Origin, SlowObject } from './origin.js';
 import { makePage } from './page.js';
-import type { PageSpec } from './page.js';
+import type { Page, PageSpec } from './page.js';
 import { load, withHandshakes } from './strategies.js';
 import type { Trace } from './strategies.js';
 
@@ -58,19 +59,32 @@ export interface StrategyResult {
   readonly link: { readonly handshakes: number; readonly bytesUp: number; readonly bytesDown: number };
 }
 
+/**
+ * The machine's own work, measured on loopback: what the model cannot derive from the link.
+ * `requestMs`: one request/response exchange on an open connection (client, relay and server
+ * handling it); `connectMs`: what a new connection adds (connect, accept, the relay's own
+ * connection to the server).
+ */
+export interface MachineWork {
+  readonly requestMs: number;
+  readonly connectMs: number;
+}
+
 /** A whole comparison. */
 export interface RunResult {
   readonly params: RunParams;
+  /** The model's scenario, the measured machine work included. */
   readonly scenario: Scenario;
+  readonly work: MachineWork;
   readonly results: readonly StrategyResult[];
 }
 
 /** Progress events. */
 export type Progress =
   | { readonly type: 'start'; readonly total: number }
-  | { readonly type: 'run'; readonly strategy: StrategyName; readonly repeat: number; readonly done: number; readonly total: number; readonly trace: Trace };
+  | { readonly type: 'run'; readonly strategy: StrategyName; readonly repeat: number; readonly done: number; readonly total: number; readonly trace: Trace; readonly model: Prediction };
 
-/** The model's scenario for `params`. */
+/** The model's scenario for `params` (without the machine's work, which a run measures). */
 export function scenarioOf(params: RunParams): Scenario {
   const page = makePage(params.page);
   return {
@@ -89,11 +103,58 @@ function median<T>(items: readonly T[], key: (t: T) => number): T {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
+/** Exchanges timed for each half of {@link measureMachineWork} (the median is kept). */
+export const WORK_SAMPLES = 15;
+
+/**
+ * Measure the machine's work per exchange and per new connection: the page's smallest response
+ * fetched one at a time through a link like the run's but with no delay (RTT 0, so a sample
+ * takes milliseconds), first on one keep-alive connection, then on a new connection each time.
+ * What the model expects of such an exchange (the response's bytes at the link's bandwidth) is
+ * taken off; the rest is the work: the client's, the relay's (its timer included) and the
+ * server's.
+ */
+export async function measureMachineWork(origin: Origin, page: Page, bandwidth: number): Promise<MachineWork> {
+  const smallest = [...page.objects].sort((a, b) => a.size - b.size)[0] ?? { path: page.htmlPath, size: page.html.length };
+  const modelled = transfer(smallest.size, Number.POSITIVE_INFINITY, bandwidth / 1000, 0).ms;
+  const link = await createLink({ rtt: 0, bandwidth });
+  const kept = new Pool(`http://127.0.0.1:${(await link.forward({ host: '127.0.0.1', port: origin.port })).port}`, { connections: 1 });
+  const fresh = new Pool(`http://127.0.0.1:${(await link.forward({ host: '127.0.0.1', port: origin.port })).port}`, { connections: 1, keepAlive: false });
+  const time = async (pool: Pool): Promise<number> => {
+    const t = performance.now();
+    const res = await pool.request({ path: smallest.path });
+    await res.bytes();
+    return performance.now() - t;
+  };
+  const medianOf = async (pool: Pool): Promise<number> => {
+    const samples: number[] = [];
+    for (let i = 0; i < WORK_SAMPLES; i++) samples.push(await time(pool));
+    return median(samples, (x) => x);
+  };
+  try {
+    await time(kept); // opens the connection (and warms up the code on the way)
+    await time(fresh);
+    const exchange = await medianOf(kept);
+    const withConnect = await medianOf(fresh);
+    return { requestMs: Math.max(0, exchange - modelled), connectMs: Math.max(0, withConnect - exchange) };
+  } finally {
+    await Promise.all([kept.close(), fresh.close()]);
+    await link.close();
+  }
+}
+
 /** Run the comparison. */
 export async function runComparison(params: RunParams, onProgress: (p: Progress) => void = () => undefined): Promise<RunResult> {
   const page = makePage(params.page);
-  const scenario = scenarioOf(params);
   const origin = await startOrigin(page, params.slow);
+  let work: MachineWork;
+  try {
+    work = await measureMachineWork(origin, page, params.bandwidth);
+  } catch (err) {
+    await origin.close();
+    throw err;
+  }
+  const scenario: Scenario = { ...scenarioOf(params), ...work };
   const total = params.repeat * params.strategies.length;
   onProgress({ type: 'start', total });
   const runs = new Map<StrategyName, { trace: Trace; link: StrategyResult['link'] }[]>();
@@ -111,7 +172,7 @@ export async function runComparison(params: RunParams, onProgress: (p: Progress)
           const trace = withHandshakes(loaded, stats.perConnection.filter((c) => c.listenPort === used));
           const entry = { trace, link: { handshakes: stats.handshakes, bytesUp: stats.bytes.upstream, bytesDown: stats.bytes.downstream } };
           runs.set(strategy, [...(runs.get(strategy) ?? []), entry]);
-          onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace });
+          onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace, model: predict(strategy, scenario) });
         } finally {
           await link.close();
         }
@@ -126,5 +187,5 @@ export async function runComparison(params: RunParams, onProgress: (p: Progress)
     const model = predict(strategy, scenario);
     return { strategy, trace: mid.trace, runs: all.map((e) => e.trace), model, gap: (mid.trace.totalMs - model.totalMs) / model.totalMs, link: mid.link };
   });
-  return { params, scenario, results };
+  return { params, scenario, work, results };
 }

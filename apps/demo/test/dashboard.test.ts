@@ -81,6 +81,7 @@ describe('dashboard', () => {
     expect(after).toBeLessThan(before);
     const rows: unknown = await page.evaluate("[...document.querySelectorAll('#table tbody tr')].map((tr) => tr.querySelector('td').textContent)");
     expect(rows).toEqual(['persistent (1 keep-alive)', 'pipelined (1 connection)']);
+    expect(await page.textContent('#table .note')).toMatch(/^The model includes this machine's own work, measured on loopback/);
     // The bar chart was drawn by the locally served Chart.js.
     expect(await page.evaluate('typeof window.Chart')).toBe('function');
     expect(requested.every((u) => u.startsWith(dashboard.url))).toBe(true);

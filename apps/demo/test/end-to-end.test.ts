@@ -4,7 +4,7 @@
  * runs; the report is self-contained (no address outside the file).
  */
 import { describe, expect, it } from 'vitest';
-import { modelApplies } from '../src/format.js';
+import { formatRun, modelApplies } from '../src/format.js';
 import { renderReport } from '../src/report.js';
 import { DEFAULT_PARAMS, MODEL_TOLERANCE, runComparison } from '../src/run.js';
 import { runSweep } from '../src/sweep.js';
@@ -23,6 +23,11 @@ describe('end to end', () => {
       for (const q of opened) expect((q.connected ?? 0) - (q.connectStart ?? 0), `${r.strategy} ${q.path}`).toBeGreaterThanOrEqual(DEFAULT_PARAMS.rttMs - 1);
       if (modelApplies(r.strategy)) expect(Math.abs(r.gap), `${r.strategy}: measured ${Math.round(r.trace.totalMs)} ms, model ${Math.round(r.model.totalMs)} ms`).toBeLessThanOrEqual(MODEL_TOLERANCE);
     }
+    // The machine's work was measured, went into the model, and the output says so.
+    expect(run.work.requestMs).toBeGreaterThanOrEqual(0);
+    expect(run.work.connectMs).toBeGreaterThanOrEqual(0);
+    expect(run.scenario).toMatchObject(run.work);
+    expect(formatRun(run)).toContain("The model includes this machine's own work, measured on loopback before the run:");
     // The body bytes are the page's, whatever the strategy.
     const bytes = new Set(run.results.map((r) => r.trace.bodyBytes));
     expect(bytes.size).toBe(1);
@@ -30,6 +35,7 @@ describe('end to end', () => {
     // Each waterfall twice: at its own time scale and at the shared one.
     expect(html.match(/<svg /g)).toHaveLength(2 * run.results.length);
     expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).toContain('measured on loopback before the run');
   }, 60_000);
 
   it('a sweep of the slow object shows head-of-line blocking: pipelined waits, multiplexed does not', async () => {

@@ -111,4 +111,16 @@ describe('predict', () => {
     const obj = transfer(180_000, 14_600 + 500, 2000, 80).ms;
     expect(predict('persistent', one).totalMs).toBeCloseTo(doc + 40 + obj, 0);
   });
+  it("the machine's measured work: per exchange, and more per new connection", () => {
+    // Unlimited bandwidth, no RTT, 1,000 B objects: only the machine's work counts.
+    // requestMs 2, connectMs 3. Serial: the document 2 + 3 = 5, then each object 5 more: 10, 15.
+    const cpu: Scenario = { ...s, rttMs: 0, bandwidth: Infinity, objectBytes: [1000, 1000], requestMs: 2, connectMs: 3 };
+    expectTimes(predict('serial', cpu).objectEndMs, [10, 15]);
+    // Persistent: the document 5, then 2 per object on the open connection: 7, 9.
+    expectTimes(predict('persistent', cpu).objectEndMs, [7, 9]);
+    // Pipelined: one batch after the document, 2 once: both at 7.
+    expectTimes(predict('pipelined', cpu).objectEndMs, [7, 7]);
+    // With an RTT of 100 it adds to the round trips: serial, 3 connections × (2 RTT + 5).
+    expectTimes([predict('serial', { ...cpu, rttMs: 100 }).totalMs], [3 * 205]);
+  });
 });
