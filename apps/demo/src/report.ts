@@ -51,7 +51,7 @@ export const WATERFALL_CAPTIONS: Readonly<Record<StrategyName, string>> = {
   pipelined: 'One connection and every request sent at once: the blue waits overlap, and the objects arrive back to back in request order.',
   pooled: 'Six connection chips, each handshake paid once (orange only on the first row of each): after that each connection takes the next object.',
   'pooled-pipelined': 'Six connections, each pipelining its share after its first response: few handshakes and few round trips.',
-  multiplexed: 'One HTTP/2 connection, every stream requested at once: as pipelined, but responses interleave instead of queueing in order.',
+  multiplexed: 'One HTTP/2 connection, every stream requested at once; the server sends the streams one 16 KB frame each in turn, so responses that fit in one frame end first, in request order, and the larger ones interleave and end last (as the red ticks predict).',
 };
 
 /** A time step for grid lines: about ten lines across `scaleMs`. */
