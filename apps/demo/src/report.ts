@@ -205,7 +205,7 @@ export function sweepSeries(s: SweepResult): { axisTitle: string; x: number[]; s
 function sweepSection(s: SweepResult): string {
   const data = JSON.stringify(sweepSeries(s)).replace(/</g, '\\u003c');
   const what = { rtt: 'RTT', bandwidth: 'bandwidth', slow: 'delay of the first object' }[s.axis];
-  return `<section><h2>Sweep of ${what}</h2><p>Total page load time per strategy at each ${escapeHtml(what)} (solid lines and points: measured; dashed: model).
+  return `<section class="sweep"><h2>Sweep of ${what}</h2><p>Total page load time per strategy at each ${escapeHtml(what)} (solid lines and points: measured; dashed: model).
 <label><input type="checkbox" id="sweep-logx"> logarithmic ${escapeHtml(what)} axis${s.axis === 'bandwidth' ? '' : ' (0 is left out)'}</label>
 <label><input type="checkbox" id="sweep-logy"> logarithmic time axis (to tell the fast strategies apart)</label></p>
 <div class="chart"><canvas id="sweep"></canvas></div>
