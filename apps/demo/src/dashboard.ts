@@ -4,7 +4,10 @@
  * events: one `progress` event per page load (with that strategy's waterfall, drawn on the
  * server with the report's SVG code) and a final `result` event with the table. Chart.js is
  * served from node_modules (`/assets/chart.js`), never from a CDN. One comparison runs at a time
- * (they share the machine's timing); a second request while one runs gets 409.
+ * (they share the machine's timing); a second request while one runs gets 409. The page reads
+ * the stream with `fetch` (an EventSource hides a refused request's status and body), so it
+ * shows a 400's or 409's message and gives the Run button back. Each waterfall arrives at its
+ * own time scale; the `result` event brings them all on the shared scale for the page's switch.
  */
 
 import Fastify from 'fastify';

@@ -1,9 +1,12 @@
 /**
  * Theory of operation: the self-contained `report.html` — no CDN, everything inlined: the
  * comparison table, one waterfall per strategy (one row per request, like a browser's network
- * panel: queued, connecting, waiting for the first byte, receiving; the model's predicted end
- * of each object as a tick), and for a sweep one line chart per metric drawn with Chart.js,
- * whose bundle is read from node_modules and inlined. The dashboard reuses `waterfallSvg`.
+ * panel: queued, connecting, waiting for the first byte, receiving; a numbered chip per
+ * connection; the model's predicted end of each object as a tick; a legend and axis titles in
+ * every one), drawn at its own time scale and at the shared one (a switch shows one or the
+ * other), and for a sweep a line chart on numeric axes drawn with Chart.js, whose bundle is
+ * read from node_modules and inlined. Every chart has a sentence under it saying what to look
+ * at. The dashboard reuses `waterfallSvg` and the captions.
  */
 
 import { readFileSync } from 'node:fs';

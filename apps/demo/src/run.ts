@@ -1,7 +1,9 @@
 /**
- * Theory of operation: one comparison — start the origin, then for each repeat and each strategy
- * put a fresh emulated link in front of it (so every strategy starts with cold connections and
- * windows), load the page through it, and set the measurement beside the model's prediction.
+ * Theory of operation: one comparison — start the origin, measure the machine's own work per
+ * exchange and per new connection (the model's only measured inputs), then for each repeat and
+ * each strategy put a fresh emulated link in front of it (so every strategy starts with cold
+ * connections and windows), load the page through it, line the client's connections up with
+ * the link's emulated handshakes, and set the measurement beside the model's prediction.
  * Progress is reported as it goes; the result is plain data (the CLI prints it, the report and
  * the dashboard draw it).
  */
