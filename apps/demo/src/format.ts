@@ -47,9 +47,15 @@ export function describeParams(p: RunParams, swept?: 'rtt' | 'bandwidth' | 'slow
   return `${rtt}, ${bandwidth}, ${iw}; ${p.page.objects} objects of ${p.page.minBytes / 1000}–${p.page.maxBytes / 1000} KB; ${p.connections} connections for parallel/pooled; ${p.repeat} run(s) each, median shown${slow}`;
 }
 
-/** The sentence saying the model includes the machine's work, and that it was measured. */
-export function describeWork(work: MachineWork): string {
-  return `The model includes this machine's own work, measured on loopback before the run: ${work.requestMs.toFixed(1)} ms per request, ${work.connectMs.toFixed(1)} ms more per new connection.`;
+/** The sentence saying the model includes the machine's work, and that it was measured (once per run: a range for several). */
+export function describeWork(work: MachineWork | readonly MachineWork[]): string {
+  const all = Array.isArray(work) ? (work as readonly MachineWork[]) : [work as MachineWork];
+  const range = (pick: (w: MachineWork) => number): string => {
+    const lo = Math.min(...all.map(pick)).toFixed(1);
+    const hi = Math.max(...all.map(pick)).toFixed(1);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  return `The model includes this machine's own work, measured on loopback before ${all.length > 1 ? 'each' : 'the'} run: ${range((w) => w.requestMs)} ms per request, ${range((w) => w.connectMs)} ms more per new connection.`;
 }
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)}` : '–');

@@ -213,6 +213,7 @@ function sweepSection(s: SweepResult): string {
 <label><input type="checkbox" id="sweep-logy"> logarithmic time axis (to tell the fast strategies apart)</label></p>
 <div class="chart"><canvas id="sweep"></canvas></div>
 <p class="caption">${escapeHtml(SWEEP_CAPTIONS[s.axis])}</p>
+<p class="note">${escapeHtml(describeWork(s.points.map((p) => p.run.work)))}</p>
 <ul>${s.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <script>
 (() => {
