@@ -39,8 +39,11 @@ const cli = spawn(process.execPath, [path.join(demoDir, 'dist/cli.js'), ...proce
   // The CLI resolves --report against INIT_CWD, the directory the user typed the command in.
   env: { ...process.env, INIT_CWD: process.env.INIT_CWD || process.cwd() },
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => cli.kill(signal));
+// Ctrl-C reaches the CLI (it stops the dashboard cleanly); this process ends as the CLI did.
+const forward = (signal) => cli.kill(signal);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, forward);
 cli.on('exit', (code, signal) => {
-  if (signal !== null) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
+  if (signal === null) process.exit(code ?? 1);
+  process.removeListener(signal, forward);
+  process.kill(process.pid, signal);
 });

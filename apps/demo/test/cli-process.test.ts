@@ -3,7 +3,7 @@
  * pnpm's own behaviour matters), its exit code, stdout and stderr. Needs `dist/` (turbo builds it
  * before test; the root `demo` script builds it too).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -118,6 +118,30 @@ describe('pnpm demo (the root command)', () => {
     expect(r.stderr).toContain('the build failed');
     expect(r.stdout).toBe('');
     expect(r.status).toBe(2);
+  }, 120_000);
+});
+
+describe('pnpm demo serve, stopped with Ctrl-C', () => {
+  it('the root command passes SIGINT to the dashboard, which stops and exits 0', async () => {
+    const child = spawn(process.execPath, [path.join(demoDir, 'bin/demo.mjs'), 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /dashboard: (http:\/\/\S+)/.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving: ${out}`)));
+      });
+      expect((await fetch(url)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }, 120_000);
 });
 
