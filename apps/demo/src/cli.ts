@@ -19,7 +19,7 @@ import { STRATEGY_NAMES } from './model.js';
 import type { StrategyName } from './model.js';
 import { STRATEGY_LABELS, describeParams, describeWork, formatRun, modelApplies, table } from './format.js';
 import { renderReport } from './report.js';
-import { DEFAULT_PARAMS, MODEL_TOLERANCE, runComparison } from './run.js';
+import { DEFAULT_PARAMS, MODEL_TOLERANCE, runComparison, runWork } from './run.js';
 import type { Progress, RunParams, RunResult } from './run.js';
 import { runSweep } from './sweep.js';
 import type { SweepAxis, SweepResult } from './sweep.js';
@@ -231,7 +231,7 @@ function formatSweep(s: SweepResult): string {
       ? `Every HTTP/1.1 strategy is within ±${MODEL_TOLERANCE * 100}% of the model at every point.`
       : `${off.length} measurement(s) differ from the model by more than ±${MODEL_TOLERANCE * 100}% (marked !; --repeat 3 takes the median of three runs).`;
   const header0 = `sweep of ${s.axis}: total ms measured (model); ${describeParams(s.points[0]!.run.params, s.axis)}`;
-  return [header0, describeWork(s.points.map((pt) => pt.run.work)), '', table([header, ...rows]), '', verdict, ...s.notes].join('\n');
+  return [header0, describeWork(s.points.flatMap((pt) => runWork(pt.run))), '', table([header, ...rows]), '', verdict, ...s.notes].join('\n');
 }
 
 async function main(): Promise<void> {

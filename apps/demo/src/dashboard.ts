@@ -16,7 +16,7 @@ import { STRATEGY_NAMES } from './model.js';
 import type { StrategyName } from './model.js';
 import { STRATEGY_LABELS, describeWork } from './format.js';
 import { SCALE_SWITCH, STYLE, WATERFALL_CAPTIONS, chartJsSource, escapeHtml, ownScale, resultTable, waterfallSvg } from './report.js';
-import { DEFAULT_PARAMS, runComparison } from './run.js';
+import { DEFAULT_PARAMS, runComparison, runWork } from './run.js';
 import type { RunParams, StrategyResult } from './run.js';
 
 /** A running dashboard. */
@@ -205,7 +205,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
       const run = await runComparison(params, (p) => {
         if (p.type !== 'run') return;
         const model = p.model;
-        const result: StrategyResult = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 } };
+        const result: StrategyResult = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 }, work: { requestMs: 0, connectMs: 0 } };
         send('progress', {
           done: p.done,
           total: p.total,
@@ -220,7 +220,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
       const best = [...run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0];
       // The same waterfalls on one time scale, for the page's "same time scale" switch.
       const shared = Math.max(...run.results.map(ownScale));
-      send('result', { shared: run.results.map((r) => ({ strategy: r.strategy, svg: waterfallSvg(r, shared) })), table: resultTable(run), work: describeWork(run.work), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
+      send('result', { shared: run.results.map((r) => ({ strategy: r.strategy, svg: waterfallSvg(r, shared) })), table: resultTable(run), work: describeWork(runWork(run)), summary: best === undefined ? 'no strategies' : `fastest: ${escapeHtml(STRATEGY_LABELS[best.strategy])}, ${Math.round(best.trace.totalMs)} ms` });
     } catch (err) {
       send('failure', { message: (err as Error).message });
     } finally {

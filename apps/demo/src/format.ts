@@ -47,15 +47,14 @@ export function describeParams(p: RunParams, swept?: 'rtt' | 'bandwidth' | 'slow
   return `${rtt}, ${bandwidth}, ${iw}; ${p.page.objects} objects of ${p.page.minBytes / 1000}–${p.page.maxBytes / 1000} KB; ${p.connections} connections for parallel/pooled; ${p.repeat} run(s) each, median shown${slow}`;
 }
 
-/** The sentence saying the model includes the machine's work, and that it was measured (once per run: a range for several). */
-export function describeWork(work: MachineWork | readonly MachineWork[]): string {
-  const all = Array.isArray(work) ? (work as readonly MachineWork[]) : [work as MachineWork];
+/** The sentence saying the model includes the machine's work, and that it was measured (the range over page loads). */
+export function describeWork(works: readonly MachineWork[]): string {
   const range = (pick: (w: MachineWork) => number): string => {
-    const lo = Math.min(...all.map(pick)).toFixed(1);
-    const hi = Math.max(...all.map(pick)).toFixed(1);
+    const lo = Math.min(...works.map(pick)).toFixed(1);
+    const hi = Math.max(...works.map(pick)).toFixed(1);
     return lo === hi ? lo : `${lo}–${hi}`;
   };
-  return `The model includes this machine's own work, measured on loopback before ${all.length > 1 ? 'each' : 'the'} run: ${range((w) => w.requestMs)} ms per request, ${range((w) => w.connectMs)} ms more per new connection.`;
+  return `The model includes this machine's own work, measured on loopback just before each page load: ${range((w) => w.requestMs)} ms per request, ${range((w) => w.connectMs)} ms more per new connection.`;
 }
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)}` : '–');
@@ -89,7 +88,7 @@ export function formatRun(run: RunResult): string {
       `${t.retries}`,
     ];
   });
-  const lines = [describeParams(run.params), describeWork(run.work), '', table([header, ...rows])];
+  const lines = [describeParams(run.params), describeWork(run.results.map((r) => r.work)), '', table([header, ...rows])];
   const flagged = run.results.filter((r) => modelApplies(r.strategy) && Math.abs(r.gap) > MODEL_TOLERANCE);
   lines.push('');
   if (flagged.length === 0) lines.push(`Every HTTP/1.1 strategy is within ±${MODEL_TOLERANCE * 100}% of the model (gap = measured vs model, total time).`);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { STRATEGY_LABELS, describeParams, describeWork, modelApplies } from './format.js';
 import { MODEL_TOLERANCE } from './run.js';
 import type { StrategyName } from './model.js';
+import { runWork } from './run.js';
 import type { RunResult, StrategyResult } from './run.js';
 import type { SweepResult } from './sweep.js';
 
@@ -173,7 +174,7 @@ function runSection(run: RunResult): string {
   const waterfalls = run.results
     .map((r) => `<h3>${escapeHtml(STRATEGY_LABELS[r.strategy])} — ${Math.round(r.trace.totalMs)} ms (model ${Math.round(r.model.totalMs)} ms)</h3>${waterfallFigure(r, shared)}`)
     .join('\n');
-  return `<section><h2>Comparison</h2><p>${escapeHtml(describeParams(run.params))}</p><p class="note">${escapeHtml(describeWork(run.work))}</p>${resultTable(run)}<p class="note">Rows in red differ from the model by more than ±${MODEL_TOLERANCE * 100}% (HTTP/1.1 strategies).</p><h2>Waterfalls</h2><p>One row per request, like a browser's network panel. Each waterfall has its own time scale, so that the fast strategies fill the width; ${SCALE_SWITCH}</p>${waterfalls}</section>`;
+  return `<section><h2>Comparison</h2><p>${escapeHtml(describeParams(run.params))}</p><p class="note">${escapeHtml(describeWork(runWork(run)))}</p>${resultTable(run)}<p class="note">Rows in red differ from the model by more than ±${MODEL_TOLERANCE * 100}% (HTTP/1.1 strategies).</p><h2>Waterfalls</h2><p>One row per request, like a browser's network panel. Each waterfall has its own time scale, so that the fast strategies fill the width; ${SCALE_SWITCH}</p>${waterfalls}</section>`;
 }
 
 /** Bytes per second in Mbit/s, the unit of the bandwidth axis. */
@@ -213,7 +214,7 @@ function sweepSection(s: SweepResult): string {
 <label><input type="checkbox" id="sweep-logy"> logarithmic time axis (to tell the fast strategies apart)</label></p>
 <div class="chart"><canvas id="sweep"></canvas></div>
 <p class="caption">${escapeHtml(SWEEP_CAPTIONS[s.axis])}</p>
-<p class="note">${escapeHtml(describeWork(s.points.map((p) => p.run.work)))}</p>
+<p class="note">${escapeHtml(describeWork(s.points.flatMap((p) => runWork(p.run))))}</p>
 <ul>${s.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <script>
 (() => {

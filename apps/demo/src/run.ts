@@ -1,9 +1,10 @@
 /**
- * Theory of operation: one comparison — start the origin, measure the machine's own work per
- * exchange and per new connection (the model's only measured inputs), then for each repeat and
- * each strategy put a fresh emulated link in front of it (so every strategy starts with cold
- * connections and windows), load the page through it, line the client's connections up with
- * the link's emulated handshakes, and set the measurement beside the model's prediction.
+ * Theory of operation: one comparison — start the origin, then for each repeat and each
+ * strategy measure the machine's own work per exchange and per new connection (the model's only
+ * measured inputs, taken just before the load so that both see the machine equally busy), put
+ * a fresh emulated link in front of the origin (so every strategy starts with cold connections
+ * and windows), load the page through it, line the client's connections up with the link's
+ * emulated handshakes, and set the measurement beside the model's prediction.
  * Progress is reported as it goes; the result is plain data (the CLI prints it, the report and
  * the dashboard draw it).
  */
@@ -59,6 +60,8 @@ export interface StrategyResult {
   readonly gap: number;
   /** Handshakes and bytes counted by the link for the median run. */
   readonly link: { readonly handshakes: number; readonly bytesUp: number; readonly bytesDown: number };
+  /** The machine's work measured just before the median run's page load (in `model`). */
+  readonly work: MachineWork;
 }
 
 /**
@@ -75,9 +78,8 @@ export interface MachineWork {
 /** A whole comparison. */
 export interface RunResult {
   readonly params: RunParams;
-  /** The model's scenario, the measured machine work included. */
+  /** The model's scenario; each strategy's model adds the machine work measured before its load. */
   readonly scenario: Scenario;
-  readonly work: MachineWork;
   readonly results: readonly StrategyResult[];
 }
 
@@ -106,7 +108,7 @@ function median<T>(items: readonly T[], key: (t: T) => number): T {
 }
 
 /** Exchanges timed for each half of {@link measureMachineWork} (the median is kept). */
-export const WORK_SAMPLES = 15;
+export const WORK_SAMPLES = 9;
 
 /**
  * Measure the machine's work per exchange and per new connection: the page's smallest response
@@ -145,25 +147,27 @@ export async function measureMachineWork(origin: Origin, page: Page, bandwidth: 
   }
 }
 
+/** The machine work measured in a run, one per strategy (for its median load). */
+export function runWork(run: RunResult): MachineWork[] {
+  return run.results.map((r) => r.work);
+}
+
 /** Run the comparison. */
 export async function runComparison(params: RunParams, onProgress: (p: Progress) => void = () => undefined): Promise<RunResult> {
   const page = makePage(params.page);
   const origin = await startOrigin(page, params.slow);
-  let work: MachineWork;
-  try {
-    work = await measureMachineWork(origin, page, params.bandwidth);
-  } catch (err) {
-    await origin.close();
-    throw err;
-  }
-  const scenario: Scenario = { ...scenarioOf(params), ...work };
+  const scenario = scenarioOf(params);
   const total = params.repeat * params.strategies.length;
   onProgress({ type: 'start', total });
-  const runs = new Map<StrategyName, { trace: Trace; link: StrategyResult['link'] }[]>();
+  const runs = new Map<StrategyName, { trace: Trace; link: StrategyResult['link']; work: MachineWork; model: Prediction }[]>();
   let done = 0;
   try {
     for (let r = 0; r < params.repeat; r++) {
       for (const strategy of params.strategies) {
+        // Measured just before the load, so both see the machine in the same state (a shared
+        // machine's load changes from second to second).
+        const work = await measureMachineWork(origin, page, params.bandwidth);
+        const model = predict(strategy, { ...scenario, ...work });
         const link = await createLink({ rtt: params.rttMs, bandwidth: params.bandwidth, initialWindow: params.initialWindow });
         try {
           const h1 = await link.forward({ host: '127.0.0.1', port: origin.port });
@@ -172,9 +176,9 @@ export async function runComparison(params: RunParams, onProgress: (p: Progress)
           const stats = link.stats();
           const used = strategy === 'multiplexed' ? h2.port : h1.port;
           const trace = withHandshakes(loaded, stats.perConnection.filter((c) => c.listenPort === used));
-          const entry = { trace, link: { handshakes: stats.handshakes, bytesUp: stats.bytes.upstream, bytesDown: stats.bytes.downstream } };
+          const entry = { trace, link: { handshakes: stats.handshakes, bytesUp: stats.bytes.upstream, bytesDown: stats.bytes.downstream }, work, model };
           runs.set(strategy, [...(runs.get(strategy) ?? []), entry]);
-          onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace, model: predict(strategy, scenario) });
+          onProgress({ type: 'run', strategy, repeat: r, done: ++done, total, trace, model });
         } finally {
           await link.close();
         }
@@ -186,8 +190,8 @@ export async function runComparison(params: RunParams, onProgress: (p: Progress)
   const results = params.strategies.map((strategy): StrategyResult => {
     const all = runs.get(strategy)!;
     const mid = median(all, (e) => e.trace.totalMs);
-    const model = predict(strategy, scenario);
-    return { strategy, trace: mid.trace, runs: all.map((e) => e.trace), model, gap: (mid.trace.totalMs - model.totalMs) / model.totalMs, link: mid.link };
+    const { model } = mid;
+    return { strategy, trace: mid.trace, runs: all.map((e) => e.trace), model, gap: (mid.trace.totalMs - model.totalMs) / model.totalMs, link: mid.link, work: mid.work };
   });
-  return { params, scenario, work, results };
+  return { params, scenario, results };
 }

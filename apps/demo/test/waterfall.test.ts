@@ -55,7 +55,7 @@ describe('waterfallSvg', () => {
     { openedAt: T0 + 201, establishedAt: T0 + 251 },
   ]);
   const model = predict('pooled', { rttMs: 50, bandwidth: Infinity, initialWindow: Infinity, connections: 2, htmlBytes: 100, objectBytes: [100, 100] });
-  const result: StrategyResult = { strategy: 'pooled', trace: t, runs: [t], model, gap: 0, link: { handshakes: 2, bytesUp: 0, bytesDown: 0 } };
+  const result: StrategyResult = { strategy: 'pooled', trace: t, runs: [t], model, gap: 0, link: { handshakes: 2, bytesUp: 0, bytesDown: 0 }, work: { requestMs: 0, connectMs: 0 } };
   const svg = waterfallSvg(result, 500);
 
   it('draws the handshake as connecting, up to the end the link reported', () => {
