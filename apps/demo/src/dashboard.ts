@@ -68,7 +68,7 @@ const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><re
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tether demo</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><style>${STYLE}
-form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}label{display:flex;flex-direction:column;font-size:12px}input{width:90px}
+form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}form label{display:flex;flex-direction:column;font-size:12px}form input{width:90px}
 #status{margin:10px 0;color:#555}#status.error{color:#c62828;font-weight:600}</style><script src="/assets/chart.js"></script></head>
 <body><h1>tether: HTTP/1.1 connection strategies</h1>
 <form id="params">
