@@ -18,9 +18,9 @@ import { pathToFileURL } from 'node:url';
 import { LABS, formatAllLabs, formatLab, runAllLabs } from './labs/index.js';
 import { STRATEGY_NAMES } from './model.js';
 import type { StrategyName } from './model.js';
-import { STRATEGY_LABELS, describeParams, formatRun, table } from './format.js';
+import { STRATEGY_LABELS, describeParams, describeWork, formatRun, modelApplies, table } from './format.js';
 import { renderReport } from './report.js';
-import { DEFAULT_PARAMS, runComparison } from './run.js';
+import { DEFAULT_PARAMS, MODEL_TOLERANCE, runComparison, runWork } from './run.js';
 import type { Progress, RunParams, RunResult } from './run.js';
 import { runSweep } from './sweep.js';
 import type { SweepAxis, SweepResult } from './sweep.js';
@@ -38,8 +38,7 @@ usage: pnpm demo [sweep|serve|lab <name>] [flags]
   --strategies <a,b,…>    ${STRATEGY_NAMES.join(', ')}
   --repeat <n>            runs per strategy, median shown (default 1)
   --quick                 a small page (10 objects): finishes in well under 20 s
-  --json                  print JSON instead of tables; pipe it with \`pnpm -s demo --json | jq .\`
-                          (without -s, pnpm itself prints its script banner on stdout)
+  --json                  print JSON instead of tables, e.g. \`pnpm demo --json | jq .\`
   --report <file>         where to write the HTML report, relative to the directory you ran
                           the command in (default report.html; "-" = none)
 
@@ -223,12 +222,19 @@ function formatSweep(s: SweepResult): string {
   const rows = s.points.map((pt) => {
     const cells = s.strategies.map((n) => {
       const r = pt.run.results.find((x) => x.strategy === n)!;
-      return `${Math.round(r.trace.totalMs)} (${Math.round(r.model.totalMs)})`;
+      const flagged = modelApplies(n) && Math.abs(r.gap) > MODEL_TOLERANCE;
+      return `${Math.round(r.trace.totalMs)} (${Math.round(r.model.totalMs)})${flagged ? ' !' : ''}`;
     });
     const best = [...pt.run.results].sort((a, b) => a.trace.totalMs - b.trace.totalMs)[0]!;
     return [s.axis === 'bandwidth' ? `${+((pt.value * 8) / 1e6).toFixed(2)}` : `${pt.value}`, ...cells, best.strategy];
   });
-  return [`sweep of ${s.axis}: total ms measured (model); ${describeParams(s.points[0]!.run.params, s.axis)}`, '', table([header, ...rows]), '', ...s.notes].join('\n');
+  const off = s.points.flatMap((pt) => pt.run.results.filter((r) => modelApplies(r.strategy) && Math.abs(r.gap) > MODEL_TOLERANCE));
+  const verdict =
+    off.length === 0
+      ? `Every HTTP/1.1 strategy is within ±${MODEL_TOLERANCE * 100}% of the model at every point.`
+      : `${off.length} measurement(s) differ from the model by more than ±${MODEL_TOLERANCE * 100}% (marked !; --repeat 3 takes the median of three runs).`;
+  const header0 = `sweep of ${s.axis}: total ms measured (model); ${describeParams(s.points[0]!.run.params, s.axis)}`;
+  return [header0, describeWork(s.points.flatMap((pt) => runWork(pt.run))), '', table([header, ...rows]), '', verdict, ...s.notes].join('\n');
 }
 
 async function main(): Promise<void> {

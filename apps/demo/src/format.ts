@@ -6,7 +6,7 @@
 
 import type { StrategyName } from './model.js';
 import { MODEL_TOLERANCE } from './run.js';
-import type { RunParams, RunResult, StrategyResult } from './run.js';
+import type { MachineWork, RunParams, RunResult, StrategyResult } from './run.js';
 
 /** Human names of the strategies. */
 export const STRATEGY_LABELS: Readonly<Record<StrategyName, string>> = {
@@ -47,6 +47,16 @@ export function describeParams(p: RunParams, swept?: 'rtt' | 'bandwidth' | 'slow
   return `${rtt}, ${bandwidth}, ${iw}; ${p.page.objects} objects of ${p.page.minBytes / 1000}–${p.page.maxBytes / 1000} KB; ${p.connections} connections for parallel/pooled; ${p.repeat} run(s) each, median shown${slow}`;
 }
 
+/** The sentence saying the model includes the machine's work, and that it was measured (the range over page loads). */
+export function describeWork(works: readonly MachineWork[]): string {
+  const range = (pick: (w: MachineWork) => number): string => {
+    const lo = Math.min(...works.map(pick)).toFixed(1);
+    const hi = Math.max(...works.map(pick)).toFixed(1);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  return `The model includes this machine's own work, measured on loopback just before each page load: ${range((w) => w.requestMs)} ms per request, ${range((w) => w.connectMs)} ms more per new connection.`;
+}
+
 const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)}` : '–');
 
 /** Why a flagged gap is likely there (the interesting part: what the model left out, or a bug). */
@@ -78,7 +88,7 @@ export function formatRun(run: RunResult): string {
       `${t.retries}`,
     ];
   });
-  const lines = [describeParams(run.params), '', table([header, ...rows])];
+  const lines = [describeParams(run.params), describeWork(run.results.map((r) => r.work)), '', table([header, ...rows])];
   const flagged = run.results.filter((r) => modelApplies(r.strategy) && Math.abs(r.gap) > MODEL_TOLERANCE);
   lines.push('');
   if (flagged.length === 0) lines.push(`Every HTTP/1.1 strategy is within ±${MODEL_TOLERANCE * 100}% of the model (gap = measured vs model, total time).`);

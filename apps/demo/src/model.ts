@@ -14,7 +14,13 @@
  *   2W, 4W … per round of R until a round's window fills the pipe (W ≥ rate × R); from then on
  *   the rest flows at the full rate. A reused connection keeps its grown window (W₀ + bytes sent).
  * - connections transferring at the same time share B equally.
- * Requests are small and go upstream unhindered; server and client CPU time is taken as zero.
+ * Requests are small and go upstream unhindered.
+ *
+ * The machine's own work — client, relay and server handling a request, and opening a connection
+ * through the relay — is not derived: it is a parameter, measured on the run's own machine
+ * (`requestMs`, `connectMs`; 0 when not given). Each exchange adds `requestMs` before its response
+ * starts to leave the server, each new connection `connectMs` more. It matters where the network
+ * costs little (RTT 0: a serial page pays it once per object).
  *
  * The strategies (the HTML document always comes first, on a fresh connection, since the
  * objects are known only once it has arrived):
@@ -28,7 +34,8 @@
  * - pooled + pipelined: `connections` connections, objects dealt round-robin; each connection
  *   sends its first object alone (a new connection is not pipelined on before it has shown that
  *   it persists), then the rest of its share as one batch;
- * - multiplexed (HTTP/2): like pipelined — one connection, one batch — a reference only.
+ * - multiplexed (HTTP/2): like pipelined — one connection, one batch — but the responses share
+ *   the connection instead of following one another (see `interleavedMarks`); a reference only.
  */
 
 /** The strategies, in the order the demo shows them. */
@@ -52,6 +59,10 @@ export interface Scenario {
   readonly objectBytes: readonly number[];
   /** One object the server answers `delayMs` late (its think time). */
   readonly slow?: { readonly index: number; readonly delayMs: number };
+  /** The machine's work per request/response exchange (or pipelined batch), ms. Default 0. */
+  readonly requestMs?: number;
+  /** The machine's extra work per new connection, ms. Default 0. */
+  readonly connectMs?: number;
 }
 
 /** What the model predicts for one strategy. */
@@ -95,15 +106,15 @@ export function transfer(bytes: number, cwnd: number, rate: number, rttMs: numbe
 
 /**
  * One response (or a batch of pipelined responses) on the link: it starts leaving the server at
- * `start`, `bytes` long, with the connection's window `cwnd0`; `marks` are the byte counts at
- * which each response of the batch ends.
+ * `start`, `bytes` long, with the connection's window `cwnd0`; `marks` are the byte counts (of
+ * the batch) at which each response of the batch ends, in any order.
  */
 interface FlowSpec {
   readonly start: number;
   readonly bytes: number;
   readonly cwnd0: number;
   readonly marks: readonly number[];
-  /** Called with the time each mark's last byte left the server. */
+  /** Called with the time each mark's last byte left the server, in the order of `marks`. */
   readonly onDone: (markTimes: readonly number[]) => void;
 }
 
@@ -111,7 +122,7 @@ interface Flow extends FlowSpec {
   sent: number;
   /** Bytes sent by the end of each step since `start` (acknowledged one RTT later). */
   readonly history: number[];
-  readonly markTimes: number[];
+  readonly markTimes: (number | undefined)[];
 }
 
 /** Time step of the shared-bandwidth computation, ms. */
@@ -175,19 +186,52 @@ class SharedLink {
         f.sent += give[i]!;
         f.history.push(f.sent);
         const pace = give[i]! / STEP_MS;
-        for (const m of f.marks) {
-          if (before < m - 1e-6 && f.sent >= m - 1e-6) f.markTimes.push(Number.isFinite(pace) && pace > 0 ? t + (m - before) / pace : t);
-        }
+        f.marks.forEach((m, j) => {
+          if (before < m - 1e-6 && f.sent >= m - 1e-6) f.markTimes[j] = Number.isFinite(pace) && pace > 0 ? t + (m - before) / pace : t;
+        });
       });
       this.#t = end;
       for (const f of active) {
         if (f.sent < f.bytes - 1e-6) continue;
         this.#flows.splice(this.#flows.indexOf(f), 1);
-        while (f.markTimes.length < f.marks.length) f.markTimes.push(end);
-        f.onDone(f.markTimes);
+        f.onDone(f.marks.map((_, j) => f.markTimes[j] ?? end));
       }
     }
   }
+}
+
+/** Where each response of an HTTP/1.1 batch ends: one after another, in request order. */
+export function inOrderMarks(sizes: readonly number[]): number[] {
+  let total = 0;
+  return sizes.map((size) => (total += size));
+}
+
+/** HTTP/2's default largest frame payload, bytes (RFC 9113 §6.5.2, SETTINGS_MAX_FRAME_SIZE). */
+export const H2_FRAME_BYTES = 16_384;
+
+/**
+ * Where each response of a multiplexed batch ends. An HTTP/2 server sends the DATA frames of
+ * streams of equal weight in turn (RFC 9113 §5.3; nghttp2, which node:http2 uses, round-robins
+ * them frame by frame): each turn, every stream still sending sends one frame of at most
+ * `frameBytes`, in the order the requests came. So responses that fit in one frame end in the
+ * first turn, in request order, and larger ones interleave and end later; the last ends when
+ * the whole batch has been sent, as in order.
+ */
+export function interleavedMarks(sizes: readonly number[], frameBytes = H2_FRAME_BYTES): number[] {
+  const left = [...sizes];
+  const marks = sizes.map(() => 0);
+  let sent = 0;
+  // Bounded: each turn sends a frame of every stream still sending.
+  for (let active = left.filter((b) => b > 0).length; active > 0; active = left.filter((b) => b > 0).length) {
+    left.forEach((b, i) => {
+      if (b <= 0) return;
+      const frame = Math.min(frameBytes, b);
+      left[i] = b - frame;
+      sent += frame;
+      if (left[i] === 0) marks[i] = sent;
+    });
+  }
+  return marks;
 }
 
 /** A connection: when it is free at the client, its window, the requests it carried. */
@@ -203,6 +247,8 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
   const R = s.rttMs;
   const rate = s.bandwidth / 1000; // bytes per ms
   const W0 = s.initialWindow;
+  const requestMs = s.requestMs ?? 0;
+  const connectMs = s.connectMs ?? 0;
   const n = s.objectBytes.length;
   const k = Math.max(1, Math.min(s.connections, n));
   const ends: number[] = new Array<number>(n).fill(0);
@@ -222,16 +268,15 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
   const slowMs = s.slow?.delayMs ?? 0;
   const slowAt = slowMs > 0 ? (s.slow?.index ?? -2) : -2;
   /** Responses `items` leaving the server back to back from `ready` on (never before `after`). */
-  const respond = (lane: Lane, ready: number, items: readonly number[], then: (doneAt: number) => void): void => {
+  const respond = (lane: Lane, ready: number, items: readonly number[], then: (doneAt: number) => void, interleaved = false): void => {
     // HTTP/1.1 answers in order: a response the server is late with holds back those behind it.
     const cut = items.indexOf(slowAt);
     const now = cut > 0 ? items.slice(0, cut) : items;
     const later = cut > 0 ? items.slice(cut) : [];
     const start = cut === 0 ? ready + slowMs : ready;
     const sizes = now.map((i) => (i < 0 ? s.htmlBytes : s.objectBytes[i]!));
-    const marks: number[] = [];
-    let total = 0;
-    for (const size of sizes) marks.push((total += size));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const marks = interleaved ? interleavedMarks(sizes) : inOrderMarks(sizes);
     const cwnd0 = lane.cwnd;
     link.add({
       start,
@@ -246,20 +291,20 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
         });
         lane.cwnd = cwnd0 + total;
         if (later.length > 0) {
-          respond(lane, Math.max(times.at(-1)!, ready + slowMs), later, then);
+          respond(lane, Math.max(Math.max(...times), ready + slowMs), later, then);
           return;
         }
-        lane.free = times.at(-1)! + R / 2;
+        lane.free = Math.max(...times) + R / 2;
         then(lane.free);
       },
     });
   };
-  const send = (lane: Lane, issued: number, items: readonly number[], then: (doneAt: number) => void): void => {
+  const send = (lane: Lane, issued: number, items: readonly number[], then: (doneAt: number) => void, interleaved = false): void => {
     const fresh = lane.fresh;
     lane.fresh = false;
     lane.requests += items.length;
-    // A new connection: one RTT of handshake, then the request's half RTT.
-    respond(lane, issued + (fresh ? 1.5 * R : R / 2), items, then);
+    // A new connection: one RTT of handshake, then the request's half RTT; and the machine's work.
+    respond(lane, issued + (fresh ? 1.5 * R + connectMs : R / 2) + requestMs, items, then, interleaved);
   };
 
   const objects = Array.from({ length: n }, (_, i) => i);
@@ -287,10 +332,10 @@ export function predict(strategy: StrategyName, s: Scenario): Prediction {
         // Streams are independent: a late response does not hold back the others (they share
         // the connection's window and the link).
         const prompt = objects.filter((i) => i !== slowAt);
-        if (prompt.length > 0) send(first, docAt, prompt, () => undefined);
+        if (prompt.length > 0) send(first, docAt, prompt, () => undefined, true);
         if (prompt.length < n) {
           first.requests++;
-          respond({ ...first }, docAt + R / 2, [slowAt], () => undefined);
+          respond({ ...first }, docAt + R / 2 + requestMs, [slowAt], () => undefined);
         }
         break;
       }

@@ -27,6 +27,10 @@ export interface RequestTrace {
   readonly queued: number;
   /** It waited for a new connection's handshake (undefined when it went on an open connection). */
   readonly connectStart: number | undefined;
+  /**
+   * The handshake ended. As the client sees it on loopback that is at once; {@link withHandshakes}
+   * puts the end of the emulated handshake here.
+   */
   readonly connected: number | undefined;
   readonly sent: number;
   /** Response head arrived. */
@@ -39,6 +43,8 @@ export interface RequestTrace {
 /** A page load as measured. */
 export interface Trace {
   readonly strategy: StrategyName;
+  /** `performance.now()` when the page load started: time 0 of the request timelines. */
+  readonly startedAt: number;
   readonly totalMs: number;
   /** When the first object was complete. */
   readonly firstObjectMs: number;
@@ -100,6 +106,7 @@ function summarize(strategy: StrategyName, rec: Recorder, page: Page, pools: rea
   const requests = [...rec.traces].sort((a, b) => a.queued - b.queued || a.sent - b.sent);
   return {
     strategy,
+    startedAt: rec.t0,
     totalMs: Math.max(...rec.traces.map((r) => r.end)),
     firstObjectMs: objectEnds.length === 0 ? Number.NaN : Math.min(...objectEnds),
     connections: pools.reduce((n, p) => n + p.stats().connections.opened, 0),
@@ -181,6 +188,7 @@ async function loadMultiplexed(target: Target, page: Page): Promise<Trace> {
   const objectEnds = rec.traces.filter((r) => objects.has(r.path)).map((r) => r.end);
   return {
     strategy: 'multiplexed',
+    startedAt: rec.t0,
     totalMs: Math.max(...rec.traces.map((r) => r.end)),
     firstObjectMs: objectEnds.length === 0 ? Number.NaN : Math.min(...objectEnds),
     connections: 1,
@@ -189,6 +197,34 @@ async function loadMultiplexed(target: Target, page: Page): Promise<Trace> {
     bodyBytes: rec.traces.reduce((n, r) => n + r.bytes, 0),
     retries: 0,
   };
+}
+
+/** The emulated handshake of one connection, as the link counted it (`performance.now()` ms). */
+export interface EmulatedHandshake {
+  /** The link accepted the connection: the handshake started. */
+  readonly openedAt: number;
+  /** The handshake ended: the client's bytes could leave. */
+  readonly establishedAt: number;
+}
+
+/**
+ * The trace with each new connection's `connected` set to when its emulated handshake ended.
+ * The client's connections, in the order it opened them, are the link's, in the order it
+ * accepted them (`handshakes`, one forward's connections): the client called `connect()` for
+ * each before the link accepted it. Connections opened at the same moment may swap places, but
+ * they also finish their handshakes at the same moment. Unmatched connections stay as they were.
+ */
+export function withHandshakes(trace: Trace, handshakes: readonly EmulatedHandshake[]): Trace {
+  const opened = new Map<number, number>();
+  for (const q of trace.requests) if (q.connectStart !== undefined && !opened.has(q.connection)) opened.set(q.connection, q.connectStart);
+  const order = [...opened.entries()].sort((a, b) => a[1] - b[1]).map(([connection]) => connection);
+  const accepted = [...handshakes].sort((a, b) => a.openedAt - b.openedAt);
+  const end = new Map(order.flatMap((connection, i) => (accepted[i] === undefined ? [] : [[connection, accepted[i].establishedAt - trace.startedAt] as const])));
+  const requests = trace.requests.map((q) => {
+    const at = end.get(q.connection);
+    return q.connectStart === undefined || at === undefined ? q : { ...q, connected: Math.max(q.connectStart, at) };
+  });
+  return { ...trace, requests };
 }
 
 /** Load `page` from `target` with `strategy`. */

@@ -3,9 +3,9 @@
  * pnpm's own behaviour matters), its exit code, stdout and stderr. Needs `dist/` (turbo builds it
  * before test; the root `demo` script builds it too).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import path from 'node:path';
@@ -90,6 +90,58 @@ describe('pnpm -s demo --json', () => {
     expect(parsed.results).toHaveLength(1);
     // Progress goes to stderr, never into the JSON.
     expect(r.stderr).toMatch(/1\/1 parallel/);
+  }, 120_000);
+});
+
+describe('pnpm demo (the root command)', () => {
+  const scratch = path.join(demoDir, '.vitest');
+  mkdirSync(scratch, { recursive: true });
+  const dir = mkdtempSync(path.join(scratch, 'build-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pipes into jq: stdout is JSON only, with no pnpm banner and no build output', () => {
+    const r = spawnSync('sh', ['-c', `pnpm demo --json ${FAST.join(' ')} --report - | jq -c .params.strategies`], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('["parallel"]\n');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/turbo|Tasks:/);
+  }, 120_000);
+
+  it('a compile error shows the compiler\'s messages on stderr, exits with its code and runs nothing', () => {
+    // A build that is a real tsc run on a file with a type error.
+    const broken = path.join(dir, 'broken.ts');
+    writeFileSync(broken, 'export const n: number = "not a number";\n');
+    const build = path.join(dir, 'build.sh');
+    writeFileSync(build, `#!/bin/sh\necho "some build status line"\nexec "${process.execPath}" "${path.join(repoRoot, 'node_modules/typescript/bin/tsc')}" --noEmit --pretty false "${broken}"\n`);
+    chmodSync(build, 0o755);
+    const r = spawnSync('pnpm', ['demo', '--json', ...FAST], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TETHER_DEMO_BUILD: build } });
+    expect(r.stderr).toContain("broken.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.");
+    expect(r.stderr).toContain('the build failed');
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
+  }, 120_000);
+});
+
+describe('pnpm demo serve, stopped with Ctrl-C', () => {
+  it('the root command passes SIGINT to the dashboard, which stops and exits 0', async () => {
+    const child = spawn(process.execPath, [path.join(demoDir, 'bin/demo.mjs'), 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /dashboard: (http:\/\/\S+)/.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving: ${out}`)));
+      });
+      expect((await fetch(url)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }, 120_000);
 });
 

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../src/dashboard.js';
 import type { Dashboard } from '../src/dashboard.js';
@@ -29,28 +29,101 @@ afterAll(async () => {
   await dashboard?.close();
 });
 
+/** A new tab that records what the page logs as an error (console errors and uncaught exceptions). */
+async function openTab(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(dashboard.url);
+  return { page, errors };
+}
+
+/** Wait until the status line shows an outcome (done, failed or an error) and return it. */
+async function outcome(page: Page): Promise<{ text: string; isError: boolean; buttonEnabled: boolean }> {
+  await page.waitForFunction("!document.getElementById('run').disabled", undefined, { timeout: 30_000 });
+  return page.evaluate<{ text: string; isError: boolean; buttonEnabled: boolean }>(
+    "({ text: document.getElementById('status').textContent, isError: document.getElementById('status').classList.contains('error'), buttonEnabled: !document.getElementById('run').disabled })",
+  );
+}
+
 describe('dashboard', () => {
   it('runs a comparison and shows live progress, waterfalls and the table; nothing leaves its origin', async () => {
-    const page = await browser.newPage();
+    const { page, errors } = await openTab();
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
-    await page.goto(dashboard.url);
+    await page.reload();
     await page.fill('input[name=rtt]', '20');
     await page.fill('input[name=objects]', '4');
     await page.fill('input[name=maxKb]', '10');
     await page.fill('input[name=strategies]', 'persistent,pipelined');
     await page.click('#run');
     await page.waitForFunction("document.getElementById('status').textContent.startsWith('done')", undefined, { timeout: 20_000 });
-    const waterfalls: unknown = await page.evaluate("[...document.querySelectorAll('.waterfall')].map((e) => ({ strategy: e.getAttribute('data-strategy'), rows: e.querySelectorAll('svg text[text-anchor=end]').length }))");
-    // One waterfall per strategy, one row per request (the document and 4 objects).
-    expect(waterfalls).toEqual([{ strategy: 'persistent', rows: 5 }, { strategy: 'pipelined', rows: 5 }]);
+    const waterfalls: unknown = await page.evaluate(
+      "[...document.querySelectorAll('.waterfall')].map((e) => ({ strategy: e.getAttribute('data-strategy'), rows: e.querySelectorAll('.own-scale svg rect.chip').length, shared: e.querySelectorAll('.shared-scale svg rect.chip').length, visible: [...e.querySelectorAll('svg')].filter((s) => s.getBoundingClientRect().width > 0).length, caption: e.querySelector('figcaption').textContent.length > 0 }))",
+    );
+    // One waterfall per strategy, one row per request (the document and 4 objects), at its own
+    // scale and at the shared one, one of the two shown, with a sentence under it.
+    expect(waterfalls).toEqual([
+      { strategy: 'persistent', rows: 5, shared: 5, visible: 1, caption: true },
+      { strategy: 'pipelined', rows: 5, shared: 5, visible: 1, caption: true },
+    ]);
+    // Each waterfall says what its colours mean.
+    expect(await page.evaluate("[...document.querySelectorAll('.own-scale svg')].every((s) => s.textContent.includes('connecting (handshake)') && s.textContent.includes('receiving'))")).toBe(true);
+    // One click puts every waterfall on the shared scale.
+    const widthOfLastRow = "(() => { const bars = [...document.querySelectorAll('.waterfall[data-strategy=pipelined] svg')].filter((s) => s.getBoundingClientRect().width > 0)[0].querySelectorAll('rect:not(.chip)'); return bars[bars.length - 1].getBoundingClientRect().right; })()";
+    const before = await page.evaluate<number>(widthOfLastRow);
+    await page.click('.scale-switch input');
+    const after = await page.evaluate<number>(widthOfLastRow);
+    // Pipelined is the faster of the two: on the shared scale it ends further left.
+    expect(after).toBeLessThan(before);
     const rows: unknown = await page.evaluate("[...document.querySelectorAll('#table tbody tr')].map((tr) => tr.querySelector('td').textContent)");
     expect(rows).toEqual(['persistent (1 keep-alive)', 'pipelined (1 connection)']);
+    expect(await page.textContent('#table .note')).toMatch(/^The model includes this machine's own work, measured on loopback/);
     // The bar chart was drawn by the locally served Chart.js.
     expect(await page.evaluate('typeof window.Chart')).toBe('function');
     expect(requested.every((u) => u.startsWith(dashboard.url))).toBe(true);
+    // Nothing went wrong in the page, the icon included.
+    expect(errors).toEqual([]);
     await page.close();
   }, 40_000);
+
+  it('shows why the server refused bad parameters and lets the user run again', async () => {
+    const { page, errors } = await openTab();
+    await page.fill('input[name=rtt]', 'abc');
+    await page.click('#run');
+    expect(await outcome(page)).toEqual({ text: 'error: rtt must be between 0 and 500', isError: true, buttonEnabled: true });
+    // The only error logged is the browser's own line about the 400 response.
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('shows that another run is going on (409) instead of waiting for ever', async () => {
+    const { page, errors } = await openTab();
+    // Another user's run, started first: it holds the dashboard until it ends (about 2 s).
+    const other = await fetch(`${dashboard.url}/api/run?rtt=300&objects=2&strategies=serial`);
+    expect(other.status).toBe(200);
+    try {
+      await page.click('#run');
+      expect(await outcome(page)).toEqual({ text: 'error: a comparison is already running', isError: true, buttonEnabled: true });
+      expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
+      await page.close();
+    } finally {
+      // Let the other run finish, so the dashboard is free for the next test.
+      expect(await other.text()).toContain('event: result');
+    }
+  }, 60_000);
+
+  it('serves an icon', async () => {
+    for (const path of ['/favicon.ico', '/favicon.svg']) {
+      const res = await fetch(`${dashboard.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+      expect(await res.text()).toMatch(/^<svg /);
+    }
+  });
 
   it('refuses bad parameters with 400', async () => {
     const res = await fetch(`${dashboard.url}/api/run?rtt=-5`);

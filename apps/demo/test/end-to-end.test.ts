@@ -4,7 +4,8 @@
  * runs; the report is self-contained (no address outside the file).
  */
 import { describe, expect, it } from 'vitest';
-import { modelApplies } from '../src/format.js';
+import { formatRun, modelApplies } from '../src/format.js';
+import { predict } from '../src/model.js';
 import { renderReport } from '../src/report.js';
 import { DEFAULT_PARAMS, MODEL_TOLERANCE, runComparison } from '../src/run.js';
 import { runSweep } from '../src/sweep.js';
@@ -17,14 +18,27 @@ describe('end to end', () => {
       expect(r.trace.requests, r.strategy).toHaveLength(11);
       expect(r.trace.connections, r.strategy).toBe(r.model.connections);
       expect(r.link.handshakes, r.strategy).toBe(r.model.handshakes);
+      // Each new connection's connecting phase is the emulated handshake: at least one RTT.
+      const opened = r.trace.requests.filter((q) => q.connectStart !== undefined);
+      expect(opened.length, r.strategy).toBe(r.trace.connections);
+      for (const q of opened) expect((q.connected ?? 0) - (q.connectStart ?? 0), `${r.strategy} ${q.path}`).toBeGreaterThanOrEqual(DEFAULT_PARAMS.rttMs - 1);
       if (modelApplies(r.strategy)) expect(Math.abs(r.gap), `${r.strategy}: measured ${Math.round(r.trace.totalMs)} ms, model ${Math.round(r.model.totalMs)} ms`).toBeLessThanOrEqual(MODEL_TOLERANCE);
     }
+    // The machine's work was measured, went into the model, and the output says so.
+    for (const r of run.results) {
+      expect(r.work.requestMs, r.strategy).toBeGreaterThanOrEqual(0);
+      expect(r.work.connectMs, r.strategy).toBeGreaterThanOrEqual(0);
+      expect(r.model, r.strategy).toEqual(predict(r.strategy, { ...run.scenario, ...r.work }));
+    }
+    expect(formatRun(run)).toContain("The model includes this machine's own work, measured on loopback just before each page load:");
     // The body bytes are the page's, whatever the strategy.
     const bytes = new Set(run.results.map((r) => r.trace.bodyBytes));
     expect(bytes.size).toBe(1);
     const html = renderReport({ run, sweep: null });
-    expect(html.match(/<svg /g)).toHaveLength(run.results.length);
+    // Each waterfall twice: at its own time scale and at the shared one.
+    expect(html.match(/<svg /g)).toHaveLength(2 * run.results.length);
     expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).toContain('measured on loopback just before each page load');
   }, 60_000);
 
   it('a sweep of the slow object shows head-of-line blocking: pipelined waits, multiplexed does not', async () => {

@@ -1,6 +1,6 @@
 /** The model on cases computed by hand (see the derivation in each comment). */
 import { describe, expect, it } from 'vitest';
-import { predict, transfer } from '../src/model.js';
+import { interleavedMarks, inOrderMarks, predict, transfer } from '../src/model.js';
 import type { Scenario } from '../src/model.js';
 
 describe('transfer', () => {
@@ -110,5 +110,44 @@ describe('predict', () => {
     const doc = 1.5 * 80 + transfer(500, 14_600, 2000, 80).ms;
     const obj = transfer(180_000, 14_600 + 500, 2000, 80).ms;
     expect(predict('persistent', one).totalMs).toBeCloseTo(doc + 40 + obj, 0);
+  });
+
+  it("the machine's measured work: per exchange, and more per new connection", () => {
+    // Unlimited bandwidth, no RTT, 1,000 B objects: only the machine's work counts.
+    // requestMs 2, connectMs 3. Serial: the document 2 + 3 = 5, then each object 5 more: 10, 15.
+    const cpu: Scenario = { ...s, rttMs: 0, bandwidth: Infinity, objectBytes: [1000, 1000], requestMs: 2, connectMs: 3 };
+    expectTimes(predict('serial', cpu).objectEndMs, [10, 15]);
+    // Persistent: the document 5, then 2 per object on the open connection: 7, 9.
+    expectTimes(predict('persistent', cpu).objectEndMs, [7, 9]);
+    // Pipelined: one batch after the document, 2 once: both at 7.
+    expectTimes(predict('pipelined', cpu).objectEndMs, [7, 7]);
+    // With an RTT of 100 it adds to the round trips: serial, 3 connections × (2 RTT + 5).
+    expectTimes([predict('serial', { ...cpu, rttMs: 100 }).totalMs], [3 * 205]);
+  });
+
+  it('multiplexed responses share the connection frame by frame: a small one need not wait for a large one', () => {
+    // No slow start, objects of 30,000 and 2,000 B. The batch leaves at 251 (document 201, + 50).
+    // Multiplexed: 16,384 B of object 0, then all of object 1 (ends at 18,384 B: 18.384 ms, + 50 →
+    // 319.384), then the rest of object 0 (32,000 B: 32 ms, + 50 → 333). Pipelined, in order:
+    // object 0 at 30 ms (→ 331), object 1 at 32 ms (→ 333).
+    const twoSizes: Scenario = { ...s, initialWindow: Infinity, objectBytes: [30_000, 2000] };
+    expectTimes(predict('multiplexed', twoSizes).objectEndMs, [333, 319.384]);
+    expectTimes(predict('pipelined', twoSizes).objectEndMs, [331, 333]);
+  });
+});
+
+describe('where responses of a batch end (bytes of the batch)', () => {
+  it.each([
+    // One frame each: in order either way.
+    { sizes: [2000, 3000, 1000], inOrder: [2000, 5000, 6000], interleaved: [2000, 5000, 6000] },
+    // 30,000 B takes two frames (16,384 + 13,616): the 2,000 B responses go between them.
+    { sizes: [30_000, 2000, 2000], inOrder: [30_000, 32_000, 34_000], interleaved: [34_000, 18_384, 20_384] },
+    // Two large ones alternate: 16,384 + 16,384, then 3,616 (ends at 36,384), then 13,616 (50,000).
+    { sizes: [20_000, 30_000], inOrder: [20_000, 50_000], interleaved: [36_384, 50_000] },
+    { sizes: [0, 1000], inOrder: [0, 1000], interleaved: [0, 1000] },
+    { sizes: [], inOrder: [], interleaved: [] },
+  ])('$sizes', ({ sizes, inOrder, interleaved }) => {
+    expect(inOrderMarks(sizes)).toEqual(inOrder);
+    expect(interleavedMarks(sizes)).toEqual(interleaved);
   });
 });

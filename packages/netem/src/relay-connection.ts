@@ -79,6 +79,8 @@ export class RelayConnection {
   readonly id: number;
   /** Port of the forward that accepted it. */
   readonly listenPort: number;
+  /** Port of the client's socket (0 if it was gone before it could be read). */
+  readonly clientPort: number;
   /** Where it is relayed to. */
   readonly target: Required<Target>;
   /** The toxics applied to it. */
@@ -99,6 +101,7 @@ export class RelayConnection {
     this.#ctx = ctx;
     this.id = id;
     this.listenPort = listenPort;
+    this.clientPort = client.remotePort ?? 0;
     this.target = target;
     this.toxics = toxics;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -271,6 +274,7 @@ export class RelayConnection {
     return {
       id: this.id,
       listenPort: this.listenPort,
+      clientPort: this.clientPort,
       target: this.target,
       state: this.#closedAt === undefined ? 'open' : 'closed',
       openedAt: this.#openedAt,

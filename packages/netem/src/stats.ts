@@ -50,9 +50,21 @@ export interface ConnectionStats {
   readonly target: Required<Target>;
   /** Whether both sockets are still open. */
   readonly state: 'open' | 'closed';
-  /** When the client's connection was accepted. */
+  /**
+   * The port of the client's socket (its `localPort`): tells which of a client's sockets this
+   * connection is, to line its timings up with the client's own.
+   */
+  readonly clientPort: number;
+  /**
+   * When the client's connection was accepted: the start of the emulated handshake (a loopback
+   * `connect()` completes at once, so the client's own connect timing shows no handshake).
+   */
   readonly openedAt: number;
-  /** When the emulated handshake completes: `openedAt + rtt` (the client may send from then). */
+  /**
+   * When the emulated handshake ends for the client: `openedAt + rtt` (SYN, SYN-ACK). Bytes the
+   * client wrote earlier wait until then, so `openedAt` → `establishedAt` is the connection's
+   * "connecting" phase in a waterfall; its first byte reaches the server rtt/2 later.
+   */
   readonly establishedAt: number;
   /** When the relay's own connection to the target completed, if it did. */
   readonly connectedAt: number | undefined;

@@ -35,6 +35,29 @@ describe('stats', () => {
     expect((first?.closedAt ?? 0) > (first?.openedAt ?? 0)).toBe(true);
   });
 
+  it("each connection's emulated handshake is in its stats, found by the client socket's port", async () => {
+    const serverPort = await echoServer(res);
+    const link = await res.link({ rtt: 40 });
+    const { port } = await link.forward({ port: serverPort });
+    const before = performance.now();
+    const readers = [new Reader(connect(res, port)), new Reader(connect(res, port))];
+    await Promise.all(readers.map((r) => new Promise((resolve) => r.socket.once('connect', resolve))));
+    const ports = readers.map((r) => r.socket.localPort);
+    for (const r of readers) r.socket.end(pattern(100));
+    await Promise.all(readers.map((r) => r.closed()));
+    const stats = link.stats().perConnection;
+    for (const clientPort of ports) {
+      const mine = stats.filter((c) => c.clientPort === clientPort);
+      expect(mine).toHaveLength(1);
+      const c = mine[0]!;
+      // The handshake: one RTT from the accept, which came after the client's connect() call.
+      expect(c.establishedAt - c.openedAt).toBe(40);
+      expect(c.openedAt).toBeGreaterThanOrEqual(before);
+      // The bytes written before it ended waited for it: first byte at the server rtt/2 later.
+      expect(c.upstream.firstByteAt).toBeGreaterThanOrEqual(c.establishedAt + 20 - 1);
+    }
+  });
+
   it('40 parallel connections on a shared, slow link all complete, and every byte is counted', async () => {
     const serverPort = await echoServer(res);
     const link = await res.link({ rtt: 10, bandwidth: 4e6, initialWindow: 2920 });
