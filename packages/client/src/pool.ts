@@ -97,7 +97,7 @@ export interface PoolStats {
   readonly handshakesSaved: number;
 }
 
-const REASONS: readonly ConnectionCloseReason[] = ['server-close', 'server-idle-close', 'keep-alive-timeout', 'keep-alive-max', 'error', 'timeout', 'client-close'];
+const REASONS: readonly ConnectionCloseReason[] = ['server-close', 'learned-limit', 'server-idle-close', 'keep-alive-timeout', 'keep-alive-max', 'error', 'timeout', 'client-close'];
 
 function abortError(signal: AbortSignal, req: string, sent: boolean): ClientError {
   const reason: unknown = signal.reason;
@@ -159,6 +159,7 @@ export class Pool extends EventEmitter {
     // The connections' view of the pool (kept off the public surface).
     this.#host = {
       options: this.options,
+      origin: this.origin,
       address: this.address,
       lastRequest: () => this.#closing !== null && this.#queue.length === 0,
       keepAlive: () => this.options.keepAlive && this.#profile.reuseSafe,
