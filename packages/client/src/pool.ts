@@ -10,7 +10,9 @@
  * confirmed, idempotent request, no streaming body, nothing non-idempotent in flight, within the
  * `pipelining` depth and the connection's request limits). Requests a connection gives back when
  * it drops are put at the front of the queue in their original order and may only go out on a
- * connection opened after the drop.
+ * connection opened after the drop. When a connection fails to connect and none is up, the queued
+ * requests fail with it (`queuedRequestFate`, lost-request-policy.ts) rather than each opening
+ * an attempt of its own.
  *
  * The pool holds what it learned about the origin, an OriginProfile (origin-profile.ts): its
  * connections report what the server did (each response head, each end), and the profile
@@ -34,6 +36,7 @@ import { ClientConnection } from './client-connection.js';
 import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
 import { ClientError } from './errors.js';
 import { resolvePoolOptions } from './options.js';
+import { queuedRequestFate } from './lost-request-policy.js';
 import { UNKNOWN_ORIGIN, observeOrigin } from './origin-profile.js';
 import type { OriginProfile } from './origin-profile.js';
 import type { PoolOptions, ResolvedPoolOptions } from './options.js';
@@ -449,8 +452,34 @@ export class Pool extends EventEmitter {
       for (const req of requeue) req.fail(this.#destroyed);
     } else {
       this.#queue.unshift(...requeue);
+      if (!conn.connected && conn.error !== null) this.#connectFailed(conn.error);
     }
     this.#dispatch();
+  }
+
+  /**
+   * A connect attempt failed with `err`: each queued request meets the fate `queuedRequestFate`
+   * decides (lost-request-policy.ts) — it fails unless a connection that is up can take it, so a
+   * refusing origin is not tried once per queued request.
+   */
+  #connectFailed(err: ClientError): void {
+    let live = false;
+    for (const conn of this.#conns) if (conn.connected && !conn.retiring) live = true;
+    const failed: PendingRequest[] = [];
+    for (const req of this.#queue.splice(0)) {
+      switch (queuedRequestFate({ settled: req.settled, liveConnection: live })) {
+        case 'ignore':
+          break;
+        case 'wait':
+          this.#queue.push(req);
+          break;
+        case 'fail-not-connected':
+          failed.push(req);
+          break;
+      }
+    }
+    // Failed once the queue is consistent: a rejection may reach a handler that dispatches again.
+    for (const req of failed) req.fail(new ClientError(err.code, `${req.toString()}: ${err.message}`, { mayHaveBeenProcessed: false, cause: err.cause }));
   }
 
   /** Closing: once nothing is queued, close idle connections; busy ones close after their last response. */

@@ -7,12 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createServer } from '@tether/server';
 import type { Handler, ServerOptions, TetherServer } from '@tether/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ClientError, Pool, closeDefaultPools, request } from '../src/index.js';
 import type { PoolOptions } from '../src/index.js';
+import { closedPort } from './closed-port.js';
 import { ok } from './raw-server.js';
 import type { Behaviour , RawServer} from './raw-server.js';
 import { Resources } from './resources.js';
@@ -352,12 +352,24 @@ describe('timeouts and failures', () => {
   });
 
   it('a refused connection: TETHER_CONNECT_FAILED, not processed', async () => {
-    const free = net.createServer();
-    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
-    const port = (free.address() as AddressInfo).port;
-    await new Promise((r) => free.close(r));
-    const p = pool(`http://127.0.0.1:${port}`);
+    const p = pool(`http://127.0.0.1:${await closedPort()}`);
     await expect(p.request()).rejects.toMatchObject({ code: 'TETHER_CONNECT_FAILED', mayHaveBeenProcessed: false });
+  });
+
+  it('1,000 requests to a refusing origin all fail with its connect error, after at most `connections` attempts', async () => {
+    const p = pool(`http://127.0.0.1:${await closedPort()}`, { connections: 6, pipelining: 10 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => p.request({ path: `/${i}` })));
+    const failures = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as ClientError) : null));
+    expect(failures.filter((e) => e === null)).toHaveLength(0);
+    expect(new Set(failures.map((e) => e?.code))).toEqual(new Set(['TETHER_CONNECT_FAILED']));
+    expect(failures.every((e) => e?.mayHaveBeenProcessed === false)).toBe(true);
+    const opened = p.stats().connections.opened;
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(opened).toBeLessThanOrEqual(6);
+    expect(failures[999]!.message).toMatch(/^GET \/999: /);
+    // A request made after the failure makes an attempt of its own.
+    await expect(p.request()).rejects.toMatchObject({ code: 'TETHER_CONNECT_FAILED' });
+    expect(p.stats().connections.opened).toBe(opened + 1);
   });
 
   it('an unparseable response fails with TETHER_PROTOCOL, the protocol error as its cause', async () => {
