@@ -8,7 +8,8 @@
  */
 
 export { Pool } from './pool.js';
-export type { CloseCallback, PoolStats, RequestOptions } from './pool.js';
+export type { CloseCallback } from './close-forms.js';
+export type { PoolStats, RequestOptions } from './pool.js';
 export type { DispatchController, DispatchHandler, DispatchHeaders } from './dispatcher.js';
 export type { DispatchHeaderValue, DispatchOptions } from './dispatch-options.js';
 export { CHANNELS } from './diagnostics.js';

@@ -34,6 +34,8 @@ import { EventEmitter } from 'node:events';
 import { Fields, isIdempotentMethod } from '@tether/protocol';
 import { ClientConnection } from './client-connection.js';
 import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
+import { destroyArguments, promiseOrCallback } from './close-forms.js';
+import type { CloseCallback } from './close-forms.js';
 import { ClientError } from './errors.js';
 import { resolvePoolOptions } from './options.js';
 import { queuedRequestFate } from './lost-request-policy.js';
@@ -107,9 +109,6 @@ function abortError(signal: AbortSignal, req: string, sent: boolean): ClientErro
   const why = reason instanceof Error ? reason.message : 'aborted';
   return new ClientError('TETHER_ABORTED', `${req}: ${why}`, { mayHaveBeenProcessed: sent, cause: reason });
 }
-
-/** Called once when `close()` or `destroy()` has finished (undici's callback form). */
-export type CloseCallback = (err: Error | null, data: null) => void;
 
 /**
  * Persistent connections to one origin, shared by the requests sent to it. It is also an undici
@@ -503,8 +502,7 @@ export class Pool extends EventEmitter {
       this.#closing = { promise, resolve };
       this.#settleClose();
     }
-    if (callback === undefined) return this.#closing.promise;
-    void this.#closing.promise.then(() => callback(null, null));
+    return promiseOrCallback(this.#closing.promise, callback);
   }
 
   /**
@@ -515,11 +513,8 @@ export class Pool extends EventEmitter {
   destroy(callback: CloseCallback): void;
   destroy(err: Error | null | undefined, callback: CloseCallback): void;
   destroy(errOrCallback?: Error | null | CloseCallback, callback?: CloseCallback): Promise<void> | void {
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const err = typeof errOrCallback === 'function' ? undefined : (errOrCallback ?? undefined);
-    const done = this.#destroy(err);
-    if (cb === undefined) return done;
-    void done.then(() => cb(null, null));
+    const { err, callback: cb } = destroyArguments(errOrCallback, callback);
+    return promiseOrCallback(this.#destroy(err), cb);
   }
 
   /** Close gracefully (`await using pool = new Pool(…)`). */

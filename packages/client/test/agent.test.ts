@@ -4,7 +4,6 @@
  * bound on the origins kept, idle pools dropped, pool events re-emitted, close and destroy in
  * both forms, and `request(url)` running on the default agent.
  */
-import { createServer } from '@tether/server';
 import type { Handler, ServerOptions } from '@tether/server';
 import { fetch as undiciFetch, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -18,12 +17,7 @@ import { Resources } from './resources.js';
 const resources = new Resources();
 afterEach(() => resources.release());
 
-async function tether(handler: Handler, options: ServerOptions = {}): Promise<string> {
-  const server = createServer(options, handler);
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  resources.defer(() => server.close({ timeout: 500 }));
-  return `http://127.0.0.1:${port}`;
-}
+const tether = (handler: Handler, options?: ServerOptions): Promise<string> => resources.tether(handler, options);
 
 function agent(options: AgentOptions = {}): Agent {
   const a = new Agent(options);
