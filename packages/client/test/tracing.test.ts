@@ -3,9 +3,11 @@
  * life (create → headers → response → trailers, or error) and its connection's (connected →
  * retired → closed, with the reasons), with the same objects in every message — for a pipelined
  * batch, a request re-sent after a dropped connection, a truncated response, and connections
- * retired at the server's `Keep-Alive: max` and at the limit the pool learned.
+ * retired at the server's `Keep-Alive: max`, at the limit the pool learned, and idle before the
+ * server's `Keep-Alive: timeout`.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { ManualClock } from '@tether/protocol/testing';
 import { createServer } from '@tether/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHANNELS, CLOSE_AFTER_STREAK, Client } from '../src/index.js';
@@ -210,5 +212,22 @@ describe('diagnostics_channel tracing', () => {
     expect(events.find((e) => e.channel === 'connection:retired')!.message).toMatchObject({ limit: 2, advertised: false });
     expect(client.stats().closedBy).toMatchObject({ 'server-close': CLOSE_AFTER_STREAK, 'learned-limit': 1 });
     expect(client.stats().retries).toBe(0);
+  });
+
+  it("Keep-Alive: timeout: an idle connection retires before the server's advertised timeout, saying which", async () => {
+    // timeout=3 s: the pool keeps it idle 2 s (1 s short of the server's), below its own 4 s.
+    const server = await resources.raw((req, conn) => conn.socket.write(ok(`got ${req.path}`, ['Keep-Alive: timeout=3'])));
+    const clock = new ManualClock();
+    const client = new Client(server.origin, { clock });
+    resources.defer(() => client.destroy());
+    const events = trace();
+    expect(await (await client.request({ path: '/1' })).text()).toBe('got /1');
+    await eventually(() => client.stats().connections.idle === 1);
+    clock.advance(1999);
+    expect(events.some((e) => e.channel === 'connection:retired')).toBe(false);
+    clock.advance(1);
+    await eventually(() => events.some((e) => e.channel === 'connection:closed'));
+    expect(events.map(line).slice(-2)).toEqual(['connection:retired #1 keep-alive-timeout', 'connection:closed #1 keep-alive-timeout']);
+    expect(events.find((e) => e.channel === 'connection:retired')!.message).toMatchObject({ limit: 2000, advertised: true });
   });
 });
