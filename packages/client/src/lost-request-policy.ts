@@ -125,14 +125,11 @@ export interface QueuedRequestFacts {
   readonly liveConnection: boolean;
 }
 
-/** What becomes of a queued request when a connect attempt failed. */
-export type QueuedRequestFate =
-  /** Nothing: it settled already. */
-  | 'ignore'
-  /** It stays queued, for a connection that is up. */
-  | 'wait'
-  /** It fails with the connect error. */
-  | 'fail-not-connected';
+/**
+ * What becomes of a queued request when a connect attempt failed: `'wait'` (it stays queued, for
+ * a connection that is up), or as a lost request's `'ignore'` and `'fail-not-connected'`.
+ */
+export type QueuedRequestFate = 'wait' | Extract<LostRequestFate, 'ignore' | 'fail-not-connected'>;
 
 /** Decide the fate of one queued request after a failed connect attempt (rules above). */
 export function queuedRequestFate(r: QueuedRequestFacts): QueuedRequestFate {
