@@ -21,7 +21,8 @@ import { ClientError } from './errors.js';
 import { resolvePoolOptions } from './options.js';
 import type { PoolOptions } from './options.js';
 import { Pool } from './pool.js';
-import type { CloseCallback } from './pool.js';
+import { destroyArguments, promiseOrCallback } from './close-forms.js';
+import type { CloseCallback } from './close-forms.js';
 
 /** Options of {@link Agent}: those of every pool it makes, and the bound on pools kept. */
 export interface AgentOptions extends PoolOptions {
@@ -146,8 +147,7 @@ export class Agent extends EventEmitter {
   close(callback: CloseCallback): void;
   close(callback?: CloseCallback): Promise<void> | void {
     this.#closing ??= Promise.all([...this.#pools.values()].map((p) => p.close())).then(() => undefined);
-    if (callback === undefined) return this.#closing;
-    void this.#closing.then(() => callback(null, null));
+    return promiseOrCallback(this.#closing, callback);
   }
 
   /** Abort every pool's requests now (they fail with `err`, default TETHER_CLOSED). */
@@ -155,13 +155,11 @@ export class Agent extends EventEmitter {
   destroy(callback: CloseCallback): void;
   destroy(err: Error | null | undefined, callback: CloseCallback): void;
   destroy(errOrCallback?: Error | null | CloseCallback, callback?: CloseCallback): Promise<void> | void {
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const err = typeof errOrCallback === 'function' ? undefined : (errOrCallback ?? undefined);
+    const { err, callback: cb } = destroyArguments(errOrCallback, callback);
     this.#destroyed = true;
     const done = Promise.all([...this.#pools.values()].map((p) => p.destroy(err))).then(() => undefined);
     this.#closing ??= done;
-    if (cb === undefined) return done;
-    void done.then(() => cb(null, null));
+    return promiseOrCallback(done, cb);
   }
 
   /** Close gracefully (`await using agent = new Agent(…)`). */

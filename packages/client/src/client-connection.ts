@@ -29,6 +29,7 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Connection, Deadlines, LocalProtocolError, NEED_DATA, PAUSED, RemoteProtocolError, parseConnection, parseKeepAlive, responseAllowsPersistence } from '@tether/protocol';
 import type { Clock, Fields, PipelineLimits, PipelineRequest, ResponseEvent } from '@tether/protocol';
+import { retiredTraced, traceRetired } from './diagnostics.js';
 import { ClientError } from './errors.js';
 import type { ClientErrorCode } from './errors.js';
 import { lostRequestFate } from './lost-request-policy.js';
@@ -62,6 +63,11 @@ export type ConnectionCloseReason =
   | 'keep-alive-timeout'
   /** It carried as many requests as we or the server's `Keep-Alive: max` allow. */
   | 'keep-alive-max'
+  /**
+   * The server closed it, as the pool expected, on the response that completed the number of
+   * requests it learned the server allows a connection (nothing was sent past it).
+   */
+  | 'learned-limit'
   /** Reset, refused, unparseable response, or dropped with requests in flight. */
   | 'error'
   /** A connect, headers or body timeout. */
@@ -72,6 +78,8 @@ export type ConnectionCloseReason =
 /** What a connection needs from its pool. */
 export interface ConnectionHost {
   readonly options: ResolvedPoolOptions;
+  /** The pool's origin (for tracing). */
+  readonly origin: string;
   /** Host and port to connect to, and the Host field value. */
   readonly address: { readonly host: string; readonly port: number; readonly authority: string };
   /** The pool is closing and has nothing queued: the request being written is the last. */
@@ -131,8 +139,12 @@ export class ClientConnection implements BodySource {
   #limit: number;
   /** Ms it may stay idle (ours, lowered by the server's `Keep-Alive: timeout`). */
   #idleLimit: number;
-  /** No new requests: it closes once what is in flight is answered. */
+  /** No new requests: it closes once what is in flight is answered (set by #retire only). */
   #retiring: ConnectionCloseReason | null = null;
+  /** `#limit` comes from the server's `Keep-Alive: max`. */
+  #limitAdvertised = false;
+  /** `#idleLimit` comes from the server's `Keep-Alive: timeout`. */
+  #idleAdvertised = false;
   /** The server announced that it closes after a response (so later requests were not processed). */
   #announcedAt = -1;
   /** The index of the request on which we said `Connection: close` (-1: none yet). */
@@ -320,8 +332,8 @@ export class ClientConnection implements BodySource {
     if (asked) this.#closeAskedAt = this.#sent - 1;
     this.#host.onSent(this, req, this.#sent > 1);
     if (this.#inFlight.length === 1) this.#deadlines.after('headers', this.#headersMs());
-    if (last) this.#retiring ??= this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close';
-    else if (asked) this.#retiring ??= 'client-close';
+    if (last) this.#retire(this.#host.keepAlive() && !lastForPool ? 'keep-alive-max' : 'client-close');
+    else if (asked) this.#retire('client-close');
     if (req.streaming) void this.#stream(req, req.body as AsyncIterable<Uint8Array>);
   }
 
@@ -406,6 +418,7 @@ export class ClientConnection implements BodySource {
       if (this.#announcedAt >= 0) this.#reason = 'server-close';
       else if (this.#inFlight.length === 0 && this.#unwritten.length === 0) this.#reason = 'server-idle-close';
     }
+    this.#retire(this.#reason);
     this.#endOurSide();
   }
 
@@ -465,9 +478,15 @@ export class ClientConnection implements BodySource {
     if (closes) {
       // Connection: close, or HTTP/1.0 without keep-alive: this response is the last.
       this.#announcedAt = this.#answered;
-      this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'announced' });
-      this.#retiring = 'server-close';
-      this.#reason = 'server-close';
+      const asked = this.#closeAskedAt === this.#answered;
+      // The server closed where the pool's learned limit held this connection: nothing was sent past it.
+      const learned = !asked && n === this.#sent && n === this.#host.learnedLimit();
+      this.#host.observe(this, { type: 'response', response: n, close: asked ? 'asked' : 'announced' });
+      // A close we asked for keeps our reason (it retired when that request was written).
+      const reason = asked && this.#retiring !== null ? this.#retiring : learned ? 'learned-limit' : 'server-close';
+      this.#retire(reason);
+      this.#retiring = reason;
+      this.#reason = reason;
       return;
     }
     this.#host.observe(this, { type: 'response', response: n, close: this.#closeAskedAt === this.#answered ? 'asked' : 'none' });
@@ -475,8 +494,15 @@ export class ClientConnection implements BodySource {
     if (keepAlive === undefined) return;
     const params = parseKeepAlive(keepAlive);
     // Keep-Alive: max=N counts the requests the server still takes after this one.
-    if (params.max !== undefined) this.#limit = Math.min(this.#limit, this.#answered + 1 + params.max);
-    if (params.timeout !== undefined) this.#idleLimit = Math.min(this.#opts.keepAliveTimeout, serverIdleLimit(params.timeout));
+    if (params.max !== undefined && this.#answered + 1 + params.max < this.#limit) {
+      this.#limit = this.#answered + 1 + params.max;
+      this.#limitAdvertised = true;
+    }
+    if (params.timeout !== undefined) {
+      const ms = serverIdleLimit(params.timeout);
+      this.#idleAdvertised = ms < this.#opts.keepAliveTimeout;
+      this.#idleLimit = Math.min(this.#opts.keepAliveTimeout, ms);
+    }
   }
 
   #responseDone(trailers: Fields | null): void {
@@ -488,7 +514,7 @@ export class ClientConnection implements BodySource {
     this.#deadlines.clear('body');
     this.#host.onAnswered(this);
     if (this.#inFlight.length > 0) this.#deadlines.after('headers', this.#headersMs(), this.#readTick);
-    if (this.#retiring === null && this.#sent >= this.#limit) this.#retiring = 'keep-alive-max';
+    if (this.#retiring === null && this.#sent >= this.#limit) this.#retire('keep-alive-max');
     if (this.load === 0) {
       if (this.#retiring !== null) {
         this.#reason = this.#retiring;
@@ -583,12 +609,32 @@ export class ClientConnection implements BodySource {
     if (this.#bodyPaused) this.#socket.resume();
   }
 
+  /**
+   * It takes no more requests, for `reason` (the first reason given counts): published on
+   * `tether:client:connection:retired`, with the limit that ran out, when someone listens.
+   */
+  #retire(reason: ConnectionCloseReason): void {
+    if (this.#retiring !== null) return;
+    this.#retiring = reason;
+    if (!retiredTraced()) return;
+    switch (reason) {
+      case 'keep-alive-max':
+        return traceRetired(this, this.#host.origin, reason, this.#limit, this.#limitAdvertised);
+      case 'learned-limit':
+        return traceRetired(this, this.#host.origin, reason, this.#sent, false);
+      case 'keep-alive-timeout':
+        return traceRetired(this, this.#host.origin, reason, this.#idleLimit, this.#idleAdvertised);
+      default:
+        return traceRetired(this, this.#host.origin, reason, null, false);
+    }
+  }
+
   /** Close gracefully now (idle), or after what is in flight (busy). */
   close(reason: ConnectionCloseReason = 'client-close'): void {
     if (this.#closed) return;
-    this.#retiring ??= reason;
+    this.#retire(reason);
     if (this.load === 0) {
-      this.#reason = this.#retiring;
+      this.#reason = this.#retiring ?? reason;
       if (this.#connected) this.#endOurSide();
       else this.destroy(null);
     }
@@ -621,7 +667,7 @@ export class ClientConnection implements BodySource {
     if (reason !== undefined) this.#reason = reason;
     // Gone as far as the pool is concerned, even before the socket's 'close' event: no timeout
     // fires in between.
-    this.#retiring ??= this.#reason;
+    this.#retire(this.#reason);
     this.#deadlines.stop();
     if (err !== null) {
       for (const req of [...this.#inFlight.splice(0), ...this.#unwritten.splice(0)]) {
@@ -637,6 +683,7 @@ export class ClientConnection implements BodySource {
     this.#closed = true;
     this.#deadlines.stop();
     if (this.#lingerTimer !== undefined) this.#clock.clearTimer(this.#lingerTimer);
+    this.#retire(this.#reason);
     this.#host.onClosed(this, this.#reason, this.#settleLost());
   }
 
@@ -651,6 +698,7 @@ export class ClientConnection implements BodySource {
       case 'keep-alive-max':
         return 'client';
       case 'server-close':
+      case 'learned-limit':
       case 'server-idle-close':
       case 'error':
         return 'server';

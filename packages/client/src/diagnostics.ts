@@ -16,6 +16,7 @@
  * | `tether:client:request:trailers` | its response body is complete | `{ request, trailers }` |
  * | `tether:client:request:error` | it, or its response body, failed | `{ request, error }` |
  * | `tether:client:connection:connected` | a TCP handshake completed | `{ connection }` |
+ * | `tether:client:connection:retired` | it stopped taking requests, and why | `{ connection, reason, limit, advertised }` |
  * | `tether:client:connection:closed` | a connection closed | `{ connection, reason, error }` |
  */
 
@@ -38,9 +39,35 @@ export const CHANNELS = {
   error: 'tether:client:request:error',
   /** A connection's handshake completed: `{ connection }`. */
   connected: 'tether:client:connection:connected',
+  /** A connection stopped taking requests: `{ connection, reason, limit, advertised }` ({@link TraceRetired}). */
+  retired: 'tether:client:connection:retired',
   /** A connection closed: `{ connection, reason, error }`. */
   closed: 'tether:client:connection:closed',
 } as const;
+
+/**
+ * The message of `tether:client:connection:retired`: a connection takes no more requests (it
+ * closes once those in flight are answered). Published once per connection, before `closed`.
+ */
+export interface TraceRetired {
+  /** The connection. */
+  readonly connection: TraceConnection;
+  /**
+   * Why: `keep-alive-max` (it carried `maxRequestsPerConnection`, or the server's `Keep-Alive:
+   * max`), `learned-limit` (the server closed it on the response the pool's learned limit held it
+   * at), `keep-alive-timeout` (idle for ours or the server's `Keep-Alive: timeout`),
+   * `server-close` (a response said `Connection: close`), `server-idle-close` (the server closed
+   * it idle), `client-close` (the pool closed it, or a request asked to close), `timeout`, `error`.
+   */
+  readonly reason: ConnectionCloseReason;
+  /**
+   * The limit that ran out: requests for `keep-alive-max` and `learned-limit`, ms for
+   * `keep-alive-timeout`; null for the other reasons.
+   */
+  readonly limit: number | null;
+  /** The limit is the server's, from its `Keep-Alive: max` or `timeout` (else ours or learned). */
+  readonly advertised: boolean;
+}
 
 /** A request as tracers see it (one object per request, in every message about it). */
 export interface TraceRequest {
@@ -91,6 +118,7 @@ const channel = {
   trailers: diagnostics.channel(CHANNELS.trailers),
   error: diagnostics.channel(CHANNELS.error),
   connected: diagnostics.channel(CHANNELS.connected),
+  retired: diagnostics.channel(CHANNELS.retired),
   closed: diagnostics.channel(CHANNELS.closed),
 };
 
@@ -180,4 +208,16 @@ export function traceConnection(event: 'connected' | 'closed', conn: ClientConne
   const connection = connectionView(conn, origin);
   if (event === 'connected') ch.publish({ connection });
   else ch.publish({ connection, reason, error: conn.error });
+}
+
+/** @internal Whether anyone listens to `retired` (check before gathering its message). */
+export function retiredTraced(): boolean {
+  return channel.retired.hasSubscribers;
+}
+
+/** @internal Publish `retired` when someone listens. */
+export function traceRetired(conn: ClientConnection, origin: string, reason: ConnectionCloseReason, limit: number | null, advertised: boolean): void {
+  if (!channel.retired.hasSubscribers) return;
+  const message: TraceRetired = { connection: connectionView(conn, origin), reason, limit, advertised };
+  channel.retired.publish(message);
 }

@@ -8,11 +8,12 @@
  */
 
 export { Pool } from './pool.js';
-export type { CloseCallback, PoolStats, RequestOptions } from './pool.js';
+export type { CloseCallback } from './close-forms.js';
+export type { PoolStats, RequestOptions } from './pool.js';
 export type { DispatchController, DispatchHandler, DispatchHeaders } from './dispatcher.js';
 export type { DispatchHeaderValue, DispatchOptions } from './dispatch-options.js';
 export { CHANNELS } from './diagnostics.js';
-export type { TraceConnection, TraceRequest, TraceResponse } from './diagnostics.js';
+export type { TraceConnection, TraceRequest, TraceResponse, TraceRetired } from './diagnostics.js';
 export { Client } from './client.js';
 export { Agent } from './agent.js';
 export type { AgentOptions } from './agent.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isResend, lostRequestFate } from './lost-request-policy.js';
-import type { ConnectionLoss, LostRequestFacts, LostRequestFate } from './lost-request-policy.js';
+import { isResend, lostRequestFate, queuedRequestFate } from './lost-request-policy.js';
+import type { ConnectionLoss, LostRequestFacts, LostRequestFate, QueuedRequestFacts, QueuedRequestFate } from './lost-request-policy.js';
 
 /** A written, retryable GET with budget left, first unanswered on a fresh connection closed by the server. */
 const BASE: LostRequestFacts = {
@@ -91,5 +91,17 @@ describe('the fate of a request whose connection was lost', () => {
       expect(facts.raced, JSON.stringify(facts)).toBe(false);
       expect(facts.loss, JSON.stringify(facts)).not.toBe('timeout');
     }
+  });
+});
+
+describe('the fate of a queued request when a connect attempt failed', () => {
+  const rows: [rule: string, facts: QueuedRequestFacts, fate: QueuedRequestFate][] = [
+    ['1. settled already (aborted in the queue): ignored', { settled: true, liveConnection: false }, 'ignore'],
+    ['1. settled already, a connection up: ignored', { settled: true, liveConnection: true }, 'ignore'],
+    ['2. a connection of the pool is up and takes requests: it waits for it', { settled: false, liveConnection: true }, 'wait'],
+    ['3. no connection up: it fails with the connect error', { settled: false, liveConnection: false }, 'fail-not-connected'],
+  ];
+  it.each(rows)('%s', (_rule, facts, fate) => {
+    expect(queuedRequestFate(facts)).toBe(fate);
   });
 });

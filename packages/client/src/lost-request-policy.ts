@@ -99,3 +99,41 @@ export function lostRequestFate(r: LostRequestFacts): LostRequestFate {
 export function isResend(fate: LostRequestFate): boolean {
   return fate === 'resend-unprocessed' || fate === 'resend-after-abort' || fate === 'resend-race' || fate === 'retry';
 }
+
+/*
+ * A failed connect attempt decides the fate of the requests still queued in the pool too (not
+ * only of those the failed connection had taken: rule 4 above). undici's Client fails its whole
+ * queue when a connect fails and no request is running; undici's Pool gives each of its clients
+ * one request while it connects, so a refusing origin costs it one connect attempt per request.
+ * Here, first match wins:
+ *  1. it settled already (aborted while queued): nothing to do;
+ *  2. the pool holds a connection that completed its handshake and still takes requests: it
+ *     waits for that one (no new attempt is needed to send it);
+ *  3. otherwise it fails with the connect error, not processed: all it could wait for is another
+ *     attempt at an origin that just refused one (or did not answer). That holds for requests
+ *     given back by a dropped connection too (their error says they may have been processed),
+ *     and while other attempts are still under way: those carry their own first requests.
+ * So a burst of requests to a closed port makes at most `connections` attempts; a request made
+ * after the failure starts a new one.
+ */
+
+/** What is known about a request still queued in the pool when one of its connections failed to connect. */
+export interface QueuedRequestFacts {
+  /** It settled already (aborted in the queue). */
+  readonly settled: boolean;
+  /** The pool holds a connection that completed its handshake and still takes requests. */
+  readonly liveConnection: boolean;
+}
+
+/**
+ * What becomes of a queued request when a connect attempt failed: `'wait'` (it stays queued, for
+ * a connection that is up), or as a lost request's `'ignore'` and `'fail-not-connected'`.
+ */
+export type QueuedRequestFate = 'wait' | Extract<LostRequestFate, 'ignore' | 'fail-not-connected'>;
+
+/** Decide the fate of one queued request after a failed connect attempt (rules above). */
+export function queuedRequestFate(r: QueuedRequestFacts): QueuedRequestFate {
+  if (r.settled) return 'ignore';
+  if (r.liveConnection) return 'wait';
+  return 'fail-not-connected';
+}

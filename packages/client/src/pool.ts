@@ -10,7 +10,9 @@
  * confirmed, idempotent request, no streaming body, nothing non-idempotent in flight, within the
  * `pipelining` depth and the connection's request limits). Requests a connection gives back when
  * it drops are put at the front of the queue in their original order and may only go out on a
- * connection opened after the drop.
+ * connection opened after the drop. When a connection fails to connect and none is up, the queued
+ * requests fail with it (`queuedRequestFate`, lost-request-policy.ts) rather than each opening
+ * an attempt of its own.
  *
  * The pool holds what it learned about the origin, an OriginProfile (origin-profile.ts): its
  * connections report what the server did (each response head, each end), and the profile
@@ -32,8 +34,11 @@ import { EventEmitter } from 'node:events';
 import { Fields, isIdempotentMethod } from '@tether/protocol';
 import { ClientConnection } from './client-connection.js';
 import type { ConnectionCloseReason, ConnectionHost } from './client-connection.js';
+import { destroyArguments, promiseOrCallback } from './close-forms.js';
+import type { CloseCallback } from './close-forms.js';
 import { ClientError } from './errors.js';
 import { resolvePoolOptions } from './options.js';
+import { queuedRequestFate } from './lost-request-policy.js';
 import { UNKNOWN_ORIGIN, observeOrigin } from './origin-profile.js';
 import type { OriginProfile } from './origin-profile.js';
 import type { PoolOptions, ResolvedPoolOptions } from './options.js';
@@ -97,16 +102,13 @@ export interface PoolStats {
   readonly handshakesSaved: number;
 }
 
-const REASONS: readonly ConnectionCloseReason[] = ['server-close', 'server-idle-close', 'keep-alive-timeout', 'keep-alive-max', 'error', 'timeout', 'client-close'];
+const REASONS: readonly ConnectionCloseReason[] = ['server-close', 'learned-limit', 'server-idle-close', 'keep-alive-timeout', 'keep-alive-max', 'error', 'timeout', 'client-close'];
 
 function abortError(signal: AbortSignal, req: string, sent: boolean): ClientError {
   const reason: unknown = signal.reason;
   const why = reason instanceof Error ? reason.message : 'aborted';
   return new ClientError('TETHER_ABORTED', `${req}: ${why}`, { mayHaveBeenProcessed: sent, cause: reason });
 }
-
-/** Called once when `close()` or `destroy()` has finished (undici's callback form). */
-export type CloseCallback = (err: Error | null, data: null) => void;
 
 /**
  * Persistent connections to one origin, shared by the requests sent to it. It is also an undici
@@ -159,6 +161,7 @@ export class Pool extends EventEmitter {
     // The connections' view of the pool (kept off the public surface).
     this.#host = {
       options: this.options,
+      origin: this.origin,
       address: this.address,
       lastRequest: () => this.#closing !== null && this.#queue.length === 0,
       keepAlive: () => this.options.keepAlive && this.#profile.reuseSafe,
@@ -448,8 +451,34 @@ export class Pool extends EventEmitter {
       for (const req of requeue) req.fail(this.#destroyed);
     } else {
       this.#queue.unshift(...requeue);
+      if (!conn.connected && conn.error !== null) this.#connectFailed(conn.error);
     }
     this.#dispatch();
+  }
+
+  /**
+   * A connect attempt failed with `err`: each queued request meets the fate `queuedRequestFate`
+   * decides (lost-request-policy.ts) — it fails unless a connection that is up can take it, so a
+   * refusing origin is not tried once per queued request.
+   */
+  #connectFailed(err: ClientError): void {
+    let live = false;
+    for (const conn of this.#conns) if (conn.connected && !conn.retiring) live = true;
+    const failed: PendingRequest[] = [];
+    for (const req of this.#queue.splice(0)) {
+      switch (queuedRequestFate({ settled: req.settled, liveConnection: live })) {
+        case 'ignore':
+          break;
+        case 'wait':
+          this.#queue.push(req);
+          break;
+        case 'fail-not-connected':
+          failed.push(req);
+          break;
+      }
+    }
+    // Failed once the queue is consistent: a rejection may reach a handler that dispatches again.
+    for (const req of failed) req.fail(new ClientError(err.code, `${req.toString()}: ${err.message}`, { mayHaveBeenProcessed: false, cause: err.cause }));
   }
 
   /** Closing: once nothing is queued, close idle connections; busy ones close after their last response. */
@@ -473,8 +502,7 @@ export class Pool extends EventEmitter {
       this.#closing = { promise, resolve };
       this.#settleClose();
     }
-    if (callback === undefined) return this.#closing.promise;
-    void this.#closing.promise.then(() => callback(null, null));
+    return promiseOrCallback(this.#closing.promise, callback);
   }
 
   /**
@@ -485,11 +513,8 @@ export class Pool extends EventEmitter {
   destroy(callback: CloseCallback): void;
   destroy(err: Error | null | undefined, callback: CloseCallback): void;
   destroy(errOrCallback?: Error | null | CloseCallback, callback?: CloseCallback): Promise<void> | void {
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const err = typeof errOrCallback === 'function' ? undefined : (errOrCallback ?? undefined);
-    const done = this.#destroy(err);
-    if (cb === undefined) return done;
-    void done.then(() => cb(null, null));
+    const { err, callback: cb } = destroyArguments(errOrCallback, callback);
+    return promiseOrCallback(this.#destroy(err), cb);
   }
 
   /** Close gracefully (`await using pool = new Pool(…)`). */

@@ -4,41 +4,25 @@
  * bound on the origins kept, idle pools dropped, pool events re-emitted, close and destroy in
  * both forms, and `request(url)` running on the default agent.
  */
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { createServer } from '@tether/server';
 import type { Handler, ServerOptions } from '@tether/server';
 import { fetch as undiciFetch, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, ClientError, closeDefaultPools, getDefaultAgent, request } from '../src/index.js';
 import type { AgentOptions } from '../src/index.js';
+import { closedPort } from './closed-port.js';
 import { eventually } from './outcome.js';
 import { Resources } from './resources.js';
 
 const resources = new Resources();
 afterEach(() => resources.release());
 
-async function tether(handler: Handler, options: ServerOptions = {}): Promise<string> {
-  const server = createServer(options, handler);
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  resources.defer(() => server.close({ timeout: 500 }));
-  return `http://127.0.0.1:${port}`;
-}
+const tether = (handler: Handler, options?: ServerOptions): Promise<string> => resources.tether(handler, options);
 
 function agent(options: AgentOptions = {}): Agent {
   const a = new Agent(options);
   resources.defer(() => a.destroy());
   return a;
-}
-
-/** A port nothing listens on (fetch refuses the spec's "bad ports", such as 1). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

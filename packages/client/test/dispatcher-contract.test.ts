@@ -11,7 +11,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
-import { createServer } from '@tether/server';
 import type { Handler, ServerOptions } from '@tether/server';
 import fc from 'fast-check';
 import { pipeline as undiciPipeline, request as undiciRequest, stream as undiciStream } from 'undici';
@@ -26,12 +25,7 @@ import { Resources } from './resources.js';
 const resources = new Resources();
 afterEach(() => resources.release());
 
-async function tether(handler: Handler, options: ServerOptions = {}): Promise<string> {
-  const server = createServer(options, handler);
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  resources.defer(() => server.close({ timeout: 500 }));
-  return `http://127.0.0.1:${port}`;
-}
+const tether = (handler: Handler, options?: ServerOptions): Promise<string> => resources.tether(handler, options);
 
 const pool = (origin: string, options: PoolOptions = {}): Pool => resources.pool(origin, options);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { createServer } from '@tether/server';
 import type { Handler, ServerOptions } from '@tether/server';
 import { FormData as UndiciFormData, fetch as undiciFetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,12 +36,7 @@ function formData(which: string): FormData {
   return fd;
 }
 
-async function tether(handler: Handler, options: ServerOptions = {}): Promise<string> {
-  const server = createServer(options, handler);
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  resources.defer(() => server.close({ timeout: 500 }));
-  return `http://127.0.0.1:${port}`;
-}
+const tether = (handler: Handler, options?: ServerOptions): Promise<string> => resources.tether(handler, options);
 
 async function nodeHttp(handler: http.RequestListener): Promise<{ origin: string; server: http.Server }> {
   const server = http.createServer(handler);

@@ -7,12 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { createServer } from '@tether/server';
-import type { Handler, ServerOptions, TetherServer } from '@tether/server';
+import type { Handler, ServerOptions } from '@tether/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ClientError, Pool, closeDefaultPools, request } from '../src/index.js';
 import type { PoolOptions } from '../src/index.js';
+import { closedPort } from './closed-port.js';
 import { ok } from './raw-server.js';
 import type { Behaviour , RawServer} from './raw-server.js';
 import { Resources } from './resources.js';
@@ -20,12 +19,7 @@ import { Resources } from './resources.js';
 const resources = new Resources();
 afterEach(() => resources.release());
 
-async function tether(handler: Handler, options: ServerOptions = {}): Promise<{ server: TetherServer; origin: string }> {
-  const server = createServer(options, handler);
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  resources.defer(() => server.close({ timeout: 500 }));
-  return { server, origin: `http://127.0.0.1:${port}` };
-}
+const tether = (handler: Handler, options?: ServerOptions): Promise<string> => resources.tether(handler, options);
 
 const raw = (behaviour: Behaviour): Promise<RawServer> => resources.raw(behaviour);
 const pool = (origin: string, options: PoolOptions = {}): Pool => resources.pool(origin, options);
@@ -62,7 +56,7 @@ async function recordingServer(delay: (path: string) => number): Promise<{ serve
 describe('reuse', () => {
   it('sends sequential requests on one connection (same client port), counting handshakes saved', async () => {
     const ports = new Set<number>();
-    const { origin } = await tether((req, res) => {
+    const origin = await tether((req, res) => {
       ports.add(req.socket.remotePort!);
       res.end(`hello ${req.url}`);
     });
@@ -79,7 +73,7 @@ describe('reuse', () => {
   it('opens up to `connections` for concurrent requests, then queues', async () => {
     let active = 0;
     let most = 0;
-    const { origin } = await tether(async (_req, res) => {
+    const origin = await tether(async (_req, res) => {
       most = Math.max(most, ++active);
       await sleep(20);
       active--;
@@ -133,7 +127,7 @@ describe('pipelining', () => {
   });
 
   it("honours the server's Keep-Alive max: never sends more than the connection will take", async () => {
-    const { origin } = await tether((req, res) => res.end(req.url), { keepAliveMax: 5 });
+    const origin = await tether((req, res) => res.end(req.url), { keepAliveMax: 5 });
     const p = pool(origin, { connections: 1, pipelining: 10 });
     const bodies = await Promise.all(Array.from({ length: 23 }, (_, i) => p.request({ path: `/${i}` }).then((r) => r.text())));
     expect(bodies).toEqual(Array.from({ length: 23 }, (_, i) => `/${i}`));
@@ -155,7 +149,7 @@ describe('pipelining', () => {
     expect(bodies).toEqual(Array.from({ length: 10 }, (_, i) => `/${i}`));
     await eventually(() => p.stats().connections.open <= 1);
     // Requests pipelined behind the announced close were re-sent; none failed.
-    expect(p.stats().closedBy['server-close']).toBeGreaterThanOrEqual(4);
+    expect(p.stats().closedBy['server-close'] + p.stats().closedBy['learned-limit']).toBeGreaterThanOrEqual(4);
     expect(p.stats().retries).toBeGreaterThan(0);
   });
 });
@@ -221,7 +215,7 @@ describe('bodies', () => {
   };
 
   it('sends text, bytes, a stream (chunked) and a stream with a declared length', async () => {
-    const { origin } = await tether(echo);
+    const origin = await tether(echo);
     const p = pool(origin);
     async function* parts(): AsyncIterable<Uint8Array> {
       yield Buffer.from('one,');
@@ -241,7 +235,7 @@ describe('bodies', () => {
   });
 
   it('reads a body as JSON, an ArrayBuffer, or piece by piece; a body is read once', async () => {
-    const { origin } = await tether((req, res) => {
+    const origin = await tether((req, res) => {
       if (req.url === '/stream') {
         res.write('a');
         setTimeout(() => res.end('b'), 5);
@@ -260,7 +254,7 @@ describe('bodies', () => {
   it('a caller that does not read a body stops the socket; the responses behind it wait, then arrive', async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 0x61);
     let bigSocketWritten = 0;
-    const { origin } = await tether((req, res) => {
+    const origin = await tether((req, res) => {
       if (req.url === '/big') {
         res.end(big);
         const socket = req.socket;
@@ -352,12 +346,24 @@ describe('timeouts and failures', () => {
   });
 
   it('a refused connection: TETHER_CONNECT_FAILED, not processed', async () => {
-    const free = net.createServer();
-    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
-    const port = (free.address() as AddressInfo).port;
-    await new Promise((r) => free.close(r));
-    const p = pool(`http://127.0.0.1:${port}`);
+    const p = pool(`http://127.0.0.1:${await closedPort()}`);
     await expect(p.request()).rejects.toMatchObject({ code: 'TETHER_CONNECT_FAILED', mayHaveBeenProcessed: false });
+  });
+
+  it('1,000 requests to a refusing origin all fail with its connect error, after at most `connections` attempts', async () => {
+    const p = pool(`http://127.0.0.1:${await closedPort()}`, { connections: 6, pipelining: 10 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => p.request({ path: `/${i}` })));
+    const failures = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as ClientError) : null));
+    expect(failures.filter((e) => e === null)).toHaveLength(0);
+    expect(new Set(failures.map((e) => e?.code))).toEqual(new Set(['TETHER_CONNECT_FAILED']));
+    expect(failures.every((e) => e?.mayHaveBeenProcessed === false)).toBe(true);
+    const opened = p.stats().connections.opened;
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(opened).toBeLessThanOrEqual(6);
+    expect(failures[999]!.message).toMatch(/^GET \/999: /);
+    // A request made after the failure makes an attempt of its own.
+    await expect(p.request()).rejects.toMatchObject({ code: 'TETHER_CONNECT_FAILED' });
+    expect(p.stats().connections.opened).toBe(opened + 1);
   });
 
   it('an unparseable response fails with TETHER_PROTOCOL, the protocol error as its cause', async () => {
@@ -372,7 +378,7 @@ describe('timeouts and failures', () => {
   });
 
   it('a header the protocol refuses to write: TETHER_INVALID_REQUEST; the connection stays usable', async () => {
-    const { origin } = await tether((_req, res) => res.end('ok'));
+    const origin = await tether((_req, res) => res.end('ok'));
     const p = pool(origin);
     await expect(p.request({ headers: { 'x-bad': 'a\r\nInjected: yes' } })).rejects.toMatchObject({ code: 'TETHER_INVALID_REQUEST', mayHaveBeenProcessed: false });
     expect(await (await p.request()).text()).toBe('ok');
@@ -389,7 +395,7 @@ describe('timeouts and failures', () => {
 
 describe('Client and request()', () => {
   it('a Client is a pool of one connection', async () => {
-    const { origin } = await tether((req, res) => res.end(req.url));
+    const origin = await tether((req, res) => res.end(req.url));
     const client = new Client(origin, { pipelining: 3 });
     resources.defer(() => client.close());
     const bodies = await Promise.all(['/a', '/b', '/c', '/d'].map((path) => client.request({ path }).then((r) => r.text())));
@@ -399,7 +405,7 @@ describe('Client and request()', () => {
 
   it('request(url) uses one default pool per origin', async () => {
     const ports = new Set<number>();
-    const { origin } = await tether((req, res) => {
+    const origin = await tether((req, res) => {
       ports.add(req.socket.remotePort!);
       res.end(`got ${req.url}`);
     });
