@@ -847,7 +847,9 @@ export class Connection {
     if (closeAfter) this.#closing = true;
     this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
     this.#reserved = reserve;
-    this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response', this.#slab);
+    // A head returned as text carries its whole body after it, unframed (see #textHead): the
+    // message is complete once the caller appends it, and no body writer is needed.
+    this.#writer = typeof bytes === 'string' ? null : bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response', this.#slab);
     return bytes;
   }
 
