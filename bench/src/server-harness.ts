@@ -41,6 +41,9 @@ const USAGE = `usage: node dist/server-harness.js [options]
                      packages/server, or its packages/server/dist (default: this workspace's)
   --no-keep-alive    advertiseKeepAlive: false (builds that write the Keep-Alive advertisement
                      differently then send the same bytes)
+  --keep-alive-timeout MS
+                     the server's keepAliveTimeout (default 5000, the server's own): under
+                     valgrind a turn can outlast 5 s, and connections that time out stop answering
   --help             this text`;
 
 const fail = failer('server-harness');
@@ -78,10 +81,12 @@ async function main(): Promise<void> {
     shape: { type: 'string' },
     server: { type: 'string' },
     'no-keep-alive': { type: 'boolean' },
+    'keep-alive-timeout': { type: 'string' },
   });
   const depth = integerFlag(fail, v.depth, 10, 'depth');
   const requests = integerFlag(fail, v.requests, 300_000, 'requests');
   const connections = integerFlag(fail, v.connections, 50, 'connections');
+  const keepAliveTimeout = integerFlag(fail, v['keep-alive-timeout'], 5000, 'keep-alive-timeout');
   const shape = v.shape === undefined ? 'hello' : parseList(fail, v.shape, SHAPE_IDS, 'shape')[0]!;
   // Another build has the same API: typed as this workspace's.
   const dist = v.server === undefined ? new URL('../../packages/server/dist/', import.meta.url) : pathToFileURL(`${dirname(serverEntry(v.server, fail))}/`);
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   const { ServerConnection } = (await import(new URL('server-connection.js', dist).href)) as typeof TetherServerConnection;
   const handle = SHAPES[shape].handle;
   // Without the advertisement, builds that write it differently send the same bytes.
-  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY, advertiseKeepAlive: v['no-keep-alive'] !== true }, (_req, res) => handle(res));
+  const server = createServer({ keepAliveMax: Number.POSITIVE_INFINITY, keepAliveTimeout, advertiseKeepAlive: v['no-keep-alive'] !== true }, (_req, res) => handle(res));
   const sockets = Array.from({ length: connections }, () => new StandInSocket());
   // The server's connection-facing members are @internal, so not in its public type.
   const host = server as unknown as ConstructorParameters<typeof ServerConnection>[1];

@@ -103,6 +103,9 @@ function unframed(kind: FramingKind): boolean {
 const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
 const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
 
+/** The last Keep-Alive advertisement {@link persistenceFields} found valid. */
+let validKeepAlive: string | undefined;
+
 /**
  * The persistence fields of a final response: `fields` as sent (less what is replaced), with the
  * lines to add pushed onto `extra`. A closing response says `Connection: close` and nothing of
@@ -120,8 +123,13 @@ function persistenceFields(fields: Fields, extra: string[], closeAfter: boolean,
     return fields.without(CONNECTION_FIELDS);
   }
   if (keepAlive !== undefined) {
-    // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1).
-    validateField('Keep-Alive', keepAlive);
+    // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1). A
+    // server sends the same value response after response: the last one found valid is not
+    // checked again.
+    if (keepAlive !== validKeepAlive) {
+      validateField('Keep-Alive', keepAlive);
+      validKeepAlive = keepAlive;
+    }
     if (!connection.keepAlive) extra.push('Connection', 'keep-alive');
     extra.push('Keep-Alive', keepAlive);
     return carries(fields.raw, 'keep-alive') ? fields.without(KEEP_ALIVE_FIELD) : fields;
@@ -869,7 +877,9 @@ export class Connection {
     if (closeAfter) this.#closing = true;
     this.#lastResponded = exchange ?? { method, version: peerVersion, requestClose: true, expectContinue: false, upgrade: false, responded: true, closeAfter: true };
     this.#reserved = reserve;
-    this.#writer = bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response', this.#slab);
+    // A head returned as text carries its whole body after it, unframed (see #textHead): the
+    // message is complete once the caller appends it, and no body writer is needed.
+    this.#writer = typeof bytes === 'string' ? null : bodyWriter(framing.kind, framing.length, bodyless ? `a ${status} response to ${method}` : 'this response', this.#slab);
     return bytes;
   }
 

@@ -232,6 +232,26 @@ function emitClose(res: http.ServerResponse): void {
   emit.call(res, 'close');
 }
 
+/** The exchange a node response belongs to (its request holds it). */
+function exchangeOf(res: http.ServerResponse): NodeExchange | undefined {
+  return (res.req as unknown as NodeRequestState | undefined)?.[SOURCE];
+}
+
+/** A node response's 'prefinish' listener (`this`: the response). */
+function onPrefinish(this: http.ServerResponse): void {
+  exchangeOf(this)?.prefinish();
+}
+
+/** A node response's 'finish' listener: 'close' follows on the next tick, as node:http emits it. */
+function onFinish(this: http.ServerResponse): void {
+  process.nextTick(emitClose, this);
+}
+
+/** A node response's 'error' listener. */
+function onError(this: http.ServerResponse, err: unknown): void {
+  exchangeOf(this)?.error(err);
+}
+
 /** Whether a request's head announces a body (Content-Length other than 0, or Transfer-Encoding). */
 function announcesBody(req: ServerRequest): boolean {
   const fields = req.fields;
@@ -273,12 +293,14 @@ export class NodeExchange {
     const raw = source.rawHeaders as string[];
     addHeaderLines.call(req, raw, Math.min(raw.length, view.lines * 2));
     r[SOURCE] = this;
-    r._read = readBody;
     this.req = req;
     if (!hasBody) {
+      // Ended before anyone reads: Readable never calls `_read`, so node's own stays (an own
+      // property added to every request would cost each one a larger backing store).
       req.complete = true;
       push.call(req, null);
     } else {
+      r._read = readBody;
       this.#bridgeBody(view.lines);
     }
     const res = new ServerResponse(req);
@@ -290,11 +312,12 @@ export class NodeExchange {
     // it would desynchronise the responses after it.
     res.strictContentLength = true;
     s._storeHeader = storeCheckedHeader;
-    on.call(res, 'prefinish', () => this.#prefinish());
-    on.call(res, 'finish', () => process.nextTick(emitClose, res));
+    // Module functions, not closures: one fewer allocation per listener and request.
+    on.call(res, 'prefinish', onPrefinish);
+    on.call(res, 'finish', onFinish);
     // node emits a misused response's errors ('write after end'…) as 'error', which with no
     // listener of the handler's would end the process: they are reported instead.
-    on.call(res, 'error', (err: unknown) => this.#host.responseError(this, err));
+    on.call(res, 'error', onError);
     this.res = res;
   }
 
@@ -399,7 +422,13 @@ export class NodeExchange {
     if (!this.req.destroyed) destroyReadable.call(this.req, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
   }
 
-  #prefinish(): void {
+  /** @internal The response emitted 'error' (see onError). */
+  error(err: unknown): void {
+    this.#host.responseError(this, err);
+  }
+
+  /** @internal All of the response is with the socket (node's 'prefinish', see onPrefinish). */
+  prefinish(): void {
     if (this.#done) return;
     this.#done = true;
     this.#detach();

@@ -38,14 +38,6 @@ import type { HeaderView } from './node-headers.js';
  */
 const BODY_HIGH_WATER = 64 * 1024;
 
-/**
- * Readable without its constructor (see the theory above); instances are still
- * `instanceof Readable`.
- */
-const LazyReadable = function LazyReadable(): void {
-  // Nothing: Readable's constructor runs on first use.
-} as unknown as typeof Readable;
-LazyReadable.prototype = Readable.prototype;
 
 /** Feeds body data from the connection. */
 export let pushBody: (req: ServerRequest, data: Uint8Array) => void;
@@ -66,8 +58,17 @@ let makeState: (req: ServerRequest) => object;
 /** The request's part of `_read`. */
 let readRequest: (req: ServerRequest) => void;
 
+/**
+ * Readable's members, which a request has through its prototype chain: the class has no base
+ * class, so making a request calls no constructor but its own (see the theory above), and
+ * `ServerRequest.prototype` inherits from `Readable.prototype` (set below the class).
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the members come from Readable.prototype
+export interface ServerRequest extends Omit<Readable, typeof Symbol.asyncIterator> {}
+
 /** An HTTP request as the handler sees it. */
-export class ServerRequest extends LazyReadable {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
+export class ServerRequest {
   /** The method, case-sensitive. */
   readonly method: string;
   /** The request-target as sent. */
@@ -97,7 +98,6 @@ export class ServerRequest extends LazyReadable {
 
   /** @internal Made by the connection; `view`: how `headers` folds the fields (node's rules by default). */
   constructor(socket: Socket, method: string, url: string, httpVersion: HttpVersion, fields: Fields, view: HeaderView = NODE_VIEW) {
-    super();
     this.socket = socket;
     this.method = method;
     this.url = url;
@@ -182,7 +182,7 @@ export class ServerRequest extends LazyReadable {
   }
 
   /** The body, chunk by chunk (Buffers; strings after `setEncoding`). */
-  override [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer> {
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer> {
     return Readable.prototype[Symbol.asyncIterator].call(this) as NodeJS.AsyncIterator<Buffer>;
   }
 
@@ -285,6 +285,9 @@ export class ServerRequest extends LazyReadable {
   }
 
 }
+
+// A request is a Readable without Readable's constructor having run (see the theory above).
+Object.setPrototypeOf(ServerRequest.prototype, Readable.prototype);
 
 // Data properties on node's IncomingMessage, which code written for node assigns.
 assignable(ServerRequest.prototype, ['headers', 'rawHeaders', 'headersDistinct', 'trailers', 'rawTrailers', 'trailersDistinct', 'httpVersionMajor', 'httpVersionMinor', 'connection']);

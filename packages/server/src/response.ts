@@ -111,16 +111,6 @@ export function checkStatus(statusCode: unknown): number {
   return status;
 }
 
-/**
- * Writable without its constructor (see the theory above): a response makes its listener table
- * on the first `on()` (EventEmitter's methods accept an instance that has none yet) and its
- * Writable state on first use. Instances are still `instanceof Writable` and `EventEmitter`.
- */
-const LazyWritable = function LazyWritable(): void {
-  // Nothing: Writable's constructor runs on first use.
-} as unknown as new () => Omit<Writable, AccessorName | 'cork' | 'uncork' | 'setDefaultEncoding' | 'destroy' | 'write' | 'end'>;
-LazyWritable.prototype = Writable.prototype;
-
 /** Writable's fields the response answers with getters of its own (TypeScript types them as properties). */
 type AccessorName = 'writableEnded' | 'writableFinished' | 'writable' | 'destroyed' | 'closed' | 'writableLength' | 'writableHighWaterMark' | 'writableNeedDrain' | 'writableCorked';
 
@@ -160,8 +150,20 @@ function listened(res: ServerResponse): boolean {
   return (res as unknown as { _events: object | undefined })._events !== undefined;
 }
 
+/**
+ * Writable's members, which a response has through its prototype chain without Writable's
+ * constructor (see the theory above): the class has no base class, so making a response calls no
+ * constructor but its own, and `ServerResponse.prototype` inherits from `Writable.prototype` (set
+ * below the class). A response makes its listener table on the first `on()` (EventEmitter's
+ * methods accept an instance that has none yet) and its Writable state on first use; instances
+ * are still `instanceof Writable` and `EventEmitter`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the members come from Writable.prototype
+export interface ServerResponse extends Omit<Writable, AccessorName | 'cork' | 'uncork' | 'setDefaultEncoding' | 'destroy' | 'write' | 'end'> {}
+
 /** An HTTP response being written by a handler. */
-export class ServerResponse extends LazyWritable {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
+export class ServerResponse {
   /** The status to send; default 200. */
   statusCode = 200;
   /** The reason phrase; default the standard one for `statusCode`. */
@@ -195,7 +197,6 @@ export class ServerResponse extends LazyWritable {
 
   /** @internal Made by the connection. */
   constructor(sink: ResponseSink, req?: ServerRequest) {
-    super();
     this.#sink = sink;
     this.req = req;
   }
@@ -614,6 +615,9 @@ export class ServerResponse extends LazyWritable {
   }
 }
 
+
+// A response is a Writable without Writable's constructor having run (see the theory above).
+Object.setPrototypeOf(ServerResponse.prototype, Writable.prototype);
 
 // Data properties on node's ServerResponse, which code written for node assigns.
 assignable(ServerResponse.prototype, ['socket', 'connection', 'finished']);
