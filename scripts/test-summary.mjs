@@ -6,9 +6,9 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-// Every package and app, and packaging/ (the consumers of the packed packages).
+// Every package, app and testing workspace, and packaging/ (the consumers of the packed packages).
 const projects = ['packaging'];
-for (const group of ['packages', 'apps']) {
+for (const group of ['packages', 'apps', 'testing']) {
   if (existsSync(group)) projects.push(...readdirSync(group).map((name) => join(group, name)));
 }
 for (const project of projects) {

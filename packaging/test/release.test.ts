@@ -116,9 +116,17 @@ function linkWorkspaceDependencies(): void {
       if (!range.startsWith('workspace:')) continue;
       const link = path.join(repo, folder(name), 'node_modules', dependency);
       mkdirSync(path.dirname(link), { recursive: true });
-      symlinkSync(path.join(repo, folder(dependency as Name)), link);
+      symlinkSync(path.join(repo, workspaceFolder(dependency)), link);
     }
   }
+}
+
+/** The folder of a workspace package: a published one under packages/, a private test helper under testing/. */
+function workspaceFolder(name: string): string {
+  const folders = [`packages/${name.slice('@tether/'.length)}`, `testing/${name.slice('@tether/'.length)}`];
+  const found = folders.find((candidate) => existsSync(path.join(repo, candidate, 'package.json')) && readJson(path.join(repo, candidate, 'package.json')).name === name);
+  if (found === undefined) throw new Error(`${name}: no workspace package of that name in ${folders.join(' or ')}`);
+  return found;
 }
 
 const changeset = (args: string[], env: Record<string, string> = {}): Promise<unknown> =>

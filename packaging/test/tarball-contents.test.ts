@@ -105,6 +105,17 @@ describe.each(PACKAGES)('$dir as packed', (row) => {
     }
   });
 
+  it('takes no private workspace package as a dependency a user would install', () => {
+    // @tether/peers (testing/) is private and never published: a devDependency at most.
+    const pkg = JSON.parse(read('package.json')) as Record<string, Record<string, string> | undefined>;
+    const installed = { ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies };
+    for (const name of Object.keys(installed).filter((dependency) => dependency.startsWith('@tether/'))) {
+      const folder = `${REPO_ROOT}packages/${name.slice('@tether/'.length)}/package.json`;
+      expect(statSync(folder, { throwIfNoEntry: false })?.isFile(), `${name} is a published package under packages/`).toBe(true);
+      expect((JSON.parse(readFileSync(folder, 'utf8')) as { private?: boolean }).private, name).not.toBe(true);
+    }
+  });
+
   it('ships the source file every .js and .d.ts map points to', () => {
     // Maps name `../src/*.ts`: src/ ships, so stack traces and go-to-definition land on real files.
     const files = packed();

@@ -5,16 +5,11 @@
  * clock the test moves) without advertising it (requests racing the close are re-sent; none fails).
  */
 
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { nginxConfig as nginxPeerConfig, startPeer } from '@tether/peers';
+import type { PeerPlace, RunningPeer } from '@tether/peers';
 import { ManualClock } from '@tether/protocol/testing';
 import { createServer } from '@tether/server';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -22,9 +17,6 @@ import { Pool } from '../src/index.js';
 import type { PoolOptions, PoolStats } from '../src/index.js';
 import { RawServer, ok } from './raw-server.js';
 import type { RawConnection } from './raw-server.js';
-
-/** The nginx binary: `TETHER_NGINX`, else where Debian's `nginx` package puts it (CI's .ci/run installs it). */
-const NGINX = process.env.TETHER_NGINX ?? '/usr/sbin/nginx';
 
 /** GETs per run: enough for hundreds of nginx connections and many pipelined batches. */
 const RUN_REQUESTS = 1000;
@@ -143,162 +135,29 @@ describe('interop with node:http', () => {
 // -------------------------------------------------------------------------------------------------
 // nginx
 
-/** Ports tried before giving up: another process may take the free port we picked before nginx binds it. */
-const NGINX_START_ATTEMPTS = 3;
-/** nginx listens within milliseconds; a slow CI machine gets plenty more. */
-const NGINX_READY_MS = 10_000;
-/** How long nginx gets to exit after SIGTERM before SIGKILL. */
-const NGINX_STOP_MS = 5000;
-
-interface Nginx {
-  readonly origin: string;
-  readonly child: ChildProcess;
-  readonly dir: string;
-}
-
-function nginxConfig(dir: string, port: number, errorLog: string): string {
-  const at = (name: string): string => JSON.stringify(path.join(dir, name));
-  return `# Written by packages/client/test/interop.test.ts: one process, everything inside ${dir}.
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${at('nginx.pid')};
-error_log ${JSON.stringify(errorLog)} warn;
-
-events {
-  worker_connections 1024;
-}
-
-http {
-  access_log off;
-  client_body_temp_path ${at('client-body')};
-  proxy_temp_path ${at('proxy')};
-  fastcgi_temp_path ${at('fastcgi')};
-  uwsgi_temp_path ${at('uwsgi')};
-  scgi_temp_path ${at('scgi')};
-
-  # The third response on a connection says Connection: close; nginx then closes it.
+function nginxConfig(place: PeerPlace): string {
+  return nginxPeerConfig(
+    place,
+    `  # The third response on a connection says Connection: close; nginx then closes it.
   keepalive_requests 3;
   keepalive_timeout 1s;
 
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${place.port};
     location / {
       default_type text/plain;
       return 200 "hello $uri\\n";
     }
-  }
-}
-`;
-}
-
-/** A loopback port free right now (bound to port 0, then released). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  }`,
+  );
 }
 
-/** One GET with node:http: `status body`, or null when nothing answers. */
-function probe(port: number, reqPath: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: reqPath, agent: false, timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(`${res.statusCode ?? 0} ${body}`));
-      res.on('error', () => resolve(null));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-  });
-}
-
-/** Whether `child` exited within `ms`. */
-function exitWithin(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/** SIGTERM, then SIGKILL if it is still there after NGINX_STOP_MS. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  if (await exitWithin(child, NGINX_STOP_MS)) return;
-  child.kill('SIGKILL');
-  if (!(await exitWithin(child, NGINX_STOP_MS))) throw new Error(`nginx (pid ${String(child.pid)}) did not exit after SIGKILL`);
-}
-
-interface Attempt {
-  /** The running nginx, or null when it exited or never answered (most likely: the port was taken). */
-  readonly child: ChildProcess | null;
-  readonly port: number;
-  /** What it printed and logged. */
-  readonly output: string;
-}
-
-/** Start nginx on a free port in `dir`, and wait (bounded) until it answers there. */
-async function startNginx(dir: string, attempt: number): Promise<Attempt> {
-  const port = await freePort();
-  const conf = path.join(dir, `nginx-${attempt}.conf`);
-  const errorLog = path.join(dir, `error-${attempt}.log`);
-  await writeFile(conf, nginxConfig(dir, port, errorLog));
-  // -e: the error log from the start (until it has read the config, nginx would log to /var/log).
-  const child = spawn(NGINX, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  child.once('error', (err) => {
-    exited = true;
-    output += `spawn failed: ${err.message}\n`;
-  });
-  const deadline = performance.now() + NGINX_READY_MS;
-  while (performance.now() < deadline && !exited) {
-    // Not just "the port accepts": the answer must be nginx's (the port may have been taken).
-    if ((await probe(port, '/ready')) === '200 hello /ready\n' && !exited) return { child, port, output };
-    await sleep(50);
-  }
-  if (!exited) await stopChild(child);
-  // nginx logs its errors to stderr and to the error log; the log has them all (once).
-  const log = await readFile(errorLog, 'utf8').catch(() => '');
-  return { child: null, port, output: (log.trim() === '' ? output : log).trim() };
-}
-
-let nginx: Promise<Nginx> | null = null;
+let nginx: Promise<RunningPeer> | null = null;
 
 /** nginx, started on first use (and stopped in afterAll). Rejects, saying why, when it cannot run. */
-function nginxServer(): Promise<Nginx> {
-  nginx ??= (async () => {
-    if (!existsSync(NGINX)) {
-      throw new Error(`${NGINX} not found: these tests need Debian's nginx (apt-get install --no-install-recommends nginx; .ci/run installs it)`);
-    }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tether-client-nginx-'));
-    const tried: string[] = [];
-    for (let attempt = 1; attempt <= NGINX_START_ATTEMPTS; attempt++) {
-      const started = await startNginx(dir, attempt);
-      if (started.child !== null) return { origin: `http://127.0.0.1:${started.port}`, child: started.child, dir };
-      tried.push(`port ${started.port}: ${started.output || '(no output)'}`);
-    }
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`nginx did not start after ${NGINX_START_ATTEMPTS} attempts:\n${tried.join('\n')}`);
-  })();
+function nginxServer(): Promise<RunningPeer> {
+  // Not just "the port accepts": the answer must be nginx's (the port may have been taken).
+  nginx ??= startPeer({ kind: 'nginx', config: nginxConfig, ready: { path: '/ready', body: 'hello /ready\n' } });
   return nginx;
 }
 
@@ -306,9 +165,7 @@ afterAll(async () => {
   if (nginx === null) return;
   const started = await nginx.catch(() => null);
   nginx = null;
-  if (started === null) return;
-  await stopChild(started.child);
-  await rm(started.dir, { recursive: true, force: true });
+  await started?.stop();
 });
 
 /**

@@ -22,7 +22,8 @@
  */
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenNodeUpstream } from '@tether/peers';
+import type { NodeUpstream } from '@tether/peers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/index.js';
 import { startProxy } from './proxies.js';
@@ -81,14 +82,8 @@ const echo: Handler = async (req, res) => {
   res.end(answer(req.url, body));
 };
 
-interface NodeBackend {
-  readonly port: number;
-  /** Connections accepted so far. */
-  readonly connections: () => number;
-}
-
 /** node:http with keepAliveTimeout 1000, closed in `resources.release()`. */
-async function nodeBackend(): Promise<NodeBackend> {
+async function nodeBackend(): Promise<NodeUpstream> {
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -99,20 +94,9 @@ async function nodeBackend(): Promise<NodeBackend> {
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  let connections = 0;
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  resources.defer(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, connections: () => connections };
+  const upstream = await listenNodeUpstream(server);
+  resources.defer(() => upstream.close());
+  return upstream;
 }
 
 // -------------------------------------------------------------------------------------------------

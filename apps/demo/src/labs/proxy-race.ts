@@ -39,9 +39,9 @@
  */
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { createLink } from '@tether/netem';
+import { listenNodeUpstream } from '@tether/peers';
 import { createServer } from '@tether/server';
 
 import { LOOPBACK } from './http-wire.js';
@@ -148,23 +148,9 @@ async function nodeBackend(scope: Scope, keepAliveTimeout: number): Promise<Back
     });
   });
   server.keepAliveTimeout = keepAliveTimeout;
-  let connections = 0;
-  server.on('connection', (socket) => {
-    connections++;
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, resolve);
-  });
-  scope.defer(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, connections: () => connections };
+  const upstream = await listenNodeUpstream(server);
+  scope.defer(() => upstream.close());
+  return upstream;
 }
 
 async function tetherBackend(scope: Scope, keepAliveTimeout: number): Promise<Backend> {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { nginxBinary, nginxConfig } from '../../src/labs/nginx.js';
+import { nginxConfig } from '../../src/labs/nginx.js';
 import { gapsFor, raceLines, runProxyRace } from '../../src/labs/proxy-race.js';
 
 describe('nginxConfig', () => {
-  const conf = nginxConfig('/tmp/x', 8080, { app: { port: 9000, keepalive: 32, keepaliveTimeoutS: 60 } }, '/tmp/x/error.log');
+  const conf = nginxConfig({ dir: '/tmp/x', port: 8080, errorLog: '/tmp/x/error.log' }, { app: { port: 9000, keepalive: 32, keepaliveTimeoutS: 60 } });
 
   it('pools idle upstream connections and keeps them persistent', () => {
     expect(conf).toMatch(/upstream app \{\s+server 127\.0\.0\.1:9000 max_fails=0;\s+keepalive 32;\s+keepalive_timeout 60s;\s+\}/);
@@ -21,11 +21,6 @@ describe('nginxConfig', () => {
 
   it('leaves proxy_next_upstream at its default (the 502 count depends on it)', () => {
     expect(conf).not.toContain('proxy_next_upstream');
-  });
-
-  it('takes the binary from TETHER_NGINX, else Debian\'s', () => {
-    expect(nginxBinary({ TETHER_NGINX: '/opt/nginx' })).toBe('/opt/nginx');
-    expect(nginxBinary({})).toBe('/usr/sbin/nginx');
   });
 });
 
