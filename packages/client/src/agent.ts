@@ -74,7 +74,9 @@ export class Agent extends EventEmitter {
   /** The pool of `origin` (made now if there is none). */
   pool(origin: string | URL): Pool {
     if (this.#closing !== null) throw new ClientError('TETHER_CLOSED', `${String(origin)}: the agent is ${this.#destroyed ? 'destroyed' : 'closing'}`, { mayHaveBeenProcessed: false });
-    const key = new URL(origin).origin;
+    // A key is a serialized origin, which serializes to itself: a string equal to one (what
+    // fetch passes) needs no URL parsed.
+    const key = typeof origin === 'string' && this.#pools.has(origin) ? origin : new URL(origin).origin;
     let pool = this.#pools.get(key);
     if (pool !== undefined) {
       // Most recently used last.

@@ -164,6 +164,8 @@ export class ClientConnection implements BodySource {
    */
   #destroyed = false;
   #out: (Uint8Array | string)[] = [];
+  /** See `resting`. */
+  #resting = false;
   /** What canTake hands the pipelining predicate, filled in per question (it is asked often). */
   readonly #ask: Mutable<PipelineRequest> = { method: 'GET', streamingBody: false, idempotent: true };
   readonly #limits: Mutable<PipelineLimits> = {};
@@ -203,6 +205,19 @@ export class ClientConnection implements BodySource {
     return this.#inFlight.length + this.#unwritten.length;
   }
 
+  /**
+   * Its last response completed in this turn of the event loop: it takes its next request in
+   * the check phase (setImmediate), as undici's Client does without pipelining. The requests
+   * freed by one socket read (every connection whose response arrived in it) then leave
+   * together, after all of them are parsed, instead of one write between each two parses: the
+   * server is woken once for them, not once per request (on a shared machine this halved the
+   * involuntary context switches per request, 0.8–0.9 → 0.4, as undici's). It also leaves the
+   * server a turn to close a connection it will not reuse before we write on it.
+   */
+  get resting(): boolean {
+    return this.#resting;
+  }
+
   /** Connected, nothing in flight, not retiring or closing. */
   get idle(): boolean {
     return this.#connected && this.load === 0 && this.#retiring === null && !this.#ending && !this.#closed;
@@ -240,7 +255,7 @@ export class ClientConnection implements BodySource {
 
   /** May `req` be handed to this connection now, with at most `pipelining` in flight? */
   canTake(req: PendingRequest, pipelining: number): boolean {
-    if (this.retiring || req.freshAfter >= this.serial) return false;
+    if (this.retiring || this.#resting || req.freshAfter >= this.serial) return false;
     const load = this.load;
     // Before the handshake, a connection takes its first request only: nothing is pipelined
     // behind an exchange that has not shown the connection persists.
@@ -521,7 +536,7 @@ export class ClientConnection implements BodySource {
         this.#endOurSide();
         return;
       }
-      this.#becameIdle();
+      this.#becameIdle(true);
     }
     this.#host.onFree(this);
   }
@@ -536,7 +551,12 @@ export class ClientConnection implements BodySource {
     return this.#inFlight[0]?.bodyTimeout ?? this.#opts.bodyTimeout;
   }
 
-  #becameIdle(): void {
+  /**
+   * Nothing in flight: wait for the next request, or end. `rest`: a response just completed;
+   * the connection takes its next request in the event loop's check phase, not at once (see
+   * `resting`).
+   */
+  #becameIdle(rest = false): void {
     if (this.#retiring !== null) {
       // Nothing left in flight on a connection that takes no more: end it now (an idle timer and
       // an unref'd socket would leave whoever waits for its close, pool.close(), waiting).
@@ -548,6 +568,14 @@ export class ClientConnection implements BodySource {
     this.#deadlines.after('idle', this.#idleLimit);
     // An idle connection does not keep the process alive (as Node's agents do).
     this.#socket.unref();
+    if (rest && !this.#resting) {
+      // The pending immediate keeps the process alive for whoever waits in the queue.
+      this.#resting = true;
+      setImmediate(() => {
+        this.#resting = false;
+        if (!this.retiring) this.#host.onFree(this);
+      });
+    }
     this.#host.onFree(this);
   }
 

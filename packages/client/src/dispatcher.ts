@@ -160,7 +160,9 @@ class HandlerCall implements DispatchController {
     }
     let normalized;
     try {
-      if (options.origin !== undefined && options.origin !== null && new URL(options.origin).origin !== pool.origin) {
+      // fetch passes the origin as the string it serialized (the pool's own): no URL to parse.
+      const origin = options.origin;
+      if (origin !== undefined && origin !== null && origin !== pool.origin && new URL(origin).origin !== pool.origin) {
         throw new ClientError('TETHER_INVALID_REQUEST', `${String(options.origin)} is not this pool's origin (${pool.origin}): use an Agent for many origins`, { mayHaveBeenProcessed: false });
       }
       normalized = normalizeDispatch(options, pool.address.authority);

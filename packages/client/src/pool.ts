@@ -416,6 +416,9 @@ export class Pool extends EventEmitter {
   #pick(req: PendingRequest): ClientConnection | null {
     const pipelining = this.#profile.pipeliningSafe ? this.options.pipelining : 1;
     for (const conn of this.#conns) if (conn.idle && conn.canTake(req, pipelining)) return conn;
+    // A connection resting after its response is as good as idle: the request waits for it (it
+    // takes requests in the check phase) rather than opening a connection or pipelining.
+    for (const conn of this.#conns) if (conn.resting && req.freshAfter < conn.serial) return null;
     if (this.#conns.length < this.options.connections) return this.#open();
     let best: ClientConnection | null = null;
     for (const conn of this.#conns) if ((best === null || conn.load < best.load) && conn.canTake(req, pipelining)) best = conn;
