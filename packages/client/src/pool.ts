@@ -324,7 +324,7 @@ export class Pool extends EventEmitter {
           req.fail(abortError(signal, req.toString(), false));
           return;
         }
-        const onAbort = (): void => this.#abort(req, signal);
+        const onAbort = (): void => this.cancel(req, abortError(signal, req.toString(), req.written));
         signal.addEventListener('abort', onAbort, { once: true });
         // Once the response (body included) is complete or failed, nothing is left to cancel.
         req.onSettled = () => signal.removeEventListener('abort', onAbort);
@@ -361,19 +361,6 @@ export class Pool extends EventEmitter {
     const headers = whole ? list.filter((_, i, all) => !(i % 2 === 0 && all[i]!.toLowerCase() === 'content-length') && !(i % 2 === 1 && all[i - 1]!.toLowerCase() === 'content-length')) : list;
     const retryable = idempotent && this.options.retryMethods.has(method) && (body === null || whole);
     return new PendingRequest({ method, path, headers, body, contentLength, retryable, signal: options.signal, idempotent, resolve, reject });
-  }
-
-  #abort(req: PendingRequest, signal: AbortSignal): void {
-    const queued = this.#queue.indexOf(req);
-    if (queued >= 0) {
-      this.#queue.splice(queued, 1);
-      req.fail(abortError(signal, req.toString(), false));
-      return;
-    }
-    // Taken by a connection but not written yet (waiting for its handshake): not processed.
-    const err = abortError(signal, req.toString(), req.written);
-    if (req.connection !== null) req.connection.abort(req, err);
-    else if (req.response !== null) req.response.body.fail(err);
   }
 
   /** Hand queued requests to connections, as far as they can take them. */
