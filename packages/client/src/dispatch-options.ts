@@ -15,6 +15,7 @@
 
 import { isIdempotentMethod } from '@tether/protocol';
 import { ClientError } from './errors.js';
+import { timeoutOption } from './options.js';
 
 /** A header value as undici accepts it. */
 export type DispatchHeaderValue = string | number | Uint8Array | readonly (string | number | Uint8Array)[] | null | undefined;
@@ -228,10 +229,9 @@ function bodyOf(given: unknown): BodyState {
   throw new TypeError('body must be a string, bytes, a stream, an iterable, a Blob or FormData');
 }
 
+/** A per-request timeout: none given (the pool's applies), or checked as the pool's options are. */
 function timeout(name: string, value: number | null | undefined): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a finite number of ms ≥ 0`);
-  return value === 0 ? Number.POSITIVE_INFINITY : value;
+  return value === undefined || value === null ? undefined : timeoutOption(name, value);
 }
 
 function withQuery(path: string, query: Readonly<Record<string, unknown>> | undefined): string {

@@ -80,10 +80,13 @@ function count(name: string, value: number | undefined, dflt: number, min: numbe
  * A timeout in ms: a whole number, 0 and Infinity both meaning none. Negative and NaN are
  * refused (checkTimeout); a value past what a host timer holds is kept (the deadline clamps).
  */
-function timeout(name: string, value: number | undefined, dflt: number): number {
-  if (value === undefined) return dflt;
-  const ms = count(name, checkTimeout(name, value), dflt, 0);
+export function timeoutOption(name: string, value: number): number {
+  const ms = count(name, checkTimeout(name, value), 0, 0);
   return ms === 0 ? Number.POSITIVE_INFINITY : ms;
+}
+
+function timeout(name: string, value: number | undefined, dflt: number): number {
+  return value === undefined ? dflt : timeoutOption(name, value);
 }
 
 function clock(value: Clock | undefined): Clock {

@@ -361,6 +361,25 @@ describe('dispatcher life-cycle', () => {
     await seen.done;
     expect(seen.error).toMatchObject({ code: 'TETHER_HEADERS_TIMEOUT' });
   });
+
+  it('per-request timeouts follow the pool options’ rule: 0 and Infinity mean none, NaN and negatives are refused', async () => {
+    const origin = await tether((_req, res) => res.end('ok'));
+    const p = pool(origin);
+    for (const headersTimeout of [0, Number.POSITIVE_INFINITY]) {
+      const { handler, seen } = modern();
+      p.dispatch({ path: '/', method: 'GET', headersTimeout, bodyTimeout: headersTimeout }, handler);
+      await seen.done;
+      expect(seen.error, String(headersTimeout)).toBeNull();
+      expect(seen.status).toBe(200);
+    }
+    for (const bodyTimeout of [Number.NaN, -1, 1.5]) {
+      const { handler, seen } = modern();
+      p.dispatch({ path: '/', method: 'GET', bodyTimeout }, handler);
+      await seen.done;
+      expect(seen.error, String(bodyTimeout)).toMatchObject({ code: 'TETHER_INVALID_REQUEST', mayHaveBeenProcessed: false });
+      expect(seen.error!.message).toMatch(/bodyTimeout/);
+    }
+  });
 });
 
 /** Echo `METHOD url body` (node:http's handler shape; @tether/server runs it unchanged). */
