@@ -77,6 +77,8 @@ export interface RunFigures {
   readonly requests: number;
   /** Server CPU time over the run's wall time: 1 = one core busy throughout. */
   readonly cpuShare: number;
+  /** wrk's own CPU share while it ran (1 = its thread busy throughout: the load generator, not the server, set the pace); null if unread. */
+  readonly wrkCpuShare: number | null;
   /** wrk's socket errors and non-2xx answers. */
   readonly errors: number;
 }
@@ -111,7 +113,7 @@ export async function measureRun(
     if (server.crashed() !== null) throw new Error(`crashed during the warm-up: ${server.crashed()}`);
     const before = cpuTicks(server.pid);
     const started = performance.now();
-    const out = await runWrk([...base, '-d', `${seconds}s`, '--latency', url], seconds);
+    const { out, wrkCpuShare } = await runWrk([...base, '-d', `${seconds}s`, '--latency', url], seconds, ticksPerSecond);
     const after = cpuTicks(server.pid);
     const wall = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS));
@@ -129,6 +131,7 @@ export async function measureRun(
       requestsPerSec: wrk.requestsPerSec,
       requests: wrk.requests,
       cpuShare: (after.user + after.system - before.user - before.system) / ticksPerSecond / wall,
+      wrkCpuShare,
       errors: e.connect + e.read + e.write + e.timeout + wrk.non2xx,
     };
   } finally {
@@ -164,7 +167,7 @@ export async function runRounds<C extends RunCell>(
       try {
         const r = await measure(cell);
         cell.runs.push(r);
-        progress(`${tag}: ${r.cpuUs.toFixed(2)} µs CPU/req, ${fmt(r.requestsPerSec)} req/s, server CPU ${pct(r.cpuShare)}${r.errors > 0 ? `, errors ${r.errors}` : ''}`);
+        progress(`${tag}: ${r.cpuUs.toFixed(2)} µs CPU/req, ${fmt(r.requestsPerSec)} req/s, server CPU ${pct(r.cpuShare)}, wrk CPU ${r.wrkCpuShare === null ? '–' : pct(r.wrkCpuShare)}${r.errors > 0 ? `, errors ${r.errors}` : ''}`);
       } catch (err) {
         cell.failure = firstLine(err);
         progress(`${tag}: FAILED ${cell.failure}`);
@@ -217,10 +220,11 @@ export const FIGURE_COLUMNS: readonly Column[] = [
   { title: 'user / sys µs', width: 13, right: true },
   { title: 'req/s', width: 9, right: true },
   { title: 'server CPU', width: 10, right: true },
+  { title: 'wrk CPU', width: 7, right: true },
   { title: 'errors', width: 6, right: true },
 ];
 
-/** A cell's {@link FIGURE_COLUMNS}: best run, median, user / sys and server CPU of the best, median req/s, errors of all runs. */
+/** A cell's {@link FIGURE_COLUMNS}: best run, median, user / sys, server CPU and wrk CPU of the best, median req/s, errors of all runs. */
 export function figureCells(cell: RunCell): string[] {
   const b = best(cell)!;
   return [
@@ -229,6 +233,7 @@ export function figureCells(cell: RunCell): string[] {
     `${us(b.userUs)} / ${us(b.systemUs)}`,
     fmt(medianRate(cell)!),
     pct(b.cpuShare),
+    b.wrkCpuShare === null ? '–' : pct(b.wrkCpuShare),
     String(cell.runs.reduce((n, r) => n + r.errors, 0)),
   ];
 }
@@ -246,7 +251,7 @@ export function methodText(opts: RunOptions): string {
 
 /** What the figures columns mean, under the table. */
 export function figuresNote(ticksPerSecond: number): string {
-  return `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read, best run (median beside it); user / sys and server CPU (that time over the run's wall time, 100% = one core) of the best run.`;
+  return `CPU µs/req: the server process's utime + stime (/proc/<pid>/stat, ${ticksPerSecond} ticks/s, all threads) over the responses wrk read, best run (median beside it); user / sys and server CPU (that time over the run's wall time, 100% = one core) of the best run; wrk CPU: wrk's own thread over the same run (near 100%, the load generator set the pace and req/s measures wrk, not the server).`;
 }
 
 /** The parameters every run had, for `--json`. */

@@ -18,6 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { arch, cpus, platform, tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -288,23 +289,57 @@ export function loadEnvironment(): LoadEnvironment {
   };
 }
 
-/** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout. */
-export function runWrk(args: readonly string[], seconds: number): Promise<string> {
+/** How often {@link runWrk} reads wrk's own CPU time while it runs. */
+const WRK_CPU_SAMPLE_MS = 100;
+
+/** What a wrk run left: its stdout, and how busy wrk itself was. */
+export interface WrkRun {
+  readonly out: string;
+  /**
+   * wrk's own CPU time over the wall time it was sampled (1 = its one thread busy throughout),
+   * read from `/proc/<pid>/stat` every {@link WRK_CPU_SAMPLE_MS} ms while it ran; null when
+   * fewer than two readings a second apart were taken. Near 1, wrk is the bottleneck: the
+   * server's req/s is wrk's, not the server's.
+   */
+  readonly wrkCpuShare: number | null;
+}
+
+/** Run wrk to completion (killed after its duration + {@link WRK_GRACE_MS}); resolves with its stdout and CPU share. */
+export function runWrk(args: readonly string[], seconds: number, ticksPerSecond = 100): Promise<WrkRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     let out = '';
     let err = '';
+    let first: { at: number; ticks: number } | null = null;
+    let last: { at: number; ticks: number } | null = null;
+    const sampler = setInterval(() => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try {
+        const t = cpuTicks(child.pid);
+        const reading = { at: performance.now(), ticks: t.user + t.system };
+        first ??= reading;
+        last = reading;
+      } catch {
+        // Gone between the check and the read: the readings so far stand.
+      }
+    }, WRK_CPU_SAMPLE_MS);
+    const share = (): number | null => {
+      if (first === null || last === null || last.at - first.at < 1000) return null;
+      return (last.ticks - first.ticks) / ticksPerSecond / ((last.at - first.at) / 1000);
+    };
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     const timer = setTimeout(() => killNow(child), seconds * 1000 + WRK_GRACE_MS);
     child.once('error', (e) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       reject(e);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
+      clearInterval(sampler);
+      if (code === 0) resolve({ out, wrkCpuShare: share() });
       else reject(new Error(`wrk ${args.join(' ')} ended with ${signal ?? `code ${String(code)}`}: ${(err + out).trim()}`));
     });
   });

@@ -231,7 +231,7 @@ async function runLoad(scenario: LoadScenarioId, kind: ServerKind, opts: Options
     const base = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), ...LOAD_SCENARIOS[scenario].wrkArgs(lua)];
     await runWrk([...base, '-d', `${WARMUP_SECONDS}s`, url], WARMUP_SECONDS);
     if (server.crashed() !== null) throw new Error(`${LABEL[kind]} server crashed during the warm-up: ${server.crashed()}`);
-    const out = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
+    const { out } = await runWrk([...base, '-d', `${opts.seconds}s`, '--latency', url], opts.seconds);
     // Let an exit caused by the run's last bytes arrive before deciding it did not crash.
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (server.crashed() !== null) throw new Error(`${LABEL[kind]} server crashed under load: ${server.crashed()}`);
