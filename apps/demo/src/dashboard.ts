@@ -177,8 +177,20 @@ form.addEventListener('submit', (e) => {
 });
 </script></body></html>`;
 
+/** Options of `startDashboard`. */
+export interface DashboardOptions {
+  /** Port on 127.0.0.1; 0: any free port. Default 8090. */
+  port?: number;
+  /**
+   * What `/api/run` runs: `runComparison` by default. A test passes one that waits for its
+   * signal, to hold the dashboard busy for exactly as long as it needs.
+   */
+  runComparison?: typeof runComparison;
+}
+
 /** Start the dashboard on 127.0.0.1:`port` (0: any free port). */
-export async function startDashboard(options: { port?: number } = {}): Promise<Dashboard> {
+export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+  const compare = options.runComparison ?? runComparison;
   const app = Fastify({ logger: false });
   let busy = false;
   const chartJs = chartJsSource();
@@ -204,7 +216,7 @@ export async function startDashboard(options: { port?: number } = {}): Promise<D
     res.flushHeaders(); // the page learns at once that its run started (and a second one gets 409)
     const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     try {
-      const run = await runComparison(params, (p) => {
+      const run = await compare(params, (p) => {
         if (p.type !== 'run') return;
         const model = p.model;
         const result: StrategyResult = { strategy: p.strategy, trace: p.trace, runs: [p.trace], model, gap: 0, link: { handshakes: 0, bytesUp: 0, bytesDown: 0 }, work: { requestMs: 0, connectMs: 0 } };

@@ -18,5 +18,5 @@ export { load } from './strategies.js';
 export type { RequestTrace, Trace, Target } from './strategies.js';
 export { renderReport, waterfallSvg } from './report.js';
 export { startDashboard } from './dashboard.js';
-export type { Dashboard } from './dashboard.js';
+export type { Dashboard, DashboardOptions } from './dashboard.js';
 export { LABS, formatLab } from './labs/index.js';

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../src/dashboard.js';
 import type { Dashboard } from '../src/dashboard.js';
+import { runComparison } from '../src/run.js';
 
 /** The Chromium binary: `TETHER_CHROMIUM`, else where Debian's `chromium` package puts it (never a downloaded one). */
 const CHROMIUM = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
@@ -29,15 +30,15 @@ afterAll(async () => {
   await dashboard?.close();
 });
 
-/** A new tab that records what the page logs as an error (console errors and uncaught exceptions). */
-async function openTab(): Promise<{ page: Page; errors: string[] }> {
+/** A new tab on `url` that records what the page logs as an error (console errors and uncaught exceptions). */
+async function openTab(url = dashboard.url): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(dashboard.url);
+  await page.goto(url);
   return { page, errors };
 }
 
@@ -101,18 +102,31 @@ describe('dashboard', () => {
   }, 40_000);
 
   it('shows that another run is going on (409) instead of waiting for ever', async () => {
-    const { page, errors } = await openTab();
-    // Another user's run, started first: it holds the dashboard until it ends (about 2 s).
-    const other = await fetch(`${dashboard.url}/api/run?rtt=300&objects=2&strategies=serial`);
-    expect(other.status).toBe(200);
+    // Another user's run holds the dashboard until this test lets it go on, however long the
+    // browser takes to send its own: a run that merely lasts a while could end before the click.
+    let letItRun: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (letItRun = resolve));
+    const busy = await startDashboard({
+      port: 0,
+      runComparison: async (params, onProgress) => {
+        await held;
+        return runComparison(params, onProgress);
+      },
+    });
     try {
+      const other = await fetch(`${busy.url}/api/run?rtt=0&objects=1&strategies=serial`);
+      expect(other.status).toBe(200);
+      const { page, errors } = await openTab(busy.url);
       await page.click('#run');
       expect(await outcome(page)).toEqual({ text: 'error: a comparison is already running', isError: true, buttonEnabled: true });
       expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
       await page.close();
-    } finally {
-      // Let the other run finish, so the dashboard is free for the next test.
+      // Released, the other run goes on to its result.
+      letItRun();
       expect(await other.text()).toContain('event: result');
+    } finally {
+      letItRun();
+      await busy.close();
     }
   }, 60_000);
 

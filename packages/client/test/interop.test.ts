@@ -7,7 +7,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nginxConfig as nginxPeerConfig, startPeer } from '@tether/peers';
 import type { PeerPlace, RunningPeer } from '@tether/peers';
 import { ManualClock } from '@tether/protocol/testing';
@@ -17,6 +17,7 @@ import { Pool } from '../src/index.js';
 import type { PoolOptions, PoolStats } from '../src/index.js';
 import { RawServer, ok } from './raw-server.js';
 import type { RawConnection } from './raw-server.js';
+import { runClock } from './turn-clock.js';
 
 /** GETs per run: enough for hundreds of nginx connections and many pipelined batches. */
 const RUN_REQUESTS = 1000;
@@ -229,25 +230,6 @@ const RACE_DEADLINE_MS = 20_000;
  * about 7,500 (500 requests per worker, 15 ms apart on average); the bound stops a stuck run.
  */
 const RACE_CLOCK_MAX_MS = 200_000;
-
-/**
- * Run `clock` 1 ms per turn of the event loop (after that turn's I/O) until the returned stop
- * function is called, or it reached `maxMs`. Time then passes as on a real server, only faster:
- * every timer fires in order, at its own time, between the socket reads around it.
- */
-function runClock(clock: ManualClock, maxMs: number): () => Promise<void> {
-  let running = true;
-  const ticking = (async () => {
-    while (running && clock.now() < maxMs) {
-      await nextTurn();
-      clock.advance(1);
-    }
-  })();
-  return async () => {
-    running = false;
-    await ticking;
-  };
-}
 
 describe('the keep-alive race', () => {
   it('a server closing idle connections after 15 ms unannounced: 5000 GETs, none fails, idle closes seen', { timeout: 30_000 }, async () => {

@@ -10,12 +10,12 @@ const { port: serverPort } = server.address() as net.AddressInfo;
 const link = await createLink({ rtt: 100, bandwidth: 1e6, initialWindow: 10 * 1460 });
 const { port } = await link.forward({ host: '127.0.0.1', port: serverPort });
 
-// Two exchanges on one connection, timed in round trips (to the nearest half).
+// Two exchanges on one connection, timed in round trips (whole halves elapsed).
 const socket = net.connect(port, '127.0.0.1');
 const exchange = (text: string): Promise<number> =>
   new Promise((resolve) => {
     const start = performance.now();
-    socket.once('data', () => resolve(Math.round(((performance.now() - start) / 100) * 2) / 2));
+    socket.once('data', () => resolve(Math.floor(((performance.now() - start) / 100) * 2) / 2));
     socket.write(text);
   });
 console.log('first echo:', await exchange('hello'), 'RTT (handshake + round trip)');

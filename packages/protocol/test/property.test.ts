@@ -13,7 +13,9 @@
  * (d) Robustness: any byte input, cut anyhow, either parses or raises RemoteProtocolError,
  *     never a TypeError/RangeError/LocalProtocolError, and the error is sticky.
  *
- * Run counts are tuned so the file stays well under 20 s on two cores.
+ * Run counts are tuned so the file takes about 4 s on an idle core. The properties are CPU-bound
+ * and synchronous, so on a loaded machine their wall-clock time stretches with the load: each one
+ * gets a timeout proportional to its runs (`timeoutFor`), not vitest's fixed 5 s.
  */
 
 import fc from 'fast-check';
@@ -403,6 +405,28 @@ function clientAwaiting(methods: readonly string[]): Connection {
 
 const cutPointsArb = fc.array(fc.nat(), { maxLength: 12 });
 
+/**
+ * How many times slower than on an idle core a property may run before its test fails. On a
+ * 2-core CI runner at a load average of 12 a synchronous test gets about a sixth of a core; 20
+ * leaves room for that, a slower CPU and GC pauses.
+ */
+const LOAD_SLOWDOWN = 20;
+
+/**
+ * The test timeout for a property of `runs` cases that each take about `idleMsPerRun` on an idle
+ * core (measured, rounded up), plus vitest's default 5 s for start-up. A failing property is
+ * reported with its counterexample whatever the time its shrinking took: vitest only turns a
+ * synchronous test into a timeout when it passes late.
+ */
+function timeoutFor(runs: number, idleMsPerRun: number): number {
+  return 5_000 + Math.ceil(runs * idleMsPerRun * LOAD_SLOWDOWN);
+}
+
+/** Half the cases are fed one byte at a time: about 0.85 ms a case on an idle core. */
+const PIPELINED_RUNS = 1500;
+/** About 0.3–0.5 ms a case on an idle core. */
+const RESPONSE_STREAM_RUNS = 1500;
+
 describe('property (a): any split of a valid stream yields the same events', () => {
   it('pipelined requests', () => {
     fc.assert(
@@ -415,9 +439,9 @@ describe('property (a): any split of a valid stream yields the same events', () 
         const parts = byteAtATime ? cut(input, Array.from(input, (_, i) => i)) : cut(input, points);
         expect(normalise(feed(new Connection('server'), parts))).toEqual(whole);
       }),
-      { numRuns: 1500 },
+      { numRuns: PIPELINED_RUNS },
     );
-  });
+  }, timeoutFor(PIPELINED_RUNS, 1));
 
   it('responses to HEAD, 204, 304, 1xx, chunked, Content-Length and a final read-until-close', () => {
     fc.assert(
@@ -430,9 +454,9 @@ describe('property (a): any split of a valid stream yields the same events', () 
         expect(whole).toEqual(expected);
         expect(normalise(feed(clientAwaiting(methods), cut(input, points)))).toEqual(whole);
       }),
-      { numRuns: 1500 },
+      { numRuns: RESPONSE_STREAM_RUNS },
     );
-  });
+  }, timeoutFor(RESPONSE_STREAM_RUNS, 0.5));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -495,6 +519,9 @@ function checkBody(events: readonly Norm[], body: Uint8Array, trailers: readonly
 const responseStatusArb = fc.oneof(finalStatusArb.filter((s) => s !== 205), fc.constantFrom(204, 205, 304));
 const reasonPhraseArb = fc.array(fc.oneof(fieldVcharArb, fc.constantFrom(' ', '\t')), { maxLength: 16 }).map((r) => r.join(''));
 
+/** About 0.3–0.5 ms a case on an idle core. */
+const ROUND_TRIP_RUNS = 1500;
+
 describe('property (b): what one side sends, the other side receives', () => {
   it('requests and responses round-trip through a ConnectionPair', () => {
     fc.assert(
@@ -540,9 +567,9 @@ describe('property (b): what one side sends, the other side receives', () => {
           expect(pair.client.keepAlive).toBe(true);
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: ROUND_TRIP_RUNS },
     );
-  });
+  }, timeoutFor(ROUND_TRIP_RUNS, 0.5));
 
   it('field values keep leading and trailing obs-text octets on the wire', () => {
     // Regression: the head writer trimmed values with String#trim, which also strips U+00A0
@@ -574,6 +601,9 @@ const exchangeArb: fc.Arbitrary<Exchange> = fc.record({
   responseBody: bodyArb(32),
 });
 
+/** About 0.4 ms a case on an idle core. */
+const BATCH_RUNS = 800;
+
 describe('property (c): pipelined messages parse back in order', () => {
   it('a batch of requests, then their responses, each sent back to back', () => {
     fc.assert(
@@ -598,9 +628,9 @@ describe('property (c): pipelined messages parse back in order', () => {
         expect(splitBodies(back)).toEqual(exchanges.map((x) => (x.method === 'HEAD' || x.status === 204 || x.status === 205 || x.status === 304 ? '' : text(x.responseBody))));
         expect(pair.client.pendingRequests).toEqual([]);
       }),
-      { numRuns: 800 },
+      { numRuns: BATCH_RUNS },
     );
-  });
+  }, timeoutFor(BATCH_RUNS, 0.5));
 });
 
 /** The body of each message of a normalised stream, in order. */
@@ -715,6 +745,9 @@ describe('regressions found by the property and differential tests', () => {
   });
 });
 
+/** About 0.1 ms a case on an idle core. */
+const ANY_INPUT_RUNS = 10000;
+
 describe('property (d): any input parses or raises RemoteProtocolError', () => {
   it('server and client roles, any cut, with or without EOF', () => {
     fc.assert(
@@ -733,9 +766,9 @@ describe('property (d): any input parses or raises RemoteProtocolError', () => {
           expect(() => conn.nextEvent()).toThrow(err as Error);
         }
       }),
-      { numRuns: 10000 },
+      { numRuns: ANY_INPUT_RUNS },
     );
-  });
+  }, timeoutFor(ANY_INPUT_RUNS, 0.1));
 
   it('Fields built from parsed heads answer lookups for every received name', () => {
     fc.assert(
