@@ -44,7 +44,7 @@ import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateField, validateTrailers, writeRequestHead, writeResponseHead } from './writers.js';
+import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateField, validateTrailers, writeRequestHead, writeResponseHead, writeResponseHeadWith } from './writers.js';
 import type { BodyWriter, HeadText } from './writers.js';
 
 /** Options of a {@link Connection}. */
@@ -103,40 +103,59 @@ function unframed(kind: FramingKind): boolean {
 const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
 const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
 
-/** The last Keep-Alive advertisement {@link persistenceFields} found valid. */
-let validKeepAlive: string | undefined;
+/**
+ * Keep-Alive advertisements found valid, as value → their field lines: `[Keep-Alive alone,
+ * Connection: keep-alive then Keep-Alive]`. A server sends a few values over and over (its
+ * timeout, with `max` counting down), so each is checked and joined once; bounded. Values with
+ * a character outside printable ASCII are not kept: they go through the head's own checks.
+ */
+const ADVERTISEMENTS = new Map<string, readonly [string, string]>();
+const ADVERTISEMENTS_MAX = 8192;
+const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
+
+/** The field lines advertising `keepAlive`, after `Connection: keep-alive` when `named`; null for a value that is not plain ASCII. */
+function advertisementLines(keepAlive: string, named: boolean): string | null {
+  let lines = ADVERTISEMENTS.get(keepAlive);
+  if (lines === undefined) {
+    validateField('Keep-Alive', keepAlive);
+    if (!PLAIN_ASCII.test(keepAlive)) return null;
+    const line = `Keep-Alive: ${keepAlive}\r\n`;
+    lines = [line, `Connection: keep-alive\r\n${line}`];
+    if (ADVERTISEMENTS.size >= ADVERTISEMENTS_MAX) ADVERTISEMENTS.clear();
+    ADVERTISEMENTS.set(keepAlive, lines);
+  }
+  return lines[named ? 1 : 0];
+}
 
 /**
- * The persistence fields of a final response: `fields` as sent (less what is replaced), with the
- * lines to add pushed onto `extra`. A closing response says `Connection: close` and nothing of
- * keep-alive; a persistent one carries `keepAlive` (named in Connection), or tells an HTTP/1.0
- * client `Connection: keep-alive`.
+ * What a final response says of the connection's future: `fields` as sent (less what is
+ * replaced), lines to add pushed onto `extra`, and `lines`, field lines already checked to end
+ * the head with. A closing response says `Connection: close` and nothing of keep-alive; a
+ * persistent one carries `keepAlive` (named in Connection), or tells an HTTP/1.0 client
+ * `Connection: keep-alive`.
  */
-function persistenceFields(fields: Fields, extra: string[], closeAfter: boolean, connection: ConnectionTokens, peerVersion: HttpVersion, keepAlive: string | undefined): Fields {
+function persistenceFields(fields: Fields, extra: string[], closeAfter: boolean, connection: ConnectionTokens, peerVersion: HttpVersion, keepAlive: string | undefined): { fields: Fields; lines: string } {
   if (closeAfter) {
-    if (connection.close && !connection.keepAlive && !carries(fields.raw, 'keep-alive')) return fields;
+    if (connection.close && !connection.keepAlive && !carries(fields.raw, 'keep-alive')) return { fields, lines: '' };
     // Say it: the client must not send (or pipeline) more on this connection (RFC 9112 §9.6).
     // And say nothing else: `keep-alive` and the Keep-Alive parameters describe a connection
     // that persists, so a closing response carries neither (whoever set them).
     const tokens = connection.tokens.filter((t) => t !== 'keep-alive' && t !== 'close');
     extra.push('Connection', ['close', ...tokens].join(', '));
-    return fields.without(CONNECTION_FIELDS);
+    return { fields: fields.without(CONNECTION_FIELDS), lines: '' };
   }
   if (keepAlive !== undefined) {
-    // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1). A
-    // server sends the same value response after response: the last one found valid is not
-    // checked again.
-    if (keepAlive !== validKeepAlive) {
-      validateField('Keep-Alive', keepAlive);
-      validKeepAlive = keepAlive;
-    }
+    // The advertisement replaces the caller's, and is named in Connection (RFC 9110 §7.6.1).
+    const rest = carries(fields.raw, 'keep-alive') ? fields.without(KEEP_ALIVE_FIELD) : fields;
+    const lines = advertisementLines(keepAlive, !connection.keepAlive);
+    if (lines !== null) return { fields: rest, lines };
     if (!connection.keepAlive) extra.push('Connection', 'keep-alive');
     extra.push('Keep-Alive', keepAlive);
-    return carries(fields.raw, 'keep-alive') ? fields.without(KEEP_ALIVE_FIELD) : fields;
+    return { fields: rest, lines: '' };
   }
   // An HTTP/1.0 client only keeps the connection when the response says so (RFC 9112 §C.2.2).
   if (peerVersion === '1.0' && !connection.keepAlive) extra.push('Connection', 'keep-alive');
-  return fields;
+  return { fields, lines: '' };
 }
 
 /** Whether `raw` (name, value, …) has a field named `lower` (any case): a scan, not an index (a head we send is asked once). */
@@ -865,8 +884,12 @@ export class Connection {
       // sending its content or by not sending it; the next bytes cannot be told apart, so the
       // connection ends here (node:http closes it too).
       this.theyAreWaitingFor100Continue;
-    out = persistenceFields(out, extra, closeAfter, connection, peerVersion, keepAlive);
-    const bytes = whole?.text === true && unframed(framing.kind) ? this.#textHead(responseHeadText(status, reason, out, extra), reserve) : writeResponseHead(status, reason, out, extra, reserve, this.#slab);
+    const persistence = persistenceFields(out, extra, closeAfter, connection, peerVersion, keepAlive);
+    out = persistence.fields;
+    const bytes =
+      whole?.text === true && unframed(framing.kind)
+        ? this.#textHead(responseHeadText(status, reason, out, extra, persistence.lines), reserve)
+        : writeResponseHeadWith(status, reason, out, extra, persistence.lines, reserve, this.#slab);
     this.#transition('server', 'response');
     if (exchange !== undefined) {
       exchange.responded = true;

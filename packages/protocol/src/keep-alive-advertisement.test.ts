@@ -50,4 +50,31 @@ describe('send({ keepAlive }): the Keep-Alive advertisement, named in Connection
     expect(() => c.sendMessageText({ type: 'response', status: 200, keepAlive: 'timeout=5\r\nX-Injected: 1' }, 'ok')).toThrow(LocalProtocolError);
     expect(c.ourState).toBe('SEND_RESPONSE');
   });
+
+  it('a refused value is refused every time it is given, not only the first', () => {
+    for (let i = 0; i < 3; i++) {
+      const c = received(GET);
+      expect(() => c.sendMessageText({ type: 'response', status: 200, keepAlive: ' timeout=5' }, 'ok')).toThrow(LocalProtocolError);
+    }
+  });
+
+  it('values counting down, each sent as given, every form of send alike', () => {
+    for (let max = 50; max > 0; max--) {
+      const value = `timeout=5, max=${max}`;
+      for (const how of ['send', 'sendMessage', 'sendMessageText'] as const) {
+        const c = received(GET);
+        const head = { type: 'response' as const, status: 200, headers: ['Content-Length', '2'], keepAlive: value };
+        const out = how === 'send' ? c.send(head)[0]! : how === 'sendMessage' ? c.sendMessage(head, new TextEncoder().encode('ok')) : c.sendMessageText(head, 'ok');
+        expect(fieldLines(out), how).toEqual(['Content-Length: 2', 'Connection: keep-alive', `Keep-Alive: ${value}`]);
+      }
+    }
+  });
+
+  it('a value with obs-text is sent byte for byte, as latin1', () => {
+    const c = received(GET);
+    const out = c.sendMessage({ type: 'response', status: 200, headers: ['Content-Length', '2'], keepAlive: 'timeout=5, x=\u00e9' }, new TextEncoder().encode('ok'));
+    const bytes = Buffer.from(out);
+    expect(bytes.includes(Buffer.from('Keep-Alive: timeout=5, x=\xe9\r\n', 'latin1'))).toBe(true);
+    expect(fieldLines(out)).toEqual(['Content-Length: 2', 'Connection: keep-alive', 'Keep-Alive: timeout=5, x=\u00e9']);
+  });
 });

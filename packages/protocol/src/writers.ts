@@ -132,11 +132,11 @@ export function validateTrailers(trailers: Fields): void {
 
 /**
  * Validate and encode a head: the start line, `fields`, then `extra` lines (flat `[name, value…]`),
- * into a new array with `reserve` free bytes after the head (room for a body, so that head and
- * body go out as one write without a second copy).
+ * then `lines` (see {@link headText}), into a new array with `reserve` free bytes after the head
+ * (room for a body, so that head and body go out as one write without a second copy).
  */
-function encodeHead(startLine: string, fields: Fields, extra: readonly string[], reserve: number, slab: ByteSlab | undefined): Uint8Array {
-  const { text: head, ascii } = headText(startLine, !NON_ASCII.test(startLine), fields, extra);
+function encodeHead(startLine: string, fields: Fields, extra: readonly string[], lines: string, reserve: number, slab: ByteSlab | undefined): Uint8Array {
+  const { text: head, ascii } = headText(startLine, !NON_ASCII.test(startLine), fields, extra, lines);
   const size = head.length + reserve;
   const out = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   // Every character is below 0x100 by now; pure ASCII goes through the native encoder.
@@ -153,11 +153,12 @@ export interface HeadText {
 
 /**
  * Validate a head and join it into one string: the start line (`startAscii`: it has no character
- * above 0x7F), the field lines of `fields` then of `extra` (both flat `[name, value, …]`), the
- * blank line. A value carrying obs-text (0x80–0xFF), which the ASCII encoder cannot write, makes
- * the head non-ASCII.
+ * above 0x7F), the field lines of `fields` then of `extra` (both flat `[name, value, …]`), then
+ * `lines` as given, the blank line. A value carrying obs-text (0x80–0xFF), which the ASCII encoder
+ * cannot write, makes the head non-ASCII. `lines` are complete field lines already validated, in
+ * printable ASCII (the connection's own, such as its Keep-Alive advertisement): never a caller's.
  */
-function headText(startLine: string, startAscii: boolean, fields: Fields, extra: readonly string[]): HeadText {
+function headText(startLine: string, startAscii: boolean, fields: Fields, extra: readonly string[], lines = ''): HeadText {
   let head = startLine;
   let ascii = startAscii;
   for (let list = fields.raw, pass = 0; pass < 2; list = extra, pass++) {
@@ -183,7 +184,7 @@ function headText(startLine: string, startAscii: boolean, fields: Fields, extra:
       head += line;
     }
   }
-  return { text: head + '\r\n', ascii };
+  return { text: head + lines + '\r\n', ascii };
 }
 
 const NONE: readonly string[] = [];
@@ -193,7 +194,7 @@ const NONE: readonly string[] = [];
  * free bytes at the end of the returned array.
  */
 export function writeRequestHead(method: string, target: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
-  return encodeHead(requestLine(method, target), fields, extra, reserve, slab);
+  return encodeHead(requestLine(method, target), fields, extra, '', reserve, slab);
 }
 
 /** A request head as validated text (see {@link HeadText}). @internal */
@@ -216,14 +217,22 @@ function requestLine(method: string, target: string): string {
  * `reserve` free bytes at the end of the returned array.
  */
 export function writeResponseHead(status: number, reason: string, fields: Fields, extra: readonly string[] = NONE, reserve = 0, slab?: ByteSlab): Uint8Array {
-  return encodeHead(statusLine(status, reason), fields, extra, reserve, slab);
+  return encodeHead(statusLine(status, reason), fields, extra, '', reserve, slab);
 }
 
-/** A response head as validated text (see {@link HeadText}). @internal */
-export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[]): HeadText {
+/**
+ * {@link writeResponseHead} with `lines` after `extra`: complete field lines the connection has
+ * validated itself (see {@link headText}). @internal
+ */
+export function writeResponseHeadWith(status: number, reason: string, fields: Fields, extra: readonly string[], lines: string, reserve: number, slab: ByteSlab | undefined): Uint8Array {
+  return encodeHead(statusLine(status, reason), fields, extra, lines, reserve, slab);
+}
+
+/** A response head as validated text (see {@link HeadText}; `lines` as there). @internal */
+export function responseHeadText(status: number, reason: string, fields: Fields, extra: readonly string[], lines = ''): HeadText {
   const line = statusLine(status, reason);
   // A standard status line is ASCII: no pattern test for it.
-  return headText(line, line === STANDARD_STATUS_LINES[status] || !NON_ASCII.test(line), fields, extra);
+  return headText(line, line === STANDARD_STATUS_LINES[status] || !NON_ASCII.test(line), fields, extra, lines);
 }
 
 /** `HTTP/1.1 <status> <standard reason>` for every status with a standard reason phrase. */
@@ -313,7 +322,7 @@ export class ChunkedWriter implements BodyWriter {
   end(trailers: Fields | undefined): Uint8Array[] {
     if (trailers === undefined || trailers.size === 0) return [LAST_CHUNK];
     validateTrailers(trailers);
-    return [encodeHead('0\r\n', trailers, NONE, 0, this.#slab)];
+    return [encodeHead('0\r\n', trailers, NONE, '', 0, this.#slab)];
   }
 }
 
