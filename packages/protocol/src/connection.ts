@@ -106,19 +106,21 @@ const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
 /**
  * Keep-Alive advertisements found valid, as value → their field lines: `[Keep-Alive alone,
  * Connection: keep-alive then Keep-Alive]`. A server sends a few values over and over (its
- * timeout, with `max` counting down), so each is checked and joined once; bounded. Values with
- * a character outside printable ASCII are not kept: they go through the head's own checks.
+ * timeout, with `max` counting down), so each is checked and joined once; bounded in count and
+ * in the length of a value kept. Other values (longer, or with a character outside printable
+ * ASCII) are not kept: they go through the head's own checks.
  */
 const ADVERTISEMENTS = new Map<string, readonly [string, string]>();
 const ADVERTISEMENTS_MAX = 8192;
+const ADVERTISEMENT_MAX_LENGTH = 64;
 const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
 
-/** The field lines advertising `keepAlive`, after `Connection: keep-alive` when `named`; null for a value that is not plain ASCII. */
+/** The field lines advertising `keepAlive`, after `Connection: keep-alive` when `named`; null for a value not kept (see above). */
 function advertisementLines(keepAlive: string, named: boolean): string | null {
   let lines = ADVERTISEMENTS.get(keepAlive);
   if (lines === undefined) {
     validateField('Keep-Alive', keepAlive);
-    if (!PLAIN_ASCII.test(keepAlive)) return null;
+    if (keepAlive.length > ADVERTISEMENT_MAX_LENGTH || !PLAIN_ASCII.test(keepAlive)) return null;
     const line = `Keep-Alive: ${keepAlive}\r\n`;
     lines = [line, `Connection: keep-alive\r\n${line}`];
     if (ADVERTISEMENTS.size >= ADVERTISEMENTS_MAX) ADVERTISEMENTS.clear();

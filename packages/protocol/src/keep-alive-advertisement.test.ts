@@ -70,6 +70,15 @@ describe('send({ keepAlive }): the Keep-Alive advertisement, named in Connection
     }
   });
 
+  it('a long value is sent as given, every time', () => {
+    const value = `timeout=5, x=${'y'.repeat(10_000)}`;
+    for (let i = 0; i < 2; i++) {
+      const c = received(GET);
+      const out = c.sendMessageText({ type: 'response', status: 200, keepAlive: value }, 'ok');
+      expect(fieldLines(out)).toEqual(['Content-Length: 2', 'Connection: keep-alive', `Keep-Alive: ${value}`]);
+    }
+  });
+
   it('a value with obs-text is sent byte for byte, as latin1', () => {
     const c = received(GET);
     const out = c.sendMessage({ type: 'response', status: 200, headers: ['Content-Length', '2'], keepAlive: 'timeout=5, x=\u00e9' }, new TextEncoder().encode('ok'));
