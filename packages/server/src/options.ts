@@ -28,7 +28,12 @@ export interface ServerOptions extends ParserOptions {
   readonly keepAliveMax?: number;
   /** Send `Keep-Alive: timeout=…, max=…` on persistent responses. Default true. */
   readonly advertiseKeepAlive?: boolean;
-  /** Ms allowed from the first byte of a request head to its end (slowloris guard). Default 60000 (node:http); 0 = none. */
+  /**
+   * Ms allowed from the first byte of a request head to its end (slowloris guard); for a
+   * connection's first request, from the connection's start, as node:http (a connection that
+   * sends nothing is answered 408 and closed then: `keepAliveTimeout` is the idle time after a
+   * response). Default 60000 (node:http); 0 = none.
+   */
   readonly headersTimeout?: number;
   /** Ms allowed for a whole request, head and body. Default 300000 (node:http); 0 = none. */
   readonly requestTimeout?: number;

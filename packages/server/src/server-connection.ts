@@ -201,7 +201,11 @@ export class ServerConnection implements ResponseSink, NodeExchangeHost {
       if (!this.#toldClient && this.#host.listenerCount('clientError') > 0) this.#tellClient(err);
     });
     socket.on('close', () => this.#onClose());
-    this.#deadlines.after('idle', this.#opts.idleTimeout);
+    // The first request has the head timeout to arrive, counted from the connection's start, as
+    // on node:http (which then answers 408 too): the keep-alive timeout is the idle time promised
+    // after a response, and a connection opened ahead of use (a browser's preconnect, a pool
+    // warming up) has had none.
+    this.#deadlines.after('head', this.#headTimeout);
   }
 
   /** Whether no request is being answered or waiting. */

@@ -1,7 +1,7 @@
 /**
  * The server's timeouts on an injected clock (`clock: ManualClock`): tests move time instead of
  * sleeping, over real sockets. Idle connections close `keepAliveTimeoutBuffer` after the
- * advertised `keepAliveTimeout`; timeouts past what a host timer holds (2^31 ms) and `Infinity`
+ * advertised `keepAliveTimeout`; a connection that has sent nothing yet has `headersTimeout`; timeouts past what a host timer holds (2^31 ms) and `Infinity`
  * never fire early; `close({ timeout })` takes Infinity and 0 and refuses what is not a duration.
  */
 import { ManualClock } from '@tether/protocol/testing';
@@ -70,6 +70,49 @@ describe('idle connections', () => {
     expect(conn.isClosed).toBe(false);
     clock.advance(BIG - 2 ** 31);
     expect(await conn.closed(2000)).toBe(true);
+  });
+});
+
+describe('a connection that has sent nothing yet', () => {
+  const options = { keepAliveTimeout: 100, keepAliveTimeoutBuffer: 0, headersTimeout: 1000 };
+
+  it('waits headersTimeout for its first request, not keepAliveTimeout, then is answered 408 and closed (as on node:http)', async () => {
+    const clock = new ManualClock();
+    const { port } = await resources.server((_req, res) => res.end('ok'), { clock, ...options });
+    const conn = await resources.connect(port);
+    clock.advance(999);
+    await sleep(30);
+    expect(conn.isClosed).toBe(false);
+    clock.advance(1);
+    expect(await conn.closed(2000)).toBe(true);
+    expect(conn.reader.responses.map((r) => r.status)).toEqual([408]);
+  });
+
+  it('a first request just before headersTimeout is answered, and then the keep-alive timeout applies', async () => {
+    const clock = new ManualClock();
+    const { port } = await resources.server((_req, res) => res.end('ok'), { clock, ...options });
+    const conn = await resources.connect(port);
+    clock.advance(900);
+    conn.send(GET);
+    expect(await conn.until(() => conn.reader.responses.length === 1, 2000)).toBe(true);
+    expect(conn.reader.responses[0]!.status).toBe(200);
+    clock.advance(99);
+    await sleep(30);
+    expect(conn.isClosed).toBe(false);
+    clock.advance(1);
+    expect(await conn.closed(2000)).toBe(true);
+    expect(conn.reader.responses).toHaveLength(1);
+  });
+
+  it('with headersTimeout and requestTimeout 0 (none), stays open', async () => {
+    const clock = new ManualClock();
+    const { port } = await resources.server((_req, res) => res.end('ok'), { clock, ...options, headersTimeout: 0, requestTimeout: 0 });
+    const conn = await resources.connect(port);
+    clock.advance(24 * 3600 * 1000);
+    await sleep(30);
+    expect(conn.isClosed).toBe(false);
+    conn.send(GET);
+    expect(await conn.until(() => conn.reader.responses.length === 1, 2000)).toBe(true);
   });
 });
 
