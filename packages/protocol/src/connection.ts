@@ -44,7 +44,7 @@ import type { RoleSpec } from './roles.js';
 import { nextState } from './state.js';
 import type { Role, SideState, TransitionEvent } from './state.js';
 import { STATUS_REASONS } from './status-codes.js';
-import { ChunkedWriter, bodyWriter, requestHeadText, responseHeadText, validateField, validateTrailers, writeRequestHead, writeResponseHead, writeResponseHeadWith } from './writers.js';
+import { ChunkedWriter, bodyWriter, checkedAsciiLine, requestHeadText, responseHeadText, validateTrailers, writeRequestHead, writeResponseHead, writeResponseHeadWith } from './writers.js';
 import type { BodyWriter, HeadText } from './writers.js';
 
 /** Options of a {@link Connection}. */
@@ -113,15 +113,13 @@ const KEEP_ALIVE_FIELD: ReadonlySet<string> = new Set(['keep-alive']);
 const ADVERTISEMENTS = new Map<string, readonly [string, string]>();
 const ADVERTISEMENTS_MAX = 8192;
 const ADVERTISEMENT_MAX_LENGTH = 64;
-const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
 
 /** The field lines advertising `keepAlive`, after `Connection: keep-alive` when `named`; null for a value not kept (see above). */
 function advertisementLines(keepAlive: string, named: boolean): string | null {
   let lines = ADVERTISEMENTS.get(keepAlive);
   if (lines === undefined) {
-    validateField('Keep-Alive', keepAlive);
-    if (keepAlive.length > ADVERTISEMENT_MAX_LENGTH || !PLAIN_ASCII.test(keepAlive)) return null;
-    const line = `Keep-Alive: ${keepAlive}\r\n`;
+    const line = checkedAsciiLine('Keep-Alive', keepAlive);
+    if (line === null || keepAlive.length > ADVERTISEMENT_MAX_LENGTH) return null;
     lines = [line, `Connection: keep-alive\r\n${line}`];
     if (ADVERTISEMENTS.size >= ADVERTISEMENTS_MAX) ADVERTISEMENTS.clear();
     ADVERTISEMENTS.set(keepAlive, lines);

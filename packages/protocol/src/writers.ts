@@ -95,6 +95,16 @@ export function validateField(name: string, value: string): void {
 }
 
 /**
+ * `name: value` and its CRLF, checked as {@link validateField} checks it, for a head's `lines`
+ * (see {@link headText}); null when the value is valid but not printable ASCII (obs-text must go
+ * through the head's own encoding). Throws as {@link validateField} does.
+ */
+export function checkedAsciiLine(name: string, value: string): string | null {
+  validateField(name, value);
+  return NOT_PLAIN_ASCII.test(value) ? null : `${name}: ${value}\r\n`;
+}
+
+/**
  * Fields a trailer section we send may not carry, lower-cased. RFC 9110 §6.5.1: a sender MUST NOT
  * generate a trailer field unless it is safe to process after the content; these are the fields
  * that message framing (Content-Length, Transfer-Encoding, Trailer), routing (Host) and
